@@ -1,0 +1,3 @@
+from scs_kaas.cli.app import main
+
+main()

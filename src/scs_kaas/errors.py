@@ -1,0 +1,47 @@
+"""One exception hierarchy; the CLI maps each class to an exit code and one clear message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class KaasError(Exception):
+    """Base of every error the tool raises on purpose. Exit code 1 unless a subclass says otherwise."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class SettingProblem:
+    """One invalid setting: where it is, what was given and what is allowed."""
+
+    setting: str
+    message: str
+    value: str | None = None
+    source: str | None = None
+
+    def __str__(self) -> str:
+        text = f"{self.setting}: {self.message}"
+        if self.value is not None:
+            text += f" (got {self.value})"
+        if self.source:
+            text += f" [{self.source}]"
+        return text
+
+
+class SettingsError(KaasError):
+    """Invalid input: bad names, CIDRs, versions, YAML. Raised before any cloud call."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[SettingProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class CloudError(KaasError):
+    """An OpenStack call failed or the cloud lacks something the tool needs."""
+
+
+class ClusterError(KaasError):
+    """A Kubernetes / Cluster API operation failed."""

@@ -1,0 +1,1 @@
+"""Typed settings: models, defaults, layering, validation, R1 import. Knows nothing of clouds."""

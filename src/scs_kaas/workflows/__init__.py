@@ -1,0 +1,1 @@
+"""Workflows composing the openstack, kube and render layers."""
