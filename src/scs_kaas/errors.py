@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 
 class KaasError(Exception):
-    """Base of every error the tool raises on purpose. Exit code 1 unless a subclass says otherwise."""
+    """Base of every error the tool raises on purpose; exit code 1 unless a subclass says so."""
 
     exit_code = 1
 

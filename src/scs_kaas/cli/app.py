@@ -7,9 +7,10 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from scs_kaas.cli import addons, cluster, config, devcloud
-from scs_kaas.errors import KaasError
+from scs_kaas.errors import KaasError, SettingsError
 
 app = typer.Typer(
     name="kaas",
@@ -33,6 +34,16 @@ def _root(
     )
 
 
+def _print_error(error: KaasError) -> None:
+    console = Console(stderr=True, soft_wrap=True, highlight=False)
+    if isinstance(error, SettingsError):
+        console.print("[bold red]error:[/] invalid settings (nothing was changed):")
+        for problem in error.problems:
+            console.print(f"  - {escape(str(problem))}")
+    else:
+        console.print(f"[bold red]error:[/] {escape(str(error))}")
+
+
 def main() -> None:
     """Entry point: run the app, turning KaasError into one message and its exit code."""
     verbose = "-v" in sys.argv or "--verbose" in sys.argv
@@ -41,7 +52,7 @@ def main() -> None:
     except KaasError as error:
         if verbose:
             raise
-        Console(stderr=True).print(f"[bold red]error:[/] {error}", highlight=False, markup=True)
+        _print_error(error)
         sys.exit(error.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         Console(stderr=True).print("aborted")

@@ -1,0 +1,77 @@
+"""Names of everything the tool creates, from one module, so creation and cleanup never disagree."""
+
+from __future__ import annotations
+
+MANAGED_BY = "scs-kaas"
+
+# Kubernetes label keys put on every rendered object.
+LABEL_CLUSTER_NAME = "cluster.x-k8s.io/cluster-name"
+LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
+LABEL_PREFIX = "kaas.scs.community/prefix"
+LABEL_NODE_GROUP = "kaas.scs.community/node-group"
+LABEL_MOVE = "clusterctl.cluster.x-k8s.io/move"
+
+# Longest name a Machine (and so the Nova server and the node's hostname) may get: a hostname is one
+# DNS label. CAPI names machines `<KCP name>-<5 random>` and `<MachineSet name>-<5 random>`, where a
+# MachineSet is `<MachineDeployment name>-<up to 10 characters>`.
+MAX_HOSTNAME = 63
+_RANDOM_SUFFIX = 6
+_MACHINESET_SUFFIX = 11
+
+
+def ownership_tags(prefix: str, cluster: str | None = None) -> list[str]:
+    """OpenStack tags that prove a resource belongs to this tool, environment and cluster.
+
+    Nova rejects '/' and ',' in tags, so the values are joined with '='.
+    """
+    tags = [f"managed-by={MANAGED_BY}", f"prefix={prefix}"]
+    if cluster is not None:
+        tags.append(f"cluster={cluster}")
+    return tags
+
+
+def control_plane(cluster: str) -> str:
+    return f"{cluster}-control-plane"
+
+
+def node_group(cluster: str, group: str) -> str:
+    return f"{cluster}-{group}"
+
+
+def hashed(name: str, digest: str) -> str:
+    """Machine and bootstrap templates carry a short hash of their spec: a new spec, a new name."""
+    return f"{name}-{digest[:8]}"
+
+
+def identity_secret(cluster: str) -> str:
+    return f"{cluster}-cloud-config"
+
+
+def app_credential(prefix: str, cluster: str) -> str:
+    return f"{prefix}-{cluster}-appcred"
+
+
+def keypair(prefix: str) -> str:
+    return f"{prefix}-keypair"
+
+
+def server_group(prefix: str, cluster: str, role: str) -> str:
+    return f"{prefix}-{cluster}-{role}"
+
+
+def node_image(kubernetes_version: str) -> str:
+    return f"ubuntu-capi-image-{kubernetes_version}"
+
+
+def capo_network(namespace: str, cluster: str) -> str:
+    """The name CAPO gives the network, subnet and router it creates for a cluster."""
+    return f"k8s-clusterapi-cluster-{namespace}-{cluster}"
+
+
+def longest_machine_name(cluster: str, groups: list[str]) -> str:
+    """The longest machine name CAPI can derive here, padded with its random suffixes."""
+    candidates = [control_plane(cluster) + "x" * _RANDOM_SUFFIX]
+    candidates += [
+        node_group(cluster, g) + "x" * (_MACHINESET_SUFFIX + _RANDOM_SUFFIX) for g in groups
+    ]
+    return max(candidates, key=len)
