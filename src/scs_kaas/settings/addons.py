@@ -107,7 +107,11 @@ def parse_manifest_documents(text: str, where: str) -> list[dict[str, Any]]:
     try:
         documents = [d for d in yaml.safe_load_all(text) if d is not None]
     except yaml.YAMLError as error:
-        raise ValueError(f"{where}: not valid YAML: {error}") from None
+        # Only the problem and its line: the full message quotes the text, which may be secret.
+        mark = getattr(error, "problem_mark", None)
+        line = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or "syntax error"
+        raise ValueError(f"{where}: not valid YAML{line}: {problem}") from None
     if not documents:
         raise ValueError(f"{where}: holds no Kubernetes object")
     for index, document in enumerate(documents):

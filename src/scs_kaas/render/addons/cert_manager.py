@@ -1,0 +1,50 @@
+"""cert-manager, and a Let's Encrypt ClusterIssuer when a contact email is set."""
+
+from __future__ import annotations
+
+from scs_kaas.render.addons import pins
+from scs_kaas.render.addons.addon import Addon, Manifest, Values
+from scs_kaas.render.addons.context import AddonContext
+from scs_kaas.render.addons.objects import workload_metadata
+from scs_kaas.settings.addons import AddonsSettings
+
+NAME = "cert-manager"
+ISSUER = "letsencrypt"
+INGRESS_CLASS = "nginx"
+
+
+def values(_ctx: AddonContext, _settings: AddonsSettings) -> Values:
+    # keep: uninstalling the chart must not delete every Certificate in the cluster with the CRDs.
+    return {"crds": {"enabled": True, "keep": True}}
+
+
+def manifests(_ctx: AddonContext, settings: AddonsSettings) -> list[Manifest]:
+    email = settings.cert_manager_letsencrypt_email
+    if email is None:
+        return []
+    issuer = {
+        "apiVersion": "cert-manager.io/v1",
+        "kind": "ClusterIssuer",
+        "metadata": workload_metadata(ISSUER, NAME),
+        "spec": {
+            "acme": {
+                "email": email,
+                "server": pins.LETSENCRYPT_SERVERS[settings.cert_manager_letsencrypt_server],
+                "privateKeySecretRef": {"name": f"{ISSUER}-account-key"},
+                "solvers": [{"http01": {"ingress": {"ingressClassName": INGRESS_CLASS}}}],
+            }
+        },
+    }
+    # The ClusterResourceSet retries until cert-manager's CRDs and webhook are up.
+    return [issuer]
+
+
+ADDON = Addon(
+    name=NAME,
+    summary="cert-manager; Let's Encrypt ClusterIssuer when an email is set",
+    namespace="cert-manager",
+    enabled=lambda s: s.cert_manager,
+    chart=pins.CERT_MANAGER,
+    values=values,
+    manifests=manifests,
+)
