@@ -44,25 +44,23 @@ def _print_error(error: KaasError) -> None:
         console.print(f"[bold red]error:[/] {escape(str(error))}")
 
 
-def main() -> None:
-    """Entry point: run the app, turning KaasError into one message and its exit code."""
-    verbose = "-v" in sys.argv or "--verbose" in sys.argv
+def run(argv: list[str]) -> int:
+    """Run one command; KaasError becomes one clear message and its exit code (2 = bad input)."""
     try:
-        app(standalone_mode=False)
+        # Standalone mode lets typer print usage errors itself; it always ends in SystemExit.
+        app(args=argv, prog_name="kaas")
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else int(done.code is not None)
     except KaasError as error:
-        if verbose:
+        if "-v" in argv or "--verbose" in argv:
             raise
         _print_error(error)
-        sys.exit(error.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
-        Console(stderr=True).print("aborted")
-        sys.exit(130)
-    except typer.Exit as exit_:
-        sys.exit(exit_.exit_code)
-    except Exception as click_error:  # click usage errors carry their own exit code
-        code = getattr(click_error, "exit_code", None)
-        show = getattr(click_error, "show", None)
-        if code is None or show is None:
-            raise
-        show()
-        sys.exit(code)
+        return error.exit_code
+    except KeyboardInterrupt:
+        Console(stderr=True).print("interrupted")
+        return 130
+    return 0
+
+
+def main() -> None:
+    sys.exit(run(sys.argv[1:]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
+from types import MappingProxyType
 from typing import Annotated, Any, Self
 
 from pydantic import AfterValidator, Field, model_validator
@@ -23,6 +24,9 @@ from scs_kaas.settings.merge import deep_merge
 from scs_kaas.settings.network import ApiServerSettings, NetworkSettings
 from scs_kaas.settings.nodes import ControlPlane, NodeGroup, NodeGroupDefaults
 from scs_kaas.versions import DEFAULT_KUBERNETES_VERSION
+
+# R1 created one MachineDeployment `<cluster>-md-0` with 3 workers.
+DEFAULT_NODE_GROUP = MappingProxyType({"name": "md-0", "count": 3})
 
 
 class SettingValueError(ValueError):
@@ -69,7 +73,7 @@ class Settings(StrictModel):
     control_plane: ControlPlane = ControlPlane()
     node_group_defaults: NodeGroupDefaults = NodeGroupDefaults()
     node_groups: list[NodeGroup] = Field(
-        default_factory=lambda: [NodeGroup(name="md-0", count=3)], min_length=1
+        default_factory=lambda: [NodeGroup.model_validate(DEFAULT_NODE_GROUP)], min_length=1
     )
     kubeadm: ClusterKubeadm = ClusterKubeadm()
     trusted_cas: dict[str, Annotated[str, AfterValidator(_pem)]] = Field(
@@ -91,7 +95,7 @@ class Settings(StrictModel):
         if not isinstance(data, dict):
             return data
         defaults = data.get("node_group_defaults")
-        groups = data.get("node_groups")
+        groups = data.get("node_groups", [dict(DEFAULT_NODE_GROUP)])
         if not isinstance(defaults, dict) or not isinstance(groups, list):
             return data
         merged = [deep_merge(defaults, g) if isinstance(g, dict) else g for g in groups]

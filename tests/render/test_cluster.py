@@ -1,0 +1,297 @@
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import yaml
+
+from scs_kaas.render.cluster import render_cluster
+from scs_kaas.render.credentials import placeholder_identity
+from scs_kaas.render.documents import to_json, to_yaml
+from scs_kaas.render.facts import CloudFacts, ClusterIdentity
+from scs_kaas.settings.layers import Layer
+from scs_kaas.settings.loader import build_settings
+
+LABELS = {
+    "cluster.x-k8s.io/cluster-name": "prod",
+    "app.kubernetes.io/managed-by": "scs-kaas",
+    "kaas.scs.community/prefix": "capi",
+}
+TAGS = ["managed-by=scs-kaas", "prefix=capi", "cluster=prod"]
+
+
+def _render(
+    data: dict[str, Any] | None = None, facts: CloudFacts | None = None
+) -> list[dict[str, Any]]:
+    settings = build_settings("prod", [Layer("test", data or {})]).settings
+    identity = ClusterIdentity(clouds_yaml="clouds: {}\n", cacert="")
+    return render_cluster("prod", settings, facts or CloudFacts(), identity)
+
+
+def _one(documents: list[dict[str, Any]], kind: str, name: str | None = None) -> dict[str, Any]:
+    found = [
+        d
+        for d in documents
+        if d["kind"] == kind and (name is None or d["metadata"]["name"] == name)
+    ]
+    assert len(found) == 1, [d["metadata"]["name"] for d in found]
+    return found[0]
+
+
+def _names(documents: list[dict[str, Any]]) -> dict[str, list[str]]:
+    names: dict[str, list[str]] = {}
+    for d in documents:
+        names.setdefault(d["kind"], []).append(d["metadata"]["name"])
+    return names
+
+
+def test_default_openstack_cluster() -> None:
+    assert _one(_render(), "OpenStackCluster") == {
+        "apiVersion": "infrastructure.cluster.x-k8s.io/v1beta2",
+        "kind": "OpenStackCluster",
+        "metadata": {"name": "prod", "namespace": "prod", "labels": LABELS},
+        "spec": {
+            "identityRef": {
+                "type": "Secret",
+                "name": "prod-cloud-config",
+                "cloudName": "openstack",
+            },
+            "managedSubnets": [
+                {"cidr": "10.8.0.0/20", "dnsNameservers": ["9.9.9.9", "149.112.112.112"]}
+            ],
+            "apiServer": {"port": 6443, "managedLoadBalancer": {"enabled": True}},
+            "managedSecurityGroups": {"allowAllInClusterTraffic": True},
+            "tags": TAGS,
+        },
+    }
+
+
+def test_default_machine_deployment_and_its_templates() -> None:
+    documents = _render()
+    names = _names(documents)
+    [bootstrap_name] = names["KubeadmConfigTemplate"]
+    template_names = names["OpenStackMachineTemplate"]
+    worker_template = next(n for n in template_names if n.startswith("prod-md-0-"))
+    group_labels = {**LABELS, "kaas.scs.community/node-group": "md-0"}
+    selector = {
+        "cluster.x-k8s.io/cluster-name": "prod",
+        "cluster.x-k8s.io/deployment-name": "prod-md-0",
+    }
+    assert _one(documents, "MachineDeployment") == {
+        "apiVersion": "cluster.x-k8s.io/v1beta2",
+        "kind": "MachineDeployment",
+        "metadata": {"name": "prod-md-0", "namespace": "prod", "labels": group_labels},
+        "spec": {
+            "clusterName": "prod",
+            "replicas": 3,
+            "selector": {"matchLabels": selector},
+            "template": {
+                "metadata": {"labels": {**selector, "kaas.scs.community/node-group": "md-0"}},
+                "spec": {
+                    "clusterName": "prod",
+                    "version": "v1.34.1",
+                    "bootstrap": {
+                        "configRef": {
+                            "apiGroup": "bootstrap.cluster.x-k8s.io",
+                            "kind": "KubeadmConfigTemplate",
+                            "name": bootstrap_name,
+                        }
+                    },
+                    "infrastructureRef": {
+                        "apiGroup": "infrastructure.cluster.x-k8s.io",
+                        "kind": "OpenStackMachineTemplate",
+                        "name": worker_template,
+                    },
+                    "deletion": {"nodeDrainTimeoutSeconds": 300},
+                },
+            },
+            "rollout": {
+                "strategy": {
+                    "type": "RollingUpdate",
+                    "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+                }
+            },
+        },
+    }
+    # SCS-2V-4 has no disk (SCS naming), so the workers boot from a volume.
+    assert _one(documents, "OpenStackMachineTemplate", worker_template)["spec"] == {
+        "template": {
+            "spec": {
+                "flavor": {"filter": {"name": "SCS-2V-4"}},
+                "image": {"filter": {"name": "ubuntu-capi-image-v1.34.1"}},
+                "sshKeyName": "capi-keypair",
+                "rootVolume": {"sizeGiB": 25},
+                "tags": TAGS,
+            }
+        }
+    }
+    assert _one(documents, "KubeadmConfigTemplate")["spec"] == {
+        "template": {
+            "spec": {
+                "joinConfiguration": {
+                    "nodeRegistration": {
+                        "name": "{{ local_hostname }}",
+                        "kubeletExtraArgs": [{"name": "cloud-provider", "value": "external"}],
+                    }
+                }
+            }
+        }
+    }
+
+
+def test_health_checks() -> None:
+    documents = _render()
+    worker = _one(documents, "MachineHealthCheck", "prod-md-0")["spec"]
+    plane = _one(documents, "MachineHealthCheck", "prod-control-plane")["spec"]
+    conditions = [
+        {"type": "Ready", "status": "Unknown", "timeoutSeconds": 300},
+        {"type": "Ready", "status": "False", "timeoutSeconds": 300},
+    ]
+    assert worker["checks"] == {
+        "nodeStartupTimeoutSeconds": 1800,
+        "unhealthyNodeConditions": conditions,
+    }
+    assert worker["remediation"] == {"triggerIf": {"unhealthyLessThanOrEqualTo": "100%"}}
+    assert plane["remediation"] == {"triggerIf": {"unhealthyLessThanOrEqualTo": 1}}
+    assert plane["selector"]["matchLabels"]["cluster.x-k8s.io/control-plane"] == ""
+    disabled = _render({"node_group_defaults": {"health_check": {"enabled": False}}})
+    assert [d["metadata"]["name"] for d in disabled if d["kind"] == "MachineHealthCheck"] == [
+        "prod-control-plane"
+    ]
+
+
+def test_identity_secret_carries_the_given_documents() -> None:
+    settings = build_settings("prod", []).settings
+    identity = ClusterIdentity(clouds_yaml="clouds: {x: {}}\n", cacert="PEM")
+    secret = _one(render_cluster("prod", settings, CloudFacts(), identity), "Secret")
+    assert secret["metadata"]["name"] == "prod-cloud-config"
+    assert secret["metadata"]["labels"]["clusterctl.cluster.x-k8s.io/move"] == "true"
+    decoded = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+    assert decoded == {"clouds.yaml": "clouds: {x: {}}\n", "cacert": "PEM"}
+
+
+def test_render_twice_is_byte_identical() -> None:
+    assert to_yaml(_render()) == to_yaml(_render())
+    assert to_json(_render()) == to_json(_render())
+
+
+def test_every_object_is_labelled_and_namespaced() -> None:
+    for document in _render({"node_groups": [{"name": "a"}, {"name": "b"}]}):
+        assert LABELS.items() <= document["metadata"]["labels"].items(), document["kind"]
+        if document["kind"] != "Namespace":
+            assert document["metadata"]["namespace"] == "prod"
+
+
+def _template_names(data: dict[str, Any]) -> tuple[str, str, str]:
+    names = _names(_render(data))
+    worker = next(n for n in names["OpenStackMachineTemplate"] if n.startswith("prod-md-0-"))
+    plane = next(n for n in names["OpenStackMachineTemplate"] if n.startswith("prod-control"))
+    return plane, worker, names["KubeadmConfigTemplate"][0]
+
+
+def test_template_names_follow_their_content() -> None:
+    plane, worker, bootstrap = _template_names({})
+    # Not part of any template: counts, health checks, drain timeouts.
+    assert _template_names({"node_groups": [{"name": "md-0", "count": 5}]}) == (
+        plane,
+        worker,
+        bootstrap,
+    )
+    flavor = _template_names({"node_group_defaults": {"flavor": "SCS-4V-8-50"}})
+    assert flavor[0] == plane and flavor[1] != worker and flavor[2] == bootstrap
+    kubeadm = _template_names({"kubeadm": {"kubelet_extra_args": {"max-pods": "200"}}})
+    assert kubeadm[0] == plane and kubeadm[1] == worker and kubeadm[2] != bootstrap
+    volume = _template_names({"control_plane": {"root_volume": {"size_gib": 40}}})
+    assert volume[0] != plane and volume[1:] == (worker, bootstrap)
+    # A new version means a new image name, so every machine template changes.
+    version = _template_names({"kubernetes_version": "v1.33.5"})
+    assert version[0] != plane and version[1] != worker and version[2] == bootstrap
+
+
+def test_restricted_api_access_always_admits_nodes_and_management() -> None:
+    documents = _render(
+        {"api_server": {"allowed_cidrs": ["192.0.2.0/24"]}},
+        CloudFacts(api_access_cidrs=("203.0.113.7/32",)),
+    )
+    balancer = _one(documents, "OpenStackCluster")["spec"]["apiServer"]["managedLoadBalancer"]
+    assert balancer["allowedCIDRs"] == ["10.8.0.0/20", "192.0.2.0/24", "203.0.113.7/32"]
+
+
+def test_external_network_from_facts_wins_over_the_name() -> None:
+    facts = CloudFacts(external_network_id="0f9e6c4a-1111-2222-3333-444455556666")
+    spec = _one(_render({"external_network": "public"}, facts), "OpenStackCluster")["spec"]
+    assert spec["externalNetwork"] == {"id": "0f9e6c4a-1111-2222-3333-444455556666"}
+    spec = _one(_render({"external_network": "public"}), "OpenStackCluster")["spec"]
+    assert spec["externalNetwork"] == {"filter": {"name": "public"}}
+
+
+def test_extra_networks_keep_the_cluster_network_first() -> None:
+    data = {"network": {"extra_networks": [{"network": "storage", "subnet": "storage-v4"}]}}
+    template = _one(
+        _render(data), "OpenStackMachineTemplate", None if False else _template_names(data)[1]
+    )
+    assert template["spec"]["template"]["spec"]["ports"] == [
+        {},
+        {
+            "network": {"filter": {"name": "storage"}},
+            "fixedIPs": [{"subnet": {"filter": {"name": "storage-v4"}}}],
+        },
+    ]
+
+
+def test_autoscaled_group_leaves_replicas_to_the_autoscaler() -> None:
+    data = {"node_groups": [{"name": "auto", "autoscale_min": 1, "autoscale_max": 4}]}
+    deployment = _one(_render(data), "MachineDeployment")
+    assert "replicas" not in deployment["spec"]
+    assert deployment["metadata"]["annotations"] == {
+        "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size": "1",
+        "cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size": "4",
+    }
+
+
+def test_server_groups_labels_taints_and_trusted_cas() -> None:
+    ca = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    data = {
+        "control_plane": {"server_group": "anti-affinity"},
+        "node_groups": [
+            {
+                "name": "web",
+                "labels": {"tier": "web", "example.com/zone": "a"},
+                "taints": [{"key": "dedicated", "value": "web", "effect": "NoExecute"}],
+            }
+        ],
+        "trusted_cas": {"corp": ca},
+    }
+    documents = _render(data)
+    plane_template = next(
+        d
+        for d in documents
+        if d["kind"] == "OpenStackMachineTemplate" and "control-plane" in d["metadata"]["name"]
+    )
+    assert plane_template["spec"]["template"]["spec"]["serverGroup"] == {
+        "filter": {"name": "capi-prod-control-plane"}
+    }
+    bootstrap = _one(documents, "KubeadmConfigTemplate")["spec"]["template"]["spec"]
+    registration = bootstrap["joinConfiguration"]["nodeRegistration"]
+    assert registration["kubeletExtraArgs"] == [
+        {"name": "cloud-provider", "value": "external"},
+        {"name": "node-labels", "value": "example.com/zone=a,tier=web"},
+    ]
+    assert registration["taints"] == [{"key": "dedicated", "effect": "NoExecute", "value": "web"}]
+    assert bootstrap["files"] == [
+        {
+            "path": "/usr/local/share/ca-certificates/corp.crt",
+            "content": ca,
+            "permissions": "0644",
+            "owner": "root:root",
+        }
+    ]
+    assert bootstrap["preKubeadmCommands"] == ["update-ca-certificates"]
+
+
+def test_placeholder_identity_hides_credentials_and_yaml_parses() -> None:
+    identity = placeholder_identity("openstack")
+    assert "set by kaas cluster create" in identity.clouds_yaml
+    assert repr(identity) == "ClusterIdentity(***)"
+    parsed = yaml.safe_load(identity.clouds_yaml)
+    assert parsed["clouds"]["openstack"]["auth_type"] == "v3applicationcredential"
