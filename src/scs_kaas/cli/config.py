@@ -17,6 +17,11 @@ from scs_kaas.cli.options import (
     TableFormat,
     load_settings,
 )
+from scs_kaas.errors import SettingProblem, SettingsError
+from scs_kaas.files import write_atomic
+from scs_kaas.settings.layers import Layer
+from scs_kaas.settings.loader import CLUSTERS_DIR, ENVIRONMENT_FILE, build_settings
+from scs_kaas.settings.r1_import import convert_r1
 
 app = typer.Typer(help="Show and convert settings.", no_args_is_help=True)
 
@@ -51,3 +56,63 @@ def show(
     if not console.is_terminal:  # piped: do not squeeze the table into 80 columns
         console = Console(width=220)
     console.print(table)
+
+
+def _read(path: Path, what: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise SettingsError(
+            [SettingProblem(what, f"cannot read {path}: {error.strerror}")]
+        ) from None
+
+
+@app.command("import-r1")
+def import_r1(
+    tfvars: Path = typer.Argument(..., help="R1 environment-<name>.tfvars", dir_okay=False),
+    clusterctl: Path | None = typer.Argument(None, help="R1 clusterctl.yaml (optional)"),
+    out: Path = typer.Option(Path(), "--out", help="Environment folder to write."),
+    cluster: str = typer.Option(
+        "testcluster", "--cluster", help="Name for clusterctl.yaml's cluster."
+    ),
+    force: bool = typer.Option(False, "--force", help="Overwrite existing files."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be written."),
+) -> None:
+    """Convert an R1 environment into environment.yaml (+ clusters/NAME.yaml).
+
+    Every R1 setting that has no equivalent is named, with the reason. Credentials are never
+    imported. Nothing is written unless the result is valid.
+    """
+    conversion = convert_r1(
+        _read(tfvars, "tfvars"), _read(clusterctl, "clusterctl.yaml") if clusterctl else None
+    )
+    # Validate the converted settings exactly as they will be loaded, before writing anything.
+    build_settings(
+        cluster,
+        [
+            Layer(f"converted {tfvars}", conversion.environment),
+            Layer("converted", conversion.cluster),
+        ],
+    )
+    outputs = {out / ENVIRONMENT_FILE: conversion.environment}
+    if conversion.cluster:
+        outputs[out / CLUSTERS_DIR / f"{cluster}.yaml"] = conversion.cluster
+    existing = [str(p) for p in outputs if p.exists()]
+    if existing and not force and not dry_run:
+        raise SettingsError(
+            [SettingProblem("--out", f"would overwrite {', '.join(existing)}; use --force")]
+        )
+    console = Console(stderr=True, soft_wrap=True, highlight=False)
+    for path, data in outputs.items():
+        text = (
+            f"# Converted from R1 by kaas config import-r1\n{yaml.safe_dump(data, sort_keys=False)}"
+        )
+        if dry_run:
+            typer.echo(f"--- {path}\n{text}", nl=False)
+        else:
+            write_atomic(path, text)
+            console.print(f"wrote {path}")
+    for note in conversion.notes:
+        console.print(f"note: {note}")
+    for key, why in conversion.unmapped:
+        console.print(f"not mapped: {key}: {why}")

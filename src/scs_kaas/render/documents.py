@@ -8,8 +8,11 @@ from typing import Any
 
 import yaml
 
+# libyaml's emitter is about five times faster than the pure-Python one; both emit the same YAML.
+_BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
-class _Dumper(yaml.SafeDumper):
+
+class _Dumper(_BaseDumper):  # type: ignore[valid-type,misc]
     """Block style for multi-line strings (files, scripts), so the output stays readable."""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 import types
@@ -38,6 +39,8 @@ class LoadedSettings:
     cluster: str
     settings: Settings
     layers: tuple[Layer, ...]
+    # Relative file names inside settings (custom add-on manifests) are resolved from here.
+    base_dir: Path = Path()
 
     def provenance(self) -> list[tuple[str, Any, str]]:
         """(setting, effective value, where it came from) for every leaf setting."""
@@ -80,7 +83,9 @@ def load_cluster_settings(
     layers = environment_layers(env_dir, cluster, cluster_file, os_cloud)
     if assignments:
         layers.append(flag_layer(assignments))
-    return build_settings(cluster, layers)
+    loaded = build_settings(cluster, layers)
+    base_dir = cluster_file.parent if cluster_file is not None else env_dir or Path()
+    return dataclasses.replace(loaded, base_dir=base_dir)
 
 
 def build_settings(cluster: str, layers: Sequence[Layer]) -> LoadedSettings:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from scs_kaas.errors import SettingProblem, SettingsError
 from scs_kaas.render.cluster import render_cluster
 from scs_kaas.render.credentials import placeholder_identity
 from scs_kaas.render.documents import to_json, to_yaml
@@ -9,8 +12,33 @@ from scs_kaas.render.facts import CloudFacts
 from scs_kaas.settings.loader import LoadedSettings
 
 
+def read_manifest_files(loaded: LoadedSettings) -> dict[str, str]:
+    """Text of the custom add-on manifest files, relative to the settings' base folder."""
+    files: dict[str, str] = {}
+    for index, manifest in enumerate(loaded.settings.addons.custom_manifests):
+        if manifest.file is None:
+            continue
+        path = loaded.base_dir / Path(manifest.file).expanduser()
+        try:
+            files[manifest.file] = path.read_text(encoding="utf-8")
+        except OSError as error:
+            raise SettingsError(
+                [
+                    SettingProblem(
+                        f"addons.custom_manifests[{index}].file",
+                        f"cannot read {path}: {error.strerror}",
+                    )
+                ]
+            ) from None
+    return files
+
+
 def render_offline(loaded: LoadedSettings, output: str) -> str:
     documents = render_cluster(
-        loaded.cluster, loaded.settings, CloudFacts(), placeholder_identity(loaded.settings.cloud)
+        loaded.cluster,
+        loaded.settings,
+        CloudFacts(),
+        placeholder_identity(loaded.settings.cloud),
+        read_manifest_files(loaded),
     )
     return to_json(documents) if output == "json" else to_yaml(documents)
