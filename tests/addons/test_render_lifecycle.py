@@ -178,3 +178,12 @@ def test_custom_manifest_file_not_read_by_the_caller_is_an_error() -> None:
     broken = context(manifest_files=MappingProxyType({"quota.yaml": "kind: [unclosed"}))
     with pytest.raises(AddonRenderError, match="not valid YAML"):
         render_addons(broken, settings)
+
+
+def test_manifests_too_big_for_one_config_map_are_refused() -> None:
+    big = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata: {blob: " + "x" * 1_100_000
+    settings = AddonsSettings.model_validate(
+        {"custom_manifests": [{"name": "big", "yaml": big + "}\n"}]}
+    )
+    with pytest.raises(AddonRenderError, match="do not fit"):
+        render_addons(context(), settings)

@@ -201,3 +201,8 @@ def test_custom_names_are_dns_labels_or_rejected(name: str) -> None:
 def test_dump_and_load_round_trips(data: dict[str, Any]) -> None:
     settings = AddonsSettings.model_validate(data)
     assert AddonsSettings.model_validate(settings.model_dump(mode="json")) == settings
+
+
+def test_an_empty_override_is_allowed() -> None:
+    settings = AddonsSettings.model_validate(yaml.safe_load("overrides:\n  cilium:\n"))
+    assert settings.overrides["cilium"].version is None

@@ -304,7 +304,8 @@ class AddonsSettings(_Model):
                 )
             if name in normalized:
                 raise ValueError(f"add-on {name!r} is overridden twice ({raw_name!r})")
-            normalized[name] = override
+            # `cilium:` with nothing under it is an empty override, not an error.
+            normalized[name] = {} if override is None else override
         return normalized
 
     @model_validator(mode="after")

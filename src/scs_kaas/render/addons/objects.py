@@ -13,12 +13,14 @@ from typing import Any
 
 import yaml
 
-from scs_kaas.render.addons.context import AddonContext
+from scs_kaas.render.addons.context import AddonContext, AddonRenderError
 from scs_kaas.render.addons.pins import ChartPin
 
 ADDON_LABEL = "kaas.scs.community/addon"
 CLUSTER_NAME_LABEL = "cluster.x-k8s.io/cluster-name"
 RESOURCE_SET_SECRET_TYPE = "addons.cluster.x-k8s.io/resource-set"  # noqa: S105
+# Room below the API server's 1 MiB object limit for the carrier's metadata.
+MAX_CARRIER_BYTES = 1_000_000
 
 # CAAPH renders valuesTemplate as a Go template per cluster. Our own values refer to cluster fields
 # through these placeholders; everything else is escaped so that `{{` in user values (Prometheus
@@ -115,6 +117,13 @@ def resource_set_of_text(
 ) -> list[dict[str, Any]]:
     name = object_name(ctx, addon)
     key = f"{addon}.yaml"
+    # The API server stores at most 1 MiB per object, and the Secret's base64 grows by a third.
+    encoded_size = len(text.encode()) * (4 / 3 if secret else 1)
+    if encoded_size > MAX_CARRIER_BYTES:
+        raise AddonRenderError(
+            f"add-on {addon}: {int(encoded_size)} bytes of manifests do not fit into one "
+            f"{'Secret' if secret else 'ConfigMap'} (at most {MAX_CARRIER_BYTES})"
+        )
     carrier: dict[str, Any]
     if secret:
         carrier = {
