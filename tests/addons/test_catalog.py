@@ -40,7 +40,7 @@ def test_every_pin_is_an_exact_version_over_https() -> None:
     ]
     assert len(fixed) >= 10
     for pin in fixed:
-        assert CHART_VERSION.match(pin.version), pin
+        assert CHART_VERSION.fullmatch(pin.version), pin
         assert pin.repo.startswith("https://"), pin
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", pins.CHECKED)
 

@@ -67,6 +67,12 @@ def test_cloud_conf_reaches_kube_system_with_the_load_balancer_options() -> None
     # The carrier in the management cluster is a resource-set Secret, not a ConfigMap.
     (carrier,) = of_addon(by_kind(objects, "Secret"), "cloud-config")
     assert carrier["type"] == "addons.cluster.x-k8s.io/resource-set"
+    (resource_set,) = of_addon(by_kind(objects, "ClusterResourceSet"), "cloud-config")
+    assert resource_set["spec"]["resources"] == [
+        {"kind": "Secret", "name": carrier["metadata"]["name"]}
+    ]
+    # CAPO's identity Secret of the same cluster is `<cluster>-cloud-config`: never overwrite it.
+    assert carrier["metadata"]["name"] != "prod-cloud-config"
 
 
 def test_cloud_conf_without_tenant_id_is_refused() -> None:

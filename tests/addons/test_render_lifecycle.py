@@ -63,7 +63,7 @@ def test_dropping_the_issuer_email_drops_only_its_resource_set() -> None:
     before = _render(ALL_ON)
     after = _render(ALL_ON.model_copy(update={"cert_manager_letsencrypt_email": None}))
     assert keys(before) - keys(after) == {
-        ("ConfigMap", "prod-cert-manager"),
+        ("ConfigMap", "prod-cert-manager-manifests"),
         ("ClusterResourceSet", "prod-cert-manager"),
     }
 
@@ -157,7 +157,7 @@ def test_custom_chart_and_manifests_render_like_builtins() -> None:
     assert proxy["spec"]["namespace"] == "apps"
     assert yaml.safe_load(proxy["spec"]["valuesTemplate"]) == {"replicaCount": 2}
     assert keys(of_addon(objects, "custom-rbac")) == {
-        ("ConfigMap", "prod-custom-rbac"),
+        ("ConfigMap", "prod-custom-rbac-manifests"),
         ("ClusterResourceSet", "prod-custom-rbac"),
     }
     inner = workload_objects(of_addon(objects, "custom-rbac"))

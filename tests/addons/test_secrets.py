@@ -43,7 +43,7 @@ def test_no_secret_in_config_maps_chart_values_or_logs(caplog: pytest.LogCapture
 def test_the_secret_is_delivered_only_through_the_resource_set_secret() -> None:
     objects = render_addons(context(), AddonsSettings())
     carriers = by_kind(objects, "Secret")
-    assert [c["metadata"]["name"] for c in carriers] == ["prod-cloud-config"]
+    assert [c["metadata"]["name"] for c in carriers] == ["prod-cloud-config-manifests"]
     (inner_text,) = [base64.b64decode(v).decode() for v in carriers[0]["data"].values()]
     assert SECRET not in inner_text  # still base64 inside the workload Secret manifest
     assert "kind: Secret" in inner_text

@@ -108,6 +108,10 @@ def test_same_addon_twice_is_rejected() -> None:
         ({"custom_manifests": [{"name": "a", "yaml": "- 1\n"}]}, "not a mapping"),
         ({"nvidia_gpu_node_label": "not a label"}, "label key"),
         ({"cni": "flannel"}, "calico"),
+        # A trailing newline must not slip past a `$` anchor.
+        ({"custom_charts": [_chart(name="podinfo\n")]}, "custom chart name"),
+        ({"overrides": {"cilium": {"version": "1.18.4\n"}}}, "exact SemVer"),
+        ({"cert_manager_letsencrypt_email": "ops@example.org\n"}, "not an email"),
     ],
 )
 def test_rejections(data: dict[str, Any], message: str) -> None:

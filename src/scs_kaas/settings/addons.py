@@ -86,7 +86,7 @@ def _closest(name: str, valid: tuple[str, ...]) -> str:
 
 
 def _dns_label(value: str, what: str, max_length: int = 63) -> str:
-    if len(value) > max_length or not DNS_LABEL.match(value):
+    if len(value) > max_length or not DNS_LABEL.fullmatch(value):
         raise ValueError(
             f"{what} {value!r} must be lowercase letters, digits and '-', start and end with a "
             f"letter or digit, at most {max_length} characters"
@@ -95,7 +95,7 @@ def _dns_label(value: str, what: str, max_length: int = 63) -> str:
 
 
 def _chart_version(value: str) -> str:
-    if not CHART_VERSION.match(value):
+    if not CHART_VERSION.fullmatch(value):
         raise ValueError(
             f"chart version {value!r} must be an exact SemVer version such as 1.18.4 or v1.19.1"
         )
@@ -165,14 +165,14 @@ class CustomChart(_Model):
     @field_validator("repo")
     @classmethod
     def _check_repo(cls, value: str) -> str:
-        if not REPO_URL.match(value):
+        if not REPO_URL.fullmatch(value):
             raise ValueError(f"repo {value!r} must be an https://, http:// or oci:// URL")
         return value
 
     @field_validator("chart")
     @classmethod
     def _check_chart(cls, value: str) -> str:
-        if len(value) > 63 or not CHART_NAME.match(value):
+        if len(value) > 63 or not CHART_NAME.fullmatch(value):
             raise ValueError(
                 f"chart name {value!r} must be lowercase letters, digits, '-', '_' or '.'"
             )
@@ -277,7 +277,7 @@ class AddonsSettings(_Model):
     @field_validator("cert_manager_letsencrypt_email")
     @classmethod
     def _check_email(cls, value: str | None) -> str | None:
-        if value is not None and (len(value) > 254 or not EMAIL.match(value)):
+        if value is not None and (len(value) > 254 or not EMAIL.fullmatch(value)):
             raise ValueError(f"{value!r} is not an email address (name@example.org)")
         return value
 
@@ -285,7 +285,7 @@ class AddonsSettings(_Model):
     @classmethod
     def _check_label(cls, value: str) -> str:
         name = value.rsplit("/", 1)[-1]
-        if len(value) > 316 or len(name) > 63 or not LABEL_KEY.match(value):
+        if len(value) > 316 or len(name) > 63 or not LABEL_KEY.fullmatch(value):
             raise ValueError(f"{value!r} is not a Kubernetes label key ([prefix/]name)")
         return value
 

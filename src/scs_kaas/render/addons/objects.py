@@ -39,6 +39,12 @@ def object_name(ctx: AddonContext, addon: str) -> str:
     return f"{ctx.cluster_name}-{addon}"
 
 
+def carrier_name(ctx: AddonContext, addon: str) -> str:
+    # The suffix keeps the ConfigMaps and Secrets clear of the other Secrets in the namespace,
+    # such as CAPO's `<cluster>-cloud-config` and CAPI's `<cluster>-kubeconfig`.
+    return f"{ctx.cluster_name}-{addon}-manifests"
+
+
 def labels_for(ctx: AddonContext, addon: str) -> dict[str, str]:
     """The caller's common labels plus the add-on label, by which an apply prunes."""
     return {**dict(sorted(ctx.labels.items())), ADDON_LABEL: addon}
@@ -115,7 +121,7 @@ def resource_set(
 def resource_set_of_text(
     ctx: AddonContext, addon: str, text: str, secret: bool
 ) -> list[dict[str, Any]]:
-    name = object_name(ctx, addon)
+    name = carrier_name(ctx, addon)
     key = f"{addon}.yaml"
     # The API server stores at most 1 MiB per object, and the Secret's base64 grows by a third.
     encoded_size = len(text.encode()) * (4 / 3 if secret else 1)
@@ -143,7 +149,7 @@ def resource_set_of_text(
     crs = {
         "apiVersion": "addons.cluster.x-k8s.io/v1beta2",
         "kind": "ClusterResourceSet",
-        "metadata": metadata(ctx, addon, name),
+        "metadata": metadata(ctx, addon, object_name(ctx, addon)),
         "spec": {
             "clusterSelector": cluster_selector(ctx),
             "resources": [{"kind": carrier["kind"], "name": name}],
