@@ -10,6 +10,7 @@ LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
 LABEL_PREFIX = "kaas.scs.community/prefix"
 LABEL_NODE_GROUP = "kaas.scs.community/node-group"
 LABEL_MOVE = "clusterctl.cluster.x-k8s.io/move"
+LABEL_NODE_GROUP_ON_NODE = "node.cluster.x-k8s.io/node-group"
 
 # Longest name a Machine (and so the Nova server and the node's hostname) may get: a hostname is one
 # DNS label. CAPI names machines `<KCP name>-<5 random>` and `<MachineSet name>-<5 random>`, where a

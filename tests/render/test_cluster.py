@@ -17,6 +17,7 @@ LABELS = {
     "app.kubernetes.io/managed-by": "scs-kaas",
     "kaas.scs.community/prefix": "capi",
 }
+CLOUD_CONF = placeholder_identity("openstack").cloud_conf
 TAGS = ["managed-by=scs-kaas", "prefix=capi", "cluster=prod"]
 
 
@@ -24,7 +25,7 @@ def _render(
     data: dict[str, Any] | None = None, facts: CloudFacts | None = None
 ) -> list[dict[str, Any]]:
     settings = build_settings("prod", [Layer("test", data or {})]).settings
-    identity = ClusterIdentity(clouds_yaml="clouds: {}\n", cacert="")
+    identity = ClusterIdentity(clouds_yaml="clouds: {}\n", cacert="", cloud_conf=CLOUD_CONF)
     return render_cluster("prod", settings, facts or CloudFacts(), identity)
 
 
@@ -86,7 +87,13 @@ def test_default_machine_deployment_and_its_templates() -> None:
             "replicas": 3,
             "selector": {"matchLabels": selector},
             "template": {
-                "metadata": {"labels": {**selector, "kaas.scs.community/node-group": "md-0"}},
+                "metadata": {
+                    "labels": {
+                        **selector,
+                        "kaas.scs.community/node-group": "md-0",
+                        "node.cluster.x-k8s.io/node-group": "md-0",
+                    }
+                },
                 "spec": {
                     "clusterName": "prod",
                     "version": "v1.34.1",
@@ -131,7 +138,10 @@ def test_default_machine_deployment_and_its_templates() -> None:
                 "joinConfiguration": {
                     "nodeRegistration": {
                         "name": "{{ local_hostname }}",
-                        "kubeletExtraArgs": [{"name": "cloud-provider", "value": "external"}],
+                        "kubeletExtraArgs": [
+                            {"name": "cloud-provider", "value": "external"},
+                            {"name": "rotate-server-certificates", "value": "true"},
+                        ],
                     }
                 }
             }
@@ -162,8 +172,9 @@ def test_health_checks() -> None:
 
 def test_identity_secret_carries_the_given_documents() -> None:
     settings = build_settings("prod", []).settings
-    identity = ClusterIdentity(clouds_yaml="clouds: {x: {}}\n", cacert="PEM")
-    secret = _one(render_cluster("prod", settings, CloudFacts(), identity), "Secret")
+    identity = ClusterIdentity(clouds_yaml="clouds: {x: {}}\n", cacert="PEM", cloud_conf=CLOUD_CONF)
+    documents = render_cluster("prod", settings, CloudFacts(), identity)
+    secret = _one(documents, "Secret", "prod-cloud-config")
     assert secret["metadata"]["name"] == "prod-cloud-config"
     assert secret["metadata"]["labels"]["clusterctl.cluster.x-k8s.io/move"] == "true"
     decoded = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
@@ -276,6 +287,7 @@ def test_server_groups_labels_taints_and_trusted_cas() -> None:
     assert registration["kubeletExtraArgs"] == [
         {"name": "cloud-provider", "value": "external"},
         {"name": "node-labels", "value": "example.com/zone=a,tier=web"},
+        {"name": "rotate-server-certificates", "value": "true"},
     ]
     assert registration["taints"] == [{"key": "dedicated", "effect": "NoExecute", "value": "web"}]
     assert bootstrap["files"] == [
@@ -295,3 +307,15 @@ def test_placeholder_identity_hides_credentials_and_yaml_parses() -> None:
     assert repr(identity) == "ClusterIdentity(***)"
     parsed = yaml.safe_load(identity.clouds_yaml)
     assert parsed["clouds"]["openstack"]["auth_type"] == "v3applicationcredential"
+
+
+def test_add_on_switches_reach_kubeadm() -> None:
+    insecure = _render({"addons": {"metrics_server_insecure_tls": True}})
+    bootstrap = _one(insecure, "KubeadmConfigTemplate")["spec"]["template"]["spec"]
+    args = bootstrap["joinConfiguration"]["nodeRegistration"]["kubeletExtraArgs"]
+    assert {"name": "rotate-server-certificates", "value": "true"} not in args
+    plane = _one(_render(), "KubeadmControlPlane")["spec"]["kubeadmConfigSpec"]
+    assert "skipPhases" not in plane["initConfiguration"]
+    replaced = _render({"addons": {"cilium_kube_proxy_replacement": True}})
+    plane = _one(replaced, "KubeadmControlPlane")["spec"]["kubeadmConfigSpec"]
+    assert plane["initConfiguration"]["skipPhases"] == ["addon/kube-proxy"]

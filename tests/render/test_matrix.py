@@ -72,6 +72,21 @@ def _combinations() -> list[tuple[str, dict[str, Any]]]:
     return combos
 
 
+def _assert_unique(documents: list[dict[str, Any]]) -> None:
+    """Two objects with one identity would overwrite each other when applied."""
+    identities = [
+        (
+            d["apiVersion"].rpartition("/")[0],
+            d["kind"],
+            d["metadata"].get("namespace"),
+            d["metadata"]["name"],
+        )
+        for d in documents
+    ]
+    duplicates = {i for i in identities if identities.count(i) > 1}
+    assert not duplicates
+
+
 def test_every_combination_renders_valid_manifests(tmp_path: Path) -> None:
     require_shared()
     combos = _combinations()
@@ -80,6 +95,7 @@ def test_every_combination_renders_valid_manifests(tmp_path: Path) -> None:
     for name, data in combos:
         settings = build_settings(name, [Layer("matrix", data)]).settings
         documents = render_cluster(name, settings, facts, placeholder_identity("openstack"))
+        _assert_unique(documents)
         write_manifests(tmp_path / f"{name}.yaml", documents)
     report = crd_validate(sorted(tmp_path.glob("*.yaml")))
     summary = report.strip().splitlines()[-1]

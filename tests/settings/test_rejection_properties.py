@@ -107,7 +107,7 @@ def test_api_port(value: int) -> None:
 @settings(max_examples=60, deadline=None)
 @given(_not_a_dns_label(40))
 def test_cluster_name(value: str) -> None:
-    result = kaas("config", "show", value, "-o", "json")
+    result = kaas("config", "show", "-o", "json", "--", value)
     assert result.exit_code == 2
     assert "- cluster name" in result.stderr
 

@@ -20,22 +20,24 @@ LABEL_CONTROL_PLANE = "cluster.x-k8s.io/control-plane"
 def _kubeadm_config_spec(settings: Settings, cacert: str) -> dict[str, Any]:
     cluster_kubeadm = settings.kubeadm
     role = settings.control_plane.kubeadm
-    registration = kubeadm.node_registration(
-        [cluster_kubeadm.kubelet_extra_args, role.kubelet_extra_args]
-    )
+    registration = kubeadm.node_registration(kubeadm.kubelet_args(settings, role))
+    init: dict[str, Any] = {"nodeRegistration": registration}
+    addons = settings.addons
+    if addons.cni == "cilium" and addons.cilium_kube_proxy_replacement:
+        init["skipPhases"] = ["addon/kube-proxy"]  # Cilium takes over kube-proxy's job
     spec = {
         "clusterConfiguration": {
             "imageRepository": cluster_kubeadm.image_repository,
             "apiServer": {"extraArgs": kubeadm.arg_list(cluster_kubeadm.api_server_extra_args)},
             "controllerManager": {
                 "extraArgs": kubeadm.arg_list(
-                    kubeadm.BASE_KUBELET_ARGS, cluster_kubeadm.controller_manager_extra_args
+                    kubeadm.CLOUD_PROVIDER_EXTERNAL, cluster_kubeadm.controller_manager_extra_args
                 )
             },
             "scheduler": {"extraArgs": kubeadm.arg_list(cluster_kubeadm.scheduler_extra_args)},
             "etcd": {"local": {"extraArgs": kubeadm.arg_list(cluster_kubeadm.etcd_extra_args)}},
         },
-        "initConfiguration": {"nodeRegistration": registration},
+        "initConfiguration": init,
         "joinConfiguration": {"nodeRegistration": registration},
         "files": kubeadm.node_files(settings, cacert, role),
         "preKubeadmCommands": kubeadm.pre_commands(settings, cacert, role),

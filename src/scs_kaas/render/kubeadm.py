@@ -11,8 +11,11 @@ from scs_kaas.settings.nodes import Taint
 
 CA_DIR = "/usr/local/share/ca-certificates"
 CONTAINERD_CERTS_DIR = "/etc/containerd/certs.d"
-# The kubelet learns node addresses and the provider ID from the OpenStack CCM.
-BASE_KUBELET_ARGS = {"cloud-provider": "external"}
+# Node addresses and the provider ID come from the OpenStack cloud controller manager.
+CLOUD_PROVIDER_EXTERNAL = {"cloud-provider": "external"}
+# CA-signed kubelet serving certificates, approved by the kubelet-csr-approver add-on, so that
+# metrics-server verifies kubelets instead of running with --kubelet-insecure-tls (R1 #148).
+SERVING_CERTIFICATES = {"rotate-server-certificates": "true"}
 # docker.io is served from a host whose name differs from the registry's.
 _UPSTREAM = {"docker.io": "https://registry-1.docker.io"}
 
@@ -25,12 +28,20 @@ def arg_list(*arg_maps: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"name": name, "value": merged[name]} for name in sorted(merged)]
 
 
+def kubelet_args(settings: Settings, role: NodeKubeadm) -> list[Mapping[str, str]]:
+    """The kubelet flags of a role: the tool's, then the cluster's, then the role's own."""
+    args: list[Mapping[str, str]] = [CLOUD_PROVIDER_EXTERNAL]
+    if settings.addons.needs_kubelet_serving_certificates():
+        args.append(SERVING_CERTIFICATES)
+    return [*args, settings.kubeadm.kubelet_extra_args, role.kubelet_extra_args]
+
+
 def node_registration(
-    kubelet_args: Iterable[Mapping[str, str]], taints: Iterable[Taint] = ()
+    kubelet_arg_maps: Iterable[Mapping[str, str]], taints: Iterable[Taint] = ()
 ) -> dict[str, Any]:
     registration: dict[str, Any] = {
         "name": "{{ local_hostname }}",
-        "kubeletExtraArgs": arg_list(BASE_KUBELET_ARGS, *kubelet_args),
+        "kubeletExtraArgs": arg_list(*kubelet_arg_maps),
     }
     taint_list = [
         {"key": t.key, "effect": t.effect, **({"value": t.value} if t.value else {})}

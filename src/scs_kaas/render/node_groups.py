@@ -32,7 +32,7 @@ AUTOSCALER_MAX = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size"
 def _bootstrap_spec(settings: Settings, group: NodeGroup, cacert: str) -> dict[str, Any]:
     role = group.kubeadm
     labels = ",".join(f"{k}={v}" for k, v in sorted(group.labels.items()))
-    kubelet_args = [settings.kubeadm.kubelet_extra_args, role.kubelet_extra_args]
+    kubelet_args = kubeadm.kubelet_args(settings, role)
     if labels:
         kubelet_args.append({"node-labels": labels})
     spec = {
@@ -70,7 +70,14 @@ def _machine_deployment(
         "clusterName": cluster,
         "selector": {"matchLabels": selector},
         "template": {
-            "metadata": {"labels": {**selector, naming.LABEL_NODE_GROUP: group.name}},
+            "metadata": {
+                "labels": {
+                    **selector,
+                    naming.LABEL_NODE_GROUP: group.name,
+                    # CAPI copies node.cluster.x-k8s.io labels onto the Node (GPU operator).
+                    naming.LABEL_NODE_GROUP_ON_NODE: group.name,
+                }
+            },
             "spec": template_spec,
         },
         "rollout": {
