@@ -76,3 +76,22 @@ def longest_machine_name(cluster: str, groups: list[str]) -> str:
         node_group(cluster, g) + "x" * (_MACHINESET_SUFFIX + _RANDOM_SUFFIX) for g in groups
     ]
     return max(candidates, key=len)
+
+
+def management_app_credential(prefix: str) -> str:
+    """The management host's application credential (R1: `<prefix>-appcred`)."""
+    return f"{prefix}-mgmt-appcred"
+
+
+def app_credential_description(prefix: str, cluster: str | None) -> str:
+    """The description that, with the name, proves an application credential is the tool's.
+
+    Keystone has no tags on application credentials, so the description carries the ownership.
+    """
+    owner = f"cluster={cluster}" if cluster is not None else "role=management"
+    return f"made by {MANAGED_BY} for prefix={prefix} {owner}; deleted with it"
+
+
+def app_credential_generation(name: str, generation: int) -> str:
+    """Keystone keeps names unique per user: a rotation's new credential gets `<name>-<n>`."""
+    return name if generation == 1 else f"{name}-{generation}"

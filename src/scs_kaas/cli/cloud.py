@@ -1,0 +1,63 @@
+"""`kaas cloud ...`: what the cloud offers, before anything is created in it."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from scs_kaas.cli.image import ResultFormat
+from scs_kaas.cli.options import CLUSTER_FILE, ENV_DIR, SETTINGS_FLAGS, load_settings
+from scs_kaas.errors import CloudError
+from scs_kaas.openstack.connection import connect
+from scs_kaas.workflows.cloud_check import CloudReport, check_cloud
+
+app = typer.Typer(help="The OpenStack cloud itself.", no_args_is_help=True)
+# Settings are loaded per cluster; without a cluster name only the environment's apply.
+NO_CLUSTER = "demo"
+
+
+@app.command()
+def check(
+    cluster: str | None = typer.Argument(
+        None, help="Also count this cluster's machines (default: the management host only)."
+    ),
+    env_dir: Path | None = ENV_DIR,
+    cluster_file: Path | None = CLUSTER_FILE,
+    assignments: list[str] = SETTINGS_FLAGS,
+    management: bool = typer.Option(
+        True, "--management/--no-management", help="Count the management host."
+    ),
+    output: ResultFormat = typer.Option(ResultFormat.table, "--output", "-o"),
+) -> None:
+    """Log in, then check service endpoints, flavors and free quota; exit 1 if anything lacks."""
+    loaded = load_settings(cluster or NO_CLUSTER, env_dir, cluster_file, assignments)
+    conn = connect(loaded.settings.cloud)
+    report = check_cloud(conn, loaded.settings, cluster is not None, management)
+    if output is ResultFormat.json:
+        typer.echo(json.dumps({**dataclasses.asdict(report), "ok": report.ok}, indent=2))
+    else:
+        _print(report)
+    if not report.ok:
+        missing = "; ".join(f"{p.kind} {p.name}: {p.detail}" for p in report.problems)
+        raise CloudError(f"cloud {report.cloud!r} lacks what the settings need: {missing}")
+
+
+def _print(report: CloudReport) -> None:
+    table = Table(title=f"Cloud {report.cloud} (project {report.project_id})")
+    for column in ("kind", "name", "ok", "detail"):
+        table.add_column(column, style="cyan" if column == "name" else None)
+    for finding in report.findings:
+        mark = "[green]yes[/]" if finding.ok else "[bold red]NO[/]"
+        table.add_row(finding.kind, escape(finding.name), mark, escape(finding.detail))
+    console = Console()
+    if not console.is_terminal:  # piped: do not squeeze the table into 80 columns
+        console = Console(width=200)
+    console.print(table)
+    for note in report.unreadable:
+        console.print(f"[yellow]quota not readable[/] {escape(note)}")

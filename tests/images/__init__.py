@@ -1,0 +1,1 @@
+"""Node images: the pure plan, qemu-img, downloads (no cloud)."""
