@@ -95,3 +95,46 @@ def app_credential_description(prefix: str, cluster: str | None) -> str:
 def app_credential_generation(name: str, generation: int) -> str:
     """Keystone keeps names unique per user: a rotation's new credential gets `<name>-<n>`."""
     return name if generation == 1 else f"{name}-{generation}"
+
+
+# The management host and what it needs, one name each (R1: `<prefix>-mgmtcluster`, `-net`, ...).
+# Every one also carries `management_tags(prefix)`, so workload-cluster resources of the same
+# prefix (tagged `cluster=<name>`) are never mistaken for them.
+MANAGEMENT_ROLE_TAG = "role=management"
+
+
+def management_tags(prefix: str) -> list[str]:
+    return [*ownership_tags(prefix), MANAGEMENT_ROLE_TAG]
+
+
+def mgmt_server(prefix: str) -> str:
+    return f"{prefix}-mgmt"
+
+
+def mgmt_security_group(prefix: str) -> str:
+    return f"{prefix}-mgmt-sg"
+
+
+def mgmt_network(prefix: str) -> str:
+    return f"{prefix}-mgmt-net"
+
+
+def mgmt_subnet(prefix: str) -> str:
+    return f"{prefix}-mgmt-subnet"
+
+
+def mgmt_router(prefix: str) -> str:
+    return f"{prefix}-mgmt-router"
+
+
+def mgmt_port(prefix: str) -> str:
+    return f"{prefix}-mgmt-port"
+
+
+def mgmt_floating_ip(prefix: str) -> str:
+    """Floating IPs have no name: this goes into their description."""
+    return f"{prefix}-mgmt-fip"
+
+
+def mgmt_root_volume(prefix: str) -> str:
+    return f"{prefix}-mgmt-root"

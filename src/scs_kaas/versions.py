@@ -26,3 +26,16 @@ CLUSTER_API = "v1.14.4"
 CAPO = "v0.15.1"
 ORC = "v2.6.0"
 CAAPH = "v0.6.4"
+
+# Tools on the management host (`render.cloud_init`), checked 2026-11-24 against the upstream
+# release notes. kind v0.33.0 runs Kubernetes v1.37.0 by default, inside the management-cluster
+# range of Cluster API v1.14 (v1.33-v1.37); kubectl is one minor behind so it also talks to the
+# workload clusters (v1.32-v1.36) within its supported skew where it matters most.
+KIND = "v0.33.0"
+KUBECTL = "v1.36.0"
+HELM = "v4.3.0"
+K9S = "v0.51.0"
+CILIUM_CLI = "v0.19.6"
+# The conformance runner: hydrophone (SIG Testing) runs the release team's conformance image of
+# the cluster's own Kubernetes version; sonobuoy, which R1 used, is no longer maintained.
+HYDROPHONE = "v0.7.0"

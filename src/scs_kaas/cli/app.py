@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from scs_kaas.cli import addons, cloud, cluster, config, devcloud, image
+from scs_kaas.cli import addons, cloud, cluster, config, devcloud, image, mgmt
 from scs_kaas.errors import KaasError, SettingsError
 
 app = typer.Typer(
@@ -24,6 +24,7 @@ app.add_typer(addons.app, name="addons")
 app.add_typer(devcloud.app, name="devcloud")
 app.add_typer(cloud.app, name="cloud")
 app.add_typer(image.app, name="image")
+app.add_typer(mgmt.app, name="mgmt")
 
 
 @app.callback()

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from enum import StrEnum
 from pathlib import Path
 
 import typer
 
-from scs_kaas.settings.loader import LoadedSettings, load_cluster_settings
+from scs_kaas.settings.layers import Layer, flag_layer, read_yaml_layer
+from scs_kaas.settings.loader import (
+    ENVIRONMENT_FILE,
+    LoadedSettings,
+    build_settings,
+    load_cluster_settings,
+)
+from scs_kaas.workflows.mgmt_state import default_state_dir
+
+# Stands in for a cluster name where settings of the environment alone are loaded.
+MANAGEMENT = "management"
 
 
 class OutputFormat(StrEnum):
@@ -50,3 +61,39 @@ def load_settings(
     return load_cluster_settings(
         cluster, env_dir, cluster_file, assignments, os_cloud=os.environ.get("OS_CLOUD")
     )
+
+
+def env_dir_or_default(env_dir: Path | None) -> Path:
+    return env_dir if env_dir is not None else Path(os.environ.get("KAAS_ENV", "."))
+
+
+def load_environment_settings(env_dir: Path | None, assignments: list[str]) -> LoadedSettings:
+    """Settings of the environment alone (no cluster file): for the management host."""
+    env = env_dir_or_default(env_dir)
+    layers = []
+    if os.environ.get("OS_CLOUD"):
+        layers.append(Layer("environment variable OS_CLOUD", {"cloud": os.environ["OS_CLOUD"]}))
+    if (env / ENVIRONMENT_FILE).is_file():
+        layers.append(read_yaml_layer(env / ENVIRONMENT_FILE, "environment file"))
+    if assignments:
+        layers.append(flag_layer(assignments))
+    # The name only labels validation messages: no cluster file is read.
+    return dataclasses.replace(build_settings(MANAGEMENT, layers), base_dir=env)
+
+
+def state_dir_or_default(state_dir: Path | None) -> Path:
+    """`--state-dir`, else $KAAS_STATE_DIR, else $XDG_STATE_HOME/scs-kaas (~/.local/state)."""
+    if state_dir is not None:
+        return state_dir
+    if os.environ.get("KAAS_STATE_DIR"):
+        return Path(os.environ["KAAS_STATE_DIR"])
+    return default_state_dir(os.environ, Path.home())
+
+
+STATE_DIR = typer.Option(
+    None,
+    "--state-dir",
+    help="Where the host's state and SSH key live; default $KAAS_STATE_DIR or "
+    "~/.local/state/scs-kaas ($XDG_STATE_HOME).",
+    file_okay=False,
+)

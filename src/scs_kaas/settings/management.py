@@ -15,10 +15,18 @@ class ManagementSettings(StrictModel):
     allowed_cidrs: list[Cidr] = Field(
         default_factory=lambda: ["0.0.0.0/0"], description="may reach SSH and ICMP"
     )
-    ssh_username: str = "ubuntu"
+    ssh_username: str = Field(
+        default="ubuntu",
+        pattern=r"^[a-z_][a-z0-9_-]{0,31}$",
+        description="the image's default user (a Linux user name)",
+    )
     root_volume_gib: GiB = Field(default=30, description="used when the flavor has no disk")
     kubeconfig: str | None = Field(
         default=None, description="use this existing management cluster instead of a host"
+    )
+    kaas_requirement: str | None = Field(
+        default=None,
+        description="what pip installs on the host; default scs-kaas==<this version>",
     )
 
 

@@ -1,0 +1,269 @@
+"""`kaas mgmt ...`: the management host (R1's make create/watch/log/ssh/get-kubeconfig/clean)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Callable
+from dataclasses import asdict
+from enum import StrEnum
+from pathlib import Path
+from types import TracebackType
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.status import Status
+from rich.table import Table
+
+from scs_kaas import naming
+from scs_kaas.cli.options import (
+    ENV_DIR,
+    SETTINGS_FLAGS,
+    STATE_DIR,
+    load_environment_settings,
+    state_dir_or_default,
+)
+from scs_kaas.openstack.connection import connect
+from scs_kaas.openstack.mgmt_host import console_log
+from scs_kaas.settings.loader import LoadedSettings
+from scs_kaas.settings.model import Settings
+from scs_kaas.workflows import mgmt, mgmt_access
+from scs_kaas.workflows.images import ImageRequest, start_image_ensure
+from scs_kaas.workflows.mgmt_state import StatePaths, load_state
+
+app = typer.Typer(
+    help="The management host (a VM with kind and Cluster API).", no_args_is_help=True
+)
+
+
+class DataFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+OUTPUT = typer.Option(DataFormat.table, "--output", "-o", help="table or json.")
+DRY_RUN = typer.Option(False, "--dry-run", help="Print the plan; change nothing.")
+DONE_PHASES = {"created", "exists", "changed", "skipped", "deleted"}
+MARKS = {"created": "+", "exists": "=", "changed": "~", "skipped": "-", "deleted": "x"}
+
+
+def _err() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class _RichProgress:
+    """One spinner while a step runs, one line when it ends."""
+
+    def __init__(self) -> None:
+        self.console = _err()
+        self.status: Status | None = None
+
+    def __call__(self, event: mgmt.StepEvent) -> None:
+        self._stop()
+        if event.phase == "start":
+            self.status = self.console.status(f"{event.step}: {escape(event.detail)}")
+            self.status.start()
+        elif event.phase in DONE_PHASES:
+            mark = MARKS[event.phase]
+            self.console.print(f"{mark} {event.step:<18} {event.phase:<8} {escape(event.detail)}")
+
+    def _stop(self) -> None:
+        if self.status is not None:
+            self.status.stop()
+            self.status = None
+
+    def __enter__(self) -> _RichProgress:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop()
+
+
+def _context(
+    env_dir: Path | None, assignments: list[str], state_dir: Path | None
+) -> tuple[LoadedSettings, StatePaths]:
+    loaded = load_environment_settings(env_dir, assignments)
+    return loaded, StatePaths(state_dir_or_default(state_dir), loaded.settings.prefix)
+
+
+def _print_json(data: object) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str))
+
+
+@app.command()
+def create(
+    env_dir: Path | None = ENV_DIR,
+    assignments: list[str] = SETTINGS_FLAGS,
+    state_dir: Path | None = STATE_DIR,
+    dry_run: bool = DRY_RUN,
+    image: bool = typer.Option(
+        True, "--image/--no-image", help="Upload the node image meanwhile (joined at the end)."
+    ),
+    output: DataFormat = OUTPUT,
+) -> None:
+    """Create the management host, or finish an interrupted creation; a re-run changes nothing."""
+    loaded, paths = _context(env_dir, assignments, state_dir)
+    settings = loaded.settings
+    mgmt.check_can_create(settings)
+    user_data = mgmt.host_user_data(settings, loaded.base_dir)  # reads extensions/
+    if dry_run:
+        _print_create_plan(mgmt.plan_create(settings), load_state(paths, settings.cloud), output)
+        return
+    start_upload = _image_starter(settings) if image else None
+    conn = connect(settings.cloud)
+    with _RichProgress() as progress:
+        summary = mgmt.create_mgmt(
+            conn, settings, paths, user_data, progress=progress, start_image_upload=start_upload
+        )
+    if output is DataFormat.json:
+        _print_json(asdict(summary))
+        return
+    console = _err()
+    for note in summary.notes:
+        console.print(f"note: {escape(note)}")
+    target = mgmt_access.SshTarget(
+        summary.ssh_user, summary.floating_ip, paths.private_key, paths.known_hosts
+    )
+    typer.echo(f"management host {naming.mgmt_server(settings.prefix)}: {summary.floating_ip}")
+    typer.echo(f"  ssh:    {mgmt_access.shell_line(mgmt_access.ssh_command(target))}")
+    typer.echo("  follow its bootstrap with `kaas mgmt wait`")
+
+
+def _image_starter(settings: Settings) -> Callable[[], mgmt.PendingResult]:
+    def start() -> mgmt.PendingResult:
+        return start_image_ensure(settings, ImageRequest(settings.kubernetes_version))
+
+    return start
+
+
+def _print_create_plan(plan: mgmt.HostPlan, state: object, output: DataFormat) -> None:
+    recorded = getattr(state, "resources", {})
+    rows = [
+        {
+            "step": step,
+            "kind": kind,
+            "name": name,
+            "recorded": recorded[step].id if step in recorded else None,
+        }
+        for step, kind, name in plan.steps
+    ]
+    if output is DataFormat.json:
+        _print_json({"prefix": plan.prefix, "steps": rows})
+        return
+    table = Table(title=f"kaas mgmt create (dry run, prefix {plan.prefix}): no cloud call made")
+    for column in ("step", "kind", "name", "recorded id"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["step"], row["kind"], row["name"], row["recorded"] or "")
+    Console(width=200 if not Console().is_terminal else None).print(table)
+
+
+@app.command()
+def delete(
+    env_dir: Path | None = ENV_DIR,
+    assignments: list[str] = SETTINGS_FLAGS,
+    state_dir: Path | None = STATE_DIR,
+    dry_run: bool = DRY_RUN,
+    output: DataFormat = OUTPUT,
+) -> None:
+    """Delete the management host's resources in reverse order, then its local state."""
+    loaded, paths = _context(env_dir, assignments, state_dir)
+    conn = connect(loaded.settings.cloud)
+    if dry_run:
+        plan = mgmt.plan_delete(conn, loaded.settings, paths)
+    else:
+        with _RichProgress() as progress:
+            plan = mgmt.delete_mgmt(conn, loaded.settings, paths, progress=progress)
+    if output is DataFormat.json:
+        _print_json(asdict(plan) | {"dry_run": dry_run})
+        return
+    verb = "would delete" if dry_run else "deleted"
+    console = _err()
+    for note in plan.notes:
+        console.print(f"note: {escape(note)}")
+    for step, kind, resource_id in plan.resources:
+        typer.echo(f"{verb} {kind} {resource_id} ({step})")
+    if plan.keypair:
+        typer.echo(f"{verb} keypair {plan.keypair}")
+    for path in plan.local_files:
+        typer.echo(f"{verb} {path}")
+
+
+@app.command()
+def wait(
+    env_dir: Path | None = ENV_DIR,
+    assignments: list[str] = SETTINGS_FLAGS,
+    state_dir: Path | None = STATE_DIR,
+    timeout: float = typer.Option(3600, "--timeout", help="Seconds to wait, in all."),
+) -> None:
+    """Follow the host's bootstrap over SSH (cloud-init's output) until it is done."""
+    loaded, paths = _context(env_dir, assignments, state_dir)
+    settings = loaded.settings
+    target = mgmt_access.target_of(paths, settings.cloud, settings.management.ssh_username)
+    mgmt_access.wait_for_bootstrap(target, timeout)
+    _err().print(f"the management host {target.address} is ready")
+
+
+@app.command()
+def log(
+    env_dir: Path | None = ENV_DIR,
+    assignments: list[str] = SETTINGS_FLAGS,
+    state_dir: Path | None = STATE_DIR,
+    lines: int | None = typer.Option(None, "--lines", "-n", help="Only the last N lines."),
+) -> None:
+    """Print the host's console log (Nova), like R1's `make log`."""
+    loaded, paths = _context(env_dir, assignments, state_dir)
+    conn = connect(loaded.settings.cloud)
+    server = mgmt.host_server_id(conn, loaded.settings, paths)
+    typer.echo(console_log(conn, server, lines), nl=False)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def ssh(
+    ctx: typer.Context,
+    env_dir: Path | None = ENV_DIR,
+    assignments: list[str] = SETTINGS_FLAGS,
+    state_dir: Path | None = STATE_DIR,
+    print_only: bool = typer.Option(False, "--print", help="Print the ssh command instead."),
+) -> None:
+    """SSH to the host; extra arguments are run there (`kaas mgmt ssh -- kubectl get pods -A`)."""
+    loaded, paths = _context(env_dir, assignments, state_dir)
+    settings = loaded.settings
+    target = mgmt_access.target_of(paths, settings.cloud, settings.management.ssh_username)
+    command = mgmt_access.ssh_command(target, list(ctx.args))
+    if print_only:
+        typer.echo(mgmt_access.shell_line(command))
+        return
+    os.execvp(command[0], command)  # noqa: S606 -- the user's own ssh, in place of this process
+
+
+@app.command()
+def kubeconfig(
+    env_dir: Path | None = ENV_DIR,
+    assignments: list[str] = SETTINGS_FLAGS,
+    state_dir: Path | None = STATE_DIR,
+    port: int = typer.Option(6443, "--port", min=1, max=65535, help="Local end of the tunnel."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Where to write it (0600); default <state dir>/<prefix>/kubeconfig."
+    ),
+    tunnel: bool = typer.Option(False, "--tunnel", help="Then run the tunnel (until Ctrl-C)."),
+) -> None:
+    """Write the management cluster's kubeconfig, pointing at a local SSH tunnel to kind."""
+    loaded, paths = _context(env_dir, assignments, state_dir)
+    settings = loaded.settings
+    target = mgmt_access.target_of(paths, settings.cloud, settings.management.ssh_username)
+    name = naming.mgmt_server(settings.prefix)
+    written = mgmt_access.fetch_kubeconfig(target, port, name, out or paths.kubeconfig)
+    command = mgmt_access.tunnel_command(target, port)
+    typer.echo(f"wrote {written}")
+    typer.echo(f"tunnel: {mgmt_access.shell_line(command)}")
+    typer.echo(f"then:   KUBECONFIG={written} kubectl get nodes")
+    if tunnel:
+        subprocess.run(command, check=False)

@@ -1,0 +1,207 @@
+"""The management host's server and root volume, and what Nova tells about it.
+
+Servers carry the ownership tags (Nova tags, set in the create call); the root volume carries
+them as Cinder metadata (`managed-by: scs-kaas`, `prefix: <prefix>`, `role: management`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from openstack import exceptions
+from openstack.connection import Connection
+
+from scs_kaas.errors import CloudError
+from scs_kaas.openstack.ownership import has_metadata, has_tags, pick_owned, tags_as_metadata
+from scs_kaas.polling import wait_until
+
+SERVER_TIMEOUT = 900.0
+VOLUME_TIMEOUT = 600.0
+
+
+@dataclass(frozen=True)
+class BootSource:
+    """What the server boots: the flavor, the image, and whether it needs a root volume."""
+
+    flavor_id: str
+    image_id: str
+    flavor_disk_gib: int
+
+    @property
+    def needs_volume(self) -> bool:
+        return self.flavor_disk_gib == 0
+
+
+def boot_source(conn: Connection, flavor: str, image: str) -> BootSource:
+    found_flavor = conn.compute.find_flavor(flavor, ignore_missing=True)
+    if found_flavor is None:
+        raise CloudError(f"management.flavor: flavor {flavor!r} does not exist in this cloud")
+    found_image = conn.image.find_image(image, ignore_missing=True)
+    if found_image is None or found_image.status != "active":
+        state = "does not exist" if found_image is None else f"is {found_image.status}"
+        raise CloudError(f"management.image: image {image!r} {state}")
+    return BootSource(str(found_flavor.id), str(found_image.id), int(found_flavor.disk or 0))
+
+
+# --- root volume -------------------------------------------------------------------------------
+
+
+def _volume(conn: Connection, volume_id: str) -> Any | None:
+    try:
+        return conn.block_storage.get_volume(volume_id)
+    except exceptions.NotFoundException:
+        return None
+
+
+def find_volume(
+    conn: Connection, known_id: str | None, name: str, tags: Sequence[str]
+) -> str | None:
+    if known_id:
+        volume = _volume(conn, known_id)
+        if volume is not None and has_metadata(volume.metadata, tags):
+            return str(volume.id)
+    # Cinder's metadata filter is unreliable across releases: filter here.
+    candidates = list(conn.block_storage.volumes(name=name))
+    owned = [v for v in candidates if has_metadata(v.metadata, tags)]
+    found = pick_owned(candidates, owned, "volume", name, tags)
+    return None if found is None else str(found.id)
+
+
+def create_volume(
+    conn: Connection,
+    name: str,
+    size_gib: int,
+    image_id: str,
+    availability_zone: str | None,
+    tags: Sequence[str],
+) -> str:
+    volume = conn.block_storage.create_volume(
+        name=name,
+        size=size_gib,
+        image_id=image_id,
+        availability_zone=availability_zone,
+        metadata=tags_as_metadata(tags),
+        description="scs-kaas management host root volume",
+    )
+    return str(volume.id)
+
+
+def wait_volume_available(conn: Connection, volume_id: str, timeout: float) -> None:
+    volume = conn.block_storage.get_volume(volume_id)
+    if volume.status in ("available", "in-use"):
+        return
+    try:
+        conn.block_storage.wait_for_status(
+            volume, status="available", failures=["error"], interval=1, wait=int(timeout)
+        )
+    except exceptions.ResourceFailure:
+        raise CloudError(f"root volume {volume_id} went into error (image copy failed?)") from None
+    except exceptions.ResourceTimeout:
+        raise CloudError(f"root volume {volume_id} not available after {timeout:.0f} s") from None
+
+
+def owned_volume_ids(conn: Connection, tags: Sequence[str]) -> list[str]:
+    return [str(v.id) for v in conn.block_storage.volumes() if has_metadata(v.metadata, tags)]
+
+
+def delete_volume(conn: Connection, volume_id: str, timeout: float = VOLUME_TIMEOUT) -> None:
+    conn.block_storage.delete_volume(volume_id, ignore_missing=True)
+    wait_until(lambda: _volume(conn, volume_id) is None, timeout, f"volume {volume_id} to go")
+
+
+# --- server ------------------------------------------------------------------------------------
+
+
+def _server(conn: Connection, server_id: str) -> Any | None:
+    try:
+        return conn.compute.get_server(server_id)
+    except exceptions.NotFoundException:
+        return None
+
+
+def find_server(
+    conn: Connection, known_id: str | None, name: str, tags: Sequence[str]
+) -> str | None:
+    if known_id:
+        server = _server(conn, known_id)
+        if server is not None and has_tags(server.tags, tags):
+            return str(server.id)
+    # Nova's name filter is a regular expression.
+    candidates = list(conn.compute.servers(name=f"^{re.escape(name)}$"))
+    owned = [s for s in candidates if has_tags(s.tags, tags)]
+    found = pick_owned(candidates, owned, "server", name, tags)
+    return None if found is None else str(found.id)
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    name: str
+    boot: BootSource
+    port_id: str
+    key_name: str
+    user_data_b64: str
+    tags: Sequence[str]
+    availability_zone: str | None = None
+    root_volume_id: str | None = None
+
+
+def create_server(conn: Connection, spec: ServerSpec) -> str:
+    attrs: dict[str, Any] = {
+        "name": spec.name,
+        "flavor_id": spec.boot.flavor_id,
+        "networks": [{"port": spec.port_id}],
+        "key_name": spec.key_name,
+        "user_data": spec.user_data_b64,
+        "tags": list(spec.tags),
+        "metadata": tags_as_metadata(spec.tags),
+    }
+    if spec.availability_zone:
+        attrs["availability_zone"] = spec.availability_zone
+    if spec.root_volume_id:
+        attrs["block_device_mapping"] = [
+            {
+                "boot_index": 0,
+                "uuid": spec.root_volume_id,
+                "source_type": "volume",
+                "destination_type": "volume",
+                # deleted as its own step, so that deletion can be verified
+                "delete_on_termination": False,
+            }
+        ]
+    else:
+        attrs["image_id"] = spec.boot.image_id
+    return str(conn.compute.create_server(**attrs).id)
+
+
+def wait_server_active(conn: Connection, server_id: str, timeout: float) -> None:
+    server = conn.compute.get_server(server_id)
+    if server.status == "ACTIVE":
+        return
+    try:
+        conn.compute.wait_for_server(
+            server, status="ACTIVE", failures=["ERROR"], interval=2, wait=timeout
+        )
+    except exceptions.ResourceFailure:
+        fault = (conn.compute.get_server(server_id).fault or {}).get("message", "no reason given")
+        raise CloudError(
+            f"server {server_id} went into ERROR ({fault}): run `kaas mgmt delete` and retry"
+        ) from None
+    except exceptions.ResourceTimeout:
+        raise CloudError(f"server {server_id} not ACTIVE after {timeout:.0f} s") from None
+
+
+def owned_server_ids(conn: Connection, tags: Sequence[str]) -> list[str]:
+    return [str(s.id) for s in conn.compute.servers(tags=",".join(tags)) if has_tags(s.tags, tags)]
+
+
+def delete_server(conn: Connection, server_id: str, timeout: float = SERVER_TIMEOUT) -> None:
+    conn.compute.delete_server(server_id, ignore_missing=True)
+    wait_until(lambda: _server(conn, server_id) is None, timeout, f"server {server_id} to go")
+
+
+def console_log(conn: Connection, server_id: str, lines: int | None = None) -> str:
+    output = conn.compute.get_server_console_output(server_id, length=lines)
+    return str(output.get("output", ""))

@@ -1,0 +1,518 @@
+"""Create and delete the management host (R1's `make create` and `make clean`).
+
+Each step finds its resource first (recorded ID, else name + ownership tags) and creates it only
+when it is missing; the state file is written after every step. So a second run changes nothing
+and an interrupted run resumes. Deletion goes in reverse and waits until each resource is gone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from openstack.connection import Connection
+
+from scs_kaas import __version__, naming
+from scs_kaas.errors import KaasError, SettingProblem, SettingsError
+from scs_kaas.openstack import keypairs, mgmt_host, network
+from scs_kaas.render.cloud_init import (
+    ExtensionFile,
+    HostInputs,
+    cloud_config,
+    encode_user_data,
+    host_environment,
+    user_data,
+)
+from scs_kaas.settings.model import Settings
+from scs_kaas.sshkeys import KeyFiles, ensure_key, fingerprint
+from scs_kaas.workflows.mgmt_state import (
+    MgmtState,
+    Recorded,
+    StatePaths,
+    load_state,
+    remove_local_files,
+    save_state,
+)
+
+CREATE_STEPS = (
+    "keypair",
+    "security-group",
+    "network",
+    "subnet",
+    "router",
+    "router-interface",
+    "port",
+    "floating-ip",
+    "root-volume",
+    "server",
+    "node-image",
+)
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    step: str
+    phase: str  # "start", then "created", "exists", "changed", "skipped" or "deleted"
+    detail: str = ""
+
+
+Progress = Callable[[StepEvent], None]
+# Test hook: called as ("created" | "recorded", step); raising there simulates an interruption.
+Checkpoint = Callable[[str, str], None]
+
+
+class PendingResult(Protocol):
+    """A background job (the node image upload): started first, joined last."""
+
+    def result(self, timeout: float | None = None) -> object: ...
+
+    def cancel(self) -> None: ...
+
+
+def _quiet(event: StepEvent) -> None:
+    del event
+
+
+def _no_checkpoint(moment: str, step: str) -> None:
+    del moment, step
+
+
+@dataclass(frozen=True)
+class HostPlan:
+    """What `mgmt create` makes, by step: (step, kind, name)."""
+
+    prefix: str
+    steps: tuple[tuple[str, str, str], ...]
+
+
+def plan_create(settings: Settings) -> HostPlan:
+    prefix = settings.prefix
+    steps = (
+        ("keypair", "keypair", naming.keypair(prefix)),
+        ("security-group", "security group", naming.mgmt_security_group(prefix)),
+        ("network", "network", naming.mgmt_network(prefix)),
+        ("subnet", "subnet", naming.mgmt_subnet(prefix)),
+        ("router", "router", naming.mgmt_router(prefix)),
+        ("router-interface", "router interface", naming.mgmt_subnet(prefix)),
+        ("port", "port", naming.mgmt_port(prefix)),
+        ("floating-ip", "floating IP", naming.mgmt_floating_ip(prefix)),
+        ("root-volume", "volume (if the flavor has no disk)", naming.mgmt_root_volume(prefix)),
+        ("server", "server", naming.mgmt_server(prefix)),
+        ("node-image", "node image upload (joined)", settings.node_image_name),
+    )
+    return HostPlan(prefix, steps)
+
+
+def check_can_create(settings: Settings) -> None:
+    """Settings that rule a host out, before any cloud call."""
+    if settings.management.kubeconfig:
+        raise SettingsError(
+            [
+                SettingProblem(
+                    "management.kubeconfig",
+                    "is set: this environment uses an existing management cluster, "
+                    "so there is no management host to create or delete",
+                )
+            ]
+        )
+
+
+@dataclass
+class HostSummary:
+    prefix: str
+    server_id: str
+    floating_ip: str
+    ssh_user: str
+    private_key: Path
+    resources: dict[str, str]
+    changed: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Run:
+    conn: Connection
+    settings: Settings
+    paths: StatePaths
+    state: MgmtState
+    progress: Progress
+    checkpoint: Checkpoint
+    changed: list[str] = field(default_factory=list)
+
+    @property
+    def tags(self) -> list[str]:
+        return naming.management_tags(self.settings.prefix)
+
+    def record(self, step: str, resource_id: str, name: str) -> None:
+        self.state.resources[step] = Recorded(id=resource_id, name=name)
+        save_state(self.paths, self.state)
+        self.checkpoint("recorded", step)
+
+    def ensure(
+        self,
+        step: str,
+        name: str,
+        find: Callable[[str | None], str | None],
+        create: Callable[[], str],
+    ) -> str:
+        self.progress(StepEvent(step, "start", name))
+        known = self.state.resources.get(step)
+        found = find(known.id if known else None)
+        if found is None:
+            found = create()
+            self.changed.append(step)
+            self.checkpoint("created", step)
+        self.record(step, found, name)
+        self.progress(StepEvent(step, "created" if step in self.changed else "exists", found))
+        return found
+
+
+def create_mgmt(
+    conn: Connection,
+    settings: Settings,
+    paths: StatePaths,
+    user_data: str,
+    progress: Progress = _quiet,
+    start_image_upload: Callable[[], PendingResult] | None = None,
+    checkpoint: Checkpoint = _no_checkpoint,
+    image_timeout: float = 3600.0,
+) -> HostSummary:
+    """Make (or find) every resource of the management host, in R1's order.
+
+    `start_image_upload` starts the node image upload (`workflows.images.start_image_ensure`);
+    it is started first, because it takes longest, and joined last.
+    """
+    check_can_create(settings)
+    encoded_user_data = encode_user_data(user_data)  # too large -> SettingsError, no cloud call
+    state = load_state(paths, settings.cloud)
+    upload = start_image_upload() if start_image_upload is not None else None
+    run = _Run(conn, settings, paths, state, progress, checkpoint)
+    try:
+        summary = _make_host(run, encoded_user_data)
+        if upload is not None:
+            progress(StepEvent("node-image", "start", settings.node_image_name))
+            upload.result(timeout=image_timeout)
+            progress(StepEvent("node-image", "exists", settings.node_image_name))
+        else:
+            progress(StepEvent("node-image", "skipped", "no image upload was started"))
+    except BaseException:
+        if upload is not None:
+            upload.cancel()  # else the upload thread would keep the process alive
+        raise
+    state.complete = True
+    save_state(paths, state)
+    return summary
+
+
+def _make_host(run: _Run, encoded_user_data: str) -> HostSummary:
+    settings, mgmt = run.settings, run.settings.management
+    # Resolved before anything is made: a wrong flavor, image or network fails with nothing left.
+    external = network.external_network_id(run.conn, settings.external_network)
+    boot = mgmt_host.boot_source(run.conn, mgmt.flavor, mgmt.image)
+    key_name = _ensure_keypair(run)
+    port, address = _ensure_network(run, external)
+    server, notes = _ensure_server(run, boot, port, key_name, encoded_user_data)
+    return HostSummary(
+        prefix=settings.prefix,
+        server_id=server,
+        floating_ip=address,
+        ssh_user=mgmt.ssh_username,
+        private_key=run.paths.private_key,
+        resources={step: r.id for step, r in run.state.resources.items()},
+        changed=run.changed,
+        notes=notes,
+    )
+
+
+def _ensure_keypair(run: _Run) -> str:
+    conn, prefix = run.conn, run.settings.prefix
+    key_name = naming.keypair(prefix)
+    public_key = ensure_key(KeyFiles(run.paths.private_key), comment=f"scs-kaas {prefix}")
+    key_fingerprint = fingerprint(public_key)
+    # Recorded before the import: the fingerprint is what proves the keypair is ours.
+    run.state.key_fingerprint = key_fingerprint
+    save_state(run.paths, run.state)
+
+    def import_key() -> str:
+        keypairs.import_keypair(conn, key_name, public_key)
+        return key_name
+
+    return run.ensure(
+        "keypair",
+        key_name,
+        lambda _: key_name if keypairs.find_keypair(conn, key_name, key_fingerprint) else None,
+        import_key,
+    )
+
+
+def _ensure_network(run: _Run, external: str) -> tuple[str, str]:
+    """Security group, network, subnet, router, port and floating IP: (port, address)."""
+    conn, prefix, tags = run.conn, run.settings.prefix, run.tags
+    mgmt = run.settings.management
+
+    def neutron(step: str, kind: str, name: str, create: Callable[[], str]) -> str:
+        return run.ensure(
+            step, name, lambda known: network.find_owned(conn, kind, known, name, tags), create
+        )
+
+    group_name = naming.mgmt_security_group(prefix)
+    group = neutron(
+        "security-group",
+        "security group",
+        group_name,
+        lambda: network.create_security_group(conn, group_name, tags),
+    )
+    if network.ensure_ssh_rules(conn, group, mgmt.allowed_cidrs):
+        run.changed.append("security-group-rules")
+    net_name = naming.mgmt_network(prefix)
+    net = neutron(
+        "network", "network", net_name, lambda: network.create_network(conn, net_name, tags)
+    )
+    subnet_name = naming.mgmt_subnet(prefix)
+    dns = run.settings.network.dns_nameservers
+    subnet = neutron(
+        "subnet",
+        "subnet",
+        subnet_name,
+        lambda: network.create_subnet(conn, subnet_name, net, mgmt.cidr, dns, tags),
+    )
+    router_name = naming.mgmt_router(prefix)
+    router = neutron(
+        "router",
+        "router",
+        router_name,
+        lambda: network.create_router(conn, router_name, external, tags),
+    )
+    run.progress(StepEvent("router-interface", "start", subnet_name))
+    attached = network.ensure_router_interface(conn, router, subnet)
+    if attached:
+        run.changed.append("router-interface")
+    run.checkpoint("recorded", "router-interface")
+    run.progress(StepEvent("router-interface", "created" if attached else "exists", router))
+    port_name = naming.mgmt_port(prefix)
+    port = neutron(
+        "port",
+        "port",
+        port_name,
+        lambda: network.create_port(conn, port_name, net, subnet, group, tags),
+    )
+    fip_name = naming.mgmt_floating_ip(prefix)
+    fip = neutron(
+        "floating-ip",
+        "floating IP",
+        fip_name,
+        lambda: network.create_floating_ip(conn, fip_name, external, tags),
+    )
+    address, moved = network.ensure_floating_ip_port(conn, fip, port)
+    if moved:
+        run.changed.append("floating-ip-association")
+    run.state.floating_ip_address = address
+    save_state(run.paths, run.state)
+    return port, address
+
+
+def _ensure_server(
+    run: _Run, boot: mgmt_host.BootSource, port: str, key_name: str, encoded_user_data: str
+) -> tuple[str, list[str]]:
+    """The root volume (diskless flavors only) and the server, ACTIVE: (server, notes)."""
+    conn, settings, tags = run.conn, run.settings, run.tags
+    prefix, mgmt = settings.prefix, settings.management
+    volume: str | None = None
+    if boot.needs_volume:
+        volume_name = naming.mgmt_root_volume(prefix)
+        volume = run.ensure(
+            "root-volume",
+            volume_name,
+            lambda known: mgmt_host.find_volume(conn, known, volume_name, tags),
+            lambda: mgmt_host.create_volume(
+                conn,
+                volume_name,
+                mgmt.root_volume_gib,
+                boot.image_id,
+                settings.availability_zone,
+                tags,
+            ),
+        )
+        mgmt_host.wait_volume_available(conn, volume, mgmt_host.VOLUME_TIMEOUT)
+    else:
+        detail = f"the flavor has a {boot.flavor_disk_gib} GiB disk"
+        run.progress(StepEvent("root-volume", "skipped", detail))
+
+    spec = mgmt_host.ServerSpec(
+        name=naming.mgmt_server(prefix),
+        boot=boot,
+        port_id=port,
+        key_name=key_name,
+        user_data_b64=encoded_user_data,
+        tags=tags,
+        availability_zone=settings.availability_zone,
+        root_volume_id=volume,
+    )
+    server = run.ensure(
+        "server",
+        spec.name,
+        lambda known: mgmt_host.find_server(conn, known, spec.name, tags),
+        lambda: mgmt_host.create_server(conn, spec),
+    )
+    notes = []
+    digest = hashlib.sha256(encoded_user_data.encode("ascii")).hexdigest()
+    if "server" in run.changed:
+        run.state.user_data_sha256 = digest
+        save_state(run.paths, run.state)
+    elif run.state.user_data_sha256 not in (None, digest):
+        notes.append(
+            "the host was made with other cloud-init settings; they apply only to a new host "
+            "(kaas mgmt delete, then kaas mgmt create)"
+        )
+    mgmt_host.wait_server_active(conn, server, mgmt_host.SERVER_TIMEOUT)
+    return server, notes
+
+
+# --- delete ------------------------------------------------------------------------------------
+
+DELETE_ORDER = (
+    ("server", "server"),
+    ("root-volume", "volume"),
+    ("floating-ip", "floating IP"),
+    ("port", "port"),
+    ("router", "router"),
+    ("subnet", "subnet"),
+    ("network", "network"),
+    ("security-group", "security group"),
+)
+
+
+@dataclass
+class DeletePlan:
+    """Everything of the environment's host found in the cloud, in deletion order."""
+
+    prefix: str
+    resources: list[tuple[str, str, str]]  # (step, kind, id)
+    keypair: str | None
+    local_files: list[str]
+    notes: list[str] = field(default_factory=list)
+
+
+WORKLOAD_CLUSTERS_NOTE = (
+    "workload clusters: not deleted (the Kubernetes layer of scs-kaas does not exist yet); "
+    "delete them before the management host, or their cloud resources stay behind"
+)
+
+
+def plan_delete(conn: Connection, settings: Settings, paths: StatePaths) -> DeletePlan:
+    """Find (read only) what `delete_mgmt` removes: tagged resources of this prefix only."""
+    check_can_create(settings)
+    state = load_state(paths, settings.cloud)
+    tags = naming.management_tags(settings.prefix)
+    found: list[tuple[str, str, str]] = []
+    for step, kind in DELETE_ORDER:
+        if kind == "server":
+            ids = mgmt_host.owned_server_ids(conn, tags)
+        elif kind == "volume":
+            ids = mgmt_host.owned_volume_ids(conn, tags)
+        else:
+            ids = network.owned_ids(conn, kind, tags)
+        found += [(step, kind, resource_id) for resource_id in ids]
+    notes = [WORKLOAD_CLUSTERS_NOTE]
+    keypair: str | None = None
+    key_name = naming.keypair(settings.prefix)
+    if state.key_fingerprint and keypairs.find_keypair(conn, key_name, state.key_fingerprint):
+        keypair = key_name
+    elif state.key_fingerprint is None:
+        notes.append(f"keypair {key_name!r}: no local record of its key, so it is left alone")
+    local = [str(p) for p in (paths.state_file, paths.private_key) if p.exists()]
+    return DeletePlan(settings.prefix, found, keypair, local, notes)
+
+
+def delete_mgmt(
+    conn: Connection,
+    settings: Settings,
+    paths: StatePaths,
+    progress: Progress = _quiet,
+) -> DeletePlan:
+    """Delete the host's resources in reverse order, each verified gone, then the local state."""
+    plan = plan_delete(conn, settings, paths)
+    progress(StepEvent("workload-clusters", "skipped", WORKLOAD_CLUSTERS_NOTE))
+    state = load_state(paths, settings.cloud)
+    for step, kind, resource_id in plan.resources:
+        progress(StepEvent(step, "start", resource_id))
+        if kind == "server":
+            mgmt_host.delete_server(conn, resource_id)
+        elif kind == "volume":
+            mgmt_host.delete_volume(conn, resource_id)
+        else:
+            if kind == "router":
+                network.remove_router_interfaces(conn, resource_id)
+            network.delete(conn, kind, resource_id)
+        _forget(state, paths, step, resource_id)
+        progress(StepEvent(step, "deleted", resource_id))
+    if plan.keypair and state.key_fingerprint:
+        progress(StepEvent("keypair", "start", plan.keypair))
+        keypairs.delete_keypair(conn, plan.keypair, state.key_fingerprint)
+        progress(StepEvent("keypair", "deleted", plan.keypair))
+    progress(StepEvent("local-state", "start", str(paths.root)))
+    remove_local_files(paths)
+    progress(StepEvent("local-state", "deleted", str(paths.root)))
+    return plan
+
+
+def _forget(state: MgmtState, paths: StatePaths, step: str, resource_id: str) -> None:
+    recorded = state.resources.get(step)
+    if recorded is not None and recorded.id == resource_id:
+        del state.resources[step]
+        state.complete = False
+        if paths.state_file.exists():
+            save_state(paths, state)
+
+
+def owned_resource_ids(conn: Connection, prefix: str) -> dict[str, list[str]]:
+    """Every tagged management resource of `prefix`, by kind (for tests and reports)."""
+    tags = naming.management_tags(prefix)
+    result: dict[str, list[str]] = {
+        "server": mgmt_host.owned_server_ids(conn, tags),
+        "volume": mgmt_host.owned_volume_ids(conn, tags),
+    }
+    for kind in ("floating IP", "port", "router", "subnet", "network", "security group"):
+        result[kind] = network.owned_ids(conn, kind, tags)
+    return result
+
+
+# --- what goes onto the host -------------------------------------------------------------------
+
+EXTENSIONS_DIR = "extensions"
+
+
+def read_extensions(env_dir: Path) -> list[ExtensionFile]:
+    """The files of `<env>/extensions/` (R1's `extension/`); executable ones run, sorted."""
+    folder = env_dir / EXTENSIONS_DIR
+    if not folder.is_dir():
+        return []
+    return [
+        ExtensionFile(path.name, path.read_bytes(), os.access(path, os.X_OK))
+        for path in sorted(folder.iterdir())
+        if path.is_file() and not path.name.startswith(".")
+    ]
+
+
+def host_user_data(settings: Settings, env_dir: Path) -> str:
+    """The management host's `#cloud-config`, with the environment's settings and extensions."""
+    requirement = settings.management.kaas_requirement or f"scs-kaas=={__version__}"
+    inputs = HostInputs(requirement, host_environment(settings), read_extensions(env_dir))
+    return user_data(cloud_config(settings, inputs))
+
+
+def host_server_id(conn: Connection, settings: Settings, paths: StatePaths) -> str:
+    """The server of this environment's host: the recorded one, else the one tagged as it."""
+    state = load_state(paths, settings.cloud)
+    recorded = state.resources.get("server")
+    tags = naming.management_tags(settings.prefix)
+    found = mgmt_host.find_server(
+        conn, recorded.id if recorded else None, naming.mgmt_server(settings.prefix), tags
+    )
+    if found is None:
+        raise KaasError(f"no management host server for prefix {settings.prefix!r} in the cloud")
+    return found

@@ -1,0 +1,116 @@
+"""The local record of one environment's management host: what was made, with which IDs.
+
+Written atomically after every step, so an interrupted `kaas mgmt create` resumes where it
+stopped and `kaas mgmt delete` knows what to remove even when a name was changed by hand. The
+cloud's ownership tags stay the proof of ownership; this file adds what tags cannot carry: the
+keypair's fingerprint (keypairs have no tags) and the user data the server was made with.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError
+
+from scs_kaas.errors import KaasError
+from scs_kaas.files import write_atomic
+
+STATE_VERSION = 1
+APP_DIR = "scs-kaas"
+
+
+def default_state_dir(environ: Mapping[str, str], home: Path) -> Path:
+    """`$XDG_STATE_HOME/scs-kaas`, by default `~/.local/state/scs-kaas`."""
+    base = environ.get("XDG_STATE_HOME") or str(home / ".local" / "state")
+    return Path(base) / APP_DIR
+
+
+@dataclass(frozen=True)
+class StatePaths:
+    """The files of one environment (prefix) under the user's state directory."""
+
+    state_dir: Path
+    prefix: str
+
+    @property
+    def root(self) -> Path:
+        return self.state_dir / self.prefix
+
+    @property
+    def state_file(self) -> Path:
+        return self.root / "mgmt.json"
+
+    @property
+    def private_key(self) -> Path:
+        return self.root / "id_ed25519"
+
+    @property
+    def known_hosts(self) -> Path:
+        return self.root / "known_hosts"
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.root / "kubeconfig"
+
+
+class Recorded(BaseModel):
+    id: str
+    name: str
+
+
+class MgmtState(BaseModel):
+    version: int = STATE_VERSION
+    prefix: str
+    cloud: str
+    # step name -> the resource it made (or adopted)
+    resources: dict[str, Recorded] = Field(default_factory=dict)
+    key_fingerprint: str | None = None
+    floating_ip_address: str | None = None
+    user_data_sha256: str | None = None
+    complete: bool = False
+
+
+def load_state(paths: StatePaths, cloud: str) -> MgmtState:
+    """The recorded state, or an empty one; a state of another cloud is refused."""
+    try:
+        text = paths.state_file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return MgmtState(prefix=paths.prefix, cloud=cloud)
+    try:
+        state = MgmtState.model_validate(json.loads(text))
+    except (ValueError, ValidationError) as error:
+        raise KaasError(f"{paths.state_file} is not a valid state file: {error}") from None
+    if state.version != STATE_VERSION:
+        raise KaasError(f"{paths.state_file}: state version {state.version} is not supported")
+    if state.prefix != paths.prefix or state.cloud != cloud:
+        raise KaasError(
+            f"{paths.state_file} belongs to prefix {state.prefix!r} on cloud {state.cloud!r}, "
+            f"not prefix {paths.prefix!r} on cloud {cloud!r}: use another prefix or state dir"
+        )
+    return state
+
+
+def save_state(paths: StatePaths, state: MgmtState) -> None:
+    paths.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    write_atomic(paths.state_file, state.model_dump_json(indent=2) + "\n", mode=0o600)
+
+
+def remove_local_files(paths: StatePaths) -> list[Path]:
+    """Forget the environment: state, key pair, known_hosts, kubeconfig. Returns what went."""
+    removed = []
+    for path in (
+        paths.kubeconfig,
+        paths.known_hosts,
+        paths.private_key.with_name(paths.private_key.name + ".pub"),
+        paths.private_key,
+        paths.state_file,
+    ):
+        if path.exists():
+            path.unlink()
+            removed.append(path)
+    if paths.root.is_dir() and not any(paths.root.iterdir()):
+        paths.root.rmdir()
+    return removed
