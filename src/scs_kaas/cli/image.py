@@ -109,15 +109,19 @@ def ensure(
 ) -> None:
     """Reuse the node image of a Kubernetes version, or download, verify and upload it."""
     settings = load_settings(cluster, env_dir, None, assignments).settings
-    request = ImageRequest(
-        kubernetes_version=_version(kubernetes_version, settings.kubernetes_version),
-        file=image_file,
-        sha256=sha256,
-        checksum_url=checksum_url,
-        timeout=timeout,
-        work_dir=work_dir,
-    )
-    plan_image(settings, request)  # bad input fails here, before any cloud call
+    problems = []
+    try:
+        version = _version(kubernetes_version, settings.kubernetes_version)
+    except SettingsError as error:
+        problems += error.problems
+        version = settings.kubernetes_version
+    request = ImageRequest(version, image_file, sha256, checksum_url, timeout, work_dir)
+    try:
+        plan_image(settings, request)  # bad input fails here, before any cloud call
+    except SettingsError as error:
+        problems += error.problems
+    if problems:
+        raise SettingsError(problems)
     conn = connect(settings.cloud)
     with _progress_bar() as progress:
         result = ensure_node_image(conn, settings, request, progress)
