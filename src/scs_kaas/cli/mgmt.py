@@ -29,7 +29,7 @@ from scs_kaas.openstack.connection import connect
 from scs_kaas.openstack.mgmt_host import console_log
 from scs_kaas.settings.loader import LoadedSettings
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows import mgmt, mgmt_access
+from scs_kaas.workflows import mgmt, mgmt_access, mgmt_delete, mgmt_userdata
 from scs_kaas.workflows.images import ImageRequest, start_image_ensure
 from scs_kaas.workflows.mgmt_state import StatePaths, load_state
 
@@ -112,7 +112,7 @@ def create(
     loaded, paths = _context(env_dir, assignments, state_dir)
     settings = loaded.settings
     mgmt.check_can_create(settings)
-    user_data = mgmt.host_user_data(settings, loaded.base_dir)  # reads extensions/
+    user_data = mgmt_userdata.host_user_data(settings, loaded.base_dir)  # reads extensions/
     if dry_run:
         _print_create_plan(mgmt.plan_create(settings), load_state(paths, settings.cloud), output)
         return
@@ -177,10 +177,10 @@ def delete(
     loaded, paths = _context(env_dir, assignments, state_dir)
     conn = connect(loaded.settings.cloud)
     if dry_run:
-        plan = mgmt.plan_delete(conn, loaded.settings, paths)
+        plan = mgmt_delete.plan_delete(conn, loaded.settings, paths)
     else:
         with _RichProgress() as progress:
-            plan = mgmt.delete_mgmt(conn, loaded.settings, paths, progress=progress)
+            plan = mgmt_delete.delete_mgmt(conn, loaded.settings, paths, progress=progress)
     if output is DataFormat.json:
         _print_json(asdict(plan) | {"dry_run": dry_run})
         return

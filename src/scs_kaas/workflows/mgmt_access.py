@@ -104,7 +104,12 @@ def shell_line(command: Sequence[str]) -> str:
 Runner = Callable[..., "subprocess.CompletedProcess[Any]"]
 
 
-def wait_for_bootstrap(target: SshTarget, timeout: float, run: Runner = subprocess.run) -> None:
+def wait_for_bootstrap(
+    target: SshTarget,
+    timeout: float,
+    run: Runner = subprocess.run,
+    interval: float = WATCH_RETRY_INTERVAL,
+) -> None:
     """Follow the host's boot over SSH until the bootstrap is done; fail when it failed."""
     outcome: list[int] = []
 
@@ -118,7 +123,7 @@ def wait_for_bootstrap(target: SshTarget, timeout: float, run: Runner = subproce
         outcome[:] = [result.returncode]
         return result.returncode != SSH_UNREACHABLE
 
-    wait_until(finished, timeout, f"SSH to {target.destination}", WATCH_RETRY_INTERVAL)
+    wait_until(finished, timeout, f"SSH to {target.destination}", interval)
     if outcome[0] != 0:
         raise KaasError(
             f"the bootstrap of {target.address} failed (exit {outcome[0]}): see the lines above, "

@@ -1,0 +1,234 @@
+"""`kaas mgmt create` / `delete` against the real local cloud (Nova's fake driver boots nothing)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openstack.connection import Connection
+
+from scs_kaas import naming
+from scs_kaas.errors import CloudError
+from scs_kaas.openstack.mgmt_host import console_log
+from scs_kaas.settings.model import Settings
+from scs_kaas.sshkeys import KeyFiles, ensure_key, fingerprint
+from scs_kaas.workflows import mgmt, mgmt_delete, mgmt_userdata
+from scs_kaas.workflows.mgmt_state import StatePaths, load_state
+from tests.openstack.support import LOCALCLOUD, Project
+
+pytestmark = LOCALCLOUD
+
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+NEUTRON_KINDS = ("floating IP", "port", "router", "subnet", "network", "security group")
+EMPTY: dict[str, list[str]] = {kind: [] for kind in ("server", "volume", *NEUTRON_KINDS)}
+
+
+def _settings(prefix: str, **management: Any) -> Settings:
+    return Settings.model_validate(
+        {
+            "prefix": prefix,
+            "cloud": "localcloud",
+            "external_network": "public",
+            # SCS-2V-4 has no disk here: the host boots from a root volume
+            "management": {"flavor": "SCS-2V-4", "image": "Ubuntu 24.04", **management},
+        }
+    )
+
+
+@contextmanager
+def counting(conn: Connection) -> Iterator[list[tuple[str, str]]]:
+    """Every HTTP request the connection makes, as (method, url): a requests response hook."""
+    seen: list[tuple[str, str]] = []
+
+    def hook(response: Any, *args: Any, **kwargs: Any) -> None:
+        seen.append((response.request.method, response.request.url))
+
+    hooks = conn.session.session.hooks["response"]
+    hooks.append(hook)
+    try:
+        yield seen
+    finally:
+        hooks.remove(hook)
+
+
+def _create(conn: Connection, settings: Settings, paths: StatePaths, **kw: Any) -> mgmt.HostSummary:
+    user_data = mgmt_userdata.host_user_data(settings, paths.state_dir)
+    return mgmt.create_mgmt(conn, settings, paths, user_data, **kw)
+
+
+def _inventory(conn: Connection, prefix: str) -> dict[str, list[str]]:
+    found = mgmt_delete.owned_resource_ids(conn, prefix)
+    return {kind: sorted(ids) for kind, ids in found.items()}
+
+
+def _keypair_fingerprint(conn: Connection, name: str) -> str | None:
+    keypair = conn.compute.find_keypair(name, ignore_missing=True)
+    return None if keypair is None else str(keypair.fingerprint)
+
+
+def test_create_tags_everything_and_a_rerun_changes_nothing(
+    project: Project, tmp_path: Path
+) -> None:
+    conn, settings = project.app, _settings("ta")
+    paths = StatePaths(tmp_path, "ta")
+    summary = _create(conn, settings, paths)
+
+    inventory = _inventory(conn, "ta")
+    assert {kind: len(ids) for kind, ids in inventory.items()} == {
+        "server": 1,
+        "volume": 1,
+        **dict.fromkeys(NEUTRON_KINDS, 1),
+    }
+    tags = naming.management_tags("ta")
+    server = conn.compute.get_server(summary.server_id)
+    assert server.status == "ACTIVE"
+    assert set(tags) <= set(server.tags)
+    assert server.name == "ta-mgmt" and server.key_name == "ta-keypair"
+    volume = conn.block_storage.get_volume(inventory["volume"][0])
+    assert volume.metadata == {"managed-by": "scs-kaas", "prefix": "ta", "role": "management"}
+    assert volume.name == "ta-mgmt-root" and volume.size == 30
+    for kind in NEUTRON_KINDS:
+        resource_id = inventory[kind][0]
+        proxy_name = {"floating IP": "ip", "security group": "security_group"}.get(kind, kind)
+        resource = getattr(conn.network, f"get_{proxy_name}")(resource_id)
+        assert set(tags) <= set(resource.tags), kind
+    subnet = conn.network.get_subnet(inventory["subnet"][0])
+    assert (subnet.cidr, subnet.dns_nameservers) == ("10.0.0.0/24", ["9.9.9.9", "149.112.112.112"])
+    rules = {
+        (r.protocol, r.port_range_min, r.remote_ip_prefix)
+        for r in conn.network.security_group_rules(
+            security_group_id=inventory["security group"][0], direction="ingress"
+        )
+    }
+    assert rules == {("tcp", 22, "0.0.0.0/0"), ("icmp", None, "0.0.0.0/0")}
+    fip = conn.network.get_ip(inventory["floating IP"][0])
+    assert fip.port_id == inventory["port"][0]
+    assert fip.floating_ip_address == summary.floating_ip
+    public_key = ensure_key(KeyFiles(paths.private_key), "unused")
+    assert _keypair_fingerprint(conn, "ta-keypair") == fingerprint(public_key)
+    assert (paths.private_key.stat().st_mode & 0o777) == 0o600
+    state = load_state(paths, "localcloud")
+    assert state.complete and state.floating_ip_address == summary.floating_ip
+
+    with counting(conn) as requests:
+        again = _create(conn, settings, paths)
+    writes = [r for r in requests if r[0] in WRITES]
+    assert writes == []
+    assert again.changed == []
+    assert again.resources == summary.resources
+    assert _inventory(conn, "ta") == inventory
+    print(f"re-run: {len(requests)} requests, all reads")  # shown with -s
+    assert "FAKE CONSOLE OUTPUT" in console_log(conn, summary.server_id)
+
+
+STEP_MOMENTS = [
+    (moment, step)
+    for step in mgmt.CREATE_STEPS
+    if step != "node-image"
+    for moment in (("created", "recorded") if step != "router-interface" else ("recorded",))
+]
+
+
+class Interrupted(Exception):
+    pass
+
+
+def test_interrupted_after_every_step_converges(project: Project, tmp_path: Path) -> None:
+    """Interrupt after each step's create call (before it is recorded) and after its record;
+    each run resumes where the last one stopped; the end is one of everything."""
+    conn, settings = project.app, _settings("tb")
+    paths = StatePaths(tmp_path, "tb")
+    for target in STEP_MOMENTS:
+
+        def stop(moment: str, step: str, target: tuple[str, str] = target) -> None:
+            if (moment, step) == target:
+                raise Interrupted(f"{moment} {step}")
+
+        with pytest.raises(Interrupted):
+            _create(conn, settings, paths, checkpoint=stop)
+    summary = _create(conn, settings, paths)
+    inventory = _inventory(conn, "tb")
+    assert {kind: len(ids) for kind, ids in inventory.items()} == {
+        "server": 1,
+        "volume": 1,
+        **dict.fromkeys(NEUTRON_KINDS, 1),
+    }
+    assert summary.resources["server"] == inventory["server"][0]
+    with counting(conn) as requests:
+        again = _create(conn, settings, paths)
+    assert [r for r in requests if r[0] in WRITES] == []
+    assert again.resources == summary.resources
+
+
+def test_delete_removes_only_its_own_prefix(project: Project, tmp_path: Path) -> None:
+    conn = project.app
+    one, two = _settings("tc"), _settings("td", cidr="10.0.1.0/24")
+    paths_one, paths_two = StatePaths(tmp_path, "tc"), StatePaths(tmp_path, "td")
+    _create(conn, one, paths_one)
+    _create(conn, two, paths_two)
+    before_two = _inventory(conn, "td")
+    two_key = _keypair_fingerprint(conn, "td-keypair")
+
+    dry = mgmt_delete.plan_delete(conn, one, paths_one)
+    assert len(dry.resources) == 8 and dry.keypair == "tc-keypair"
+    assert _inventory(conn, "tc") != EMPTY  # a dry run deletes nothing
+
+    with counting(conn) as requests:
+        mgmt_delete.delete_mgmt(conn, one, paths_one)
+    print(f"delete: {len(requests)} requests")  # shown with -s
+    assert _inventory(conn, "tc") == EMPTY
+    for kind in ("networks", "subnets", "routers", "ports", "ips", "security_groups"):
+        assert list(getattr(conn.network, kind)(tags="prefix=tc")) == [], kind
+    assert list(conn.compute.servers(tags="prefix=tc")) == []
+    assert [v for v in conn.block_storage.volumes() if v.metadata.get("prefix") == "tc"] == []
+    assert _keypair_fingerprint(conn, "tc-keypair") is None
+    assert not paths_one.root.exists()
+
+    assert _inventory(conn, "td") == before_two
+    assert _keypair_fingerprint(conn, "td-keypair") == two_key
+    assert paths_two.state_file.exists()
+    # deleting twice is harmless
+    assert mgmt_delete.delete_mgmt(conn, one, paths_one).resources == []
+    mgmt_delete.delete_mgmt(conn, two, paths_two)
+    assert _inventory(conn, "td") == EMPTY
+
+
+def test_a_same_named_untagged_resource_is_never_adopted(project: Project, tmp_path: Path) -> None:
+    conn, settings = project.app, _settings("te")
+    paths = StatePaths(tmp_path, "te")
+    foreign = conn.network.create_network(name="te-mgmt-net")
+    with pytest.raises(CloudError, match="not tagged"):
+        _create(conn, settings, paths)
+    mgmt_delete.delete_mgmt(conn, settings, paths)
+    assert conn.network.get_network(foreign.id).name == "te-mgmt-net"  # left alone
+    assert _inventory(conn, "te")["security group"] == []
+
+
+def test_a_foreign_key_under_our_keypair_name_is_refused(project: Project, tmp_path: Path) -> None:
+    conn, settings = project.app, _settings("tf")
+    other = ensure_key(KeyFiles(tmp_path / "other" / "id"), "someone else")
+    conn.compute.create_keypair(name="tf-keypair", public_key=other, type="ssh")
+    with pytest.raises(CloudError, match="exists with another key"):
+        _create(conn, settings, StatePaths(tmp_path, "tf"))
+    assert _keypair_fingerprint(conn, "tf-keypair") == fingerprint(other)
+
+
+def test_a_flavor_with_a_disk_boots_without_a_volume(project: Project, tmp_path: Path) -> None:
+    conn, settings = project.app, _settings("tg", flavor="SCS-2V-4-20s")
+    paths = StatePaths(tmp_path, "tg")
+    summary = _create(conn, settings, paths)
+    assert "root-volume" not in summary.resources
+    assert _inventory(conn, "tg")["volume"] == []
+    mgmt_delete.delete_mgmt(conn, settings, paths)
+    assert all(ids == [] for ids in _inventory(conn, "tg").values())
+
+
+def test_unknown_flavor_fails_before_anything_is_made(project: Project, tmp_path: Path) -> None:
+    conn, settings = project.app, _settings("th", flavor="no-such-flavor")
+    with pytest.raises(CloudError, match=r"management\.flavor"):
+        _create(conn, settings, StatePaths(tmp_path, "th"))
+    assert all(ids == [] for ids in _inventory(conn, "th").values())
+    assert _keypair_fingerprint(conn, "th-keypair") is None
