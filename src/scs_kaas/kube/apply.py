@@ -1,0 +1,212 @@
+"""Server-side apply of rendered manifests with one field manager, and pruning of what we dropped.
+
+What changed is told by resourceVersion: it is read before the apply and compared with the one
+the apply returns. An API server writes (and bumps resourceVersion) only when an apply changes
+the object, so equal versions mean unchanged. A GET per object is one more request, and it is
+also the only way to tell "created" from "changed" through the dynamic client (which hides the
+HTTP status). Should another writer change the object between our GET and our apply, the object
+is reported as changed: true of the object, if not caused by us.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import urllib3
+from kubernetes.client.exceptions import ApiException
+
+from scs_kaas import naming
+from scs_kaas.errors import ClusterError
+from scs_kaas.kube.client import KubeClient, describe
+
+log = logging.getLogger(__name__)
+
+FIELD_MANAGER = "scs-kaas"
+Action = Literal["created", "changed", "unchanged"]
+
+# Applied first: a Namespace must exist before anything in it, a CRD before its objects.
+_FIRST = {"Namespace": 0, "CustomResourceDefinition": 1}
+_CORE = 2  # Secrets and ConfigMaps that Cluster API objects refer to by name
+_REST = 3
+
+# What `prune` looks at: the kinds the tool renders for add-ons, deleted in this order (users
+# before what they use: a HelmChartProxy before the ConfigMap it might read).
+PRUNABLE: tuple[tuple[str, str], ...] = (
+    ("addons.cluster.x-k8s.io/v1alpha1", "HelmChartProxy"),
+    ("addons.cluster.x-k8s.io/v1beta2", "ClusterResourceSet"),
+    ("v1", "ConfigMap"),
+    ("v1", "Secret"),
+)
+
+
+@dataclass(frozen=True, order=True)
+class ObjectRef:
+    """One object, by what identifies it to an API server (the version is left out on purpose:
+    the same object read through another version of its API is still the same object)."""
+
+    group: str
+    kind: str
+    namespace: str | None
+    name: str
+
+    @classmethod
+    def of(cls, manifest: Mapping[str, Any]) -> ObjectRef:
+        api_version = str(manifest.get("apiVersion", ""))
+        metadata = manifest.get("metadata") or {}
+        group = api_version.rpartition("/")[0]
+        return cls(group, str(manifest.get("kind")), metadata.get("namespace"), metadata["name"])
+
+    def __str__(self) -> str:
+        kind = f"{self.kind}.{self.group}" if self.group else self.kind
+        return f"{kind} {self.namespace}/{self.name}" if self.namespace else f"{kind} {self.name}"
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What one apply did to one object."""
+
+    api_version: str
+    kind: str
+    namespace: str | None
+    name: str
+    action: Action
+
+
+def apply_order(manifests: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Namespaces, CRDs, core kinds, then the rest; the render's order kept within each."""
+
+    def rank(manifest: Mapping[str, Any]) -> int:
+        kind, api_version = manifest.get("kind", ""), manifest.get("apiVersion", "")
+        return _FIRST.get(kind, _CORE if "/" not in api_version else _REST)
+
+    return sorted(manifests, key=rank)
+
+
+def apply(
+    client: KubeClient,
+    manifests: Iterable[Mapping[str, Any]],
+    field_manager: str = FIELD_MANAGER,
+) -> list[Applied]:
+    """Server-side apply every manifest (forcing our field manager's ownership), in dependency
+    order; stops at the first failure with a ClusterError naming the object."""
+    results = []
+    for manifest in apply_order(manifests):
+        results.append(_apply_one(client, manifest, field_manager))
+    return results
+
+
+def _apply_one(client: KubeClient, manifest: Mapping[str, Any], field_manager: str) -> Applied:
+    api_version, kind = str(manifest["apiVersion"]), str(manifest["kind"])
+    ref = ObjectRef.of(manifest)
+    resource = client.resource(api_version, kind)
+    namespace = ref.namespace if resource.namespaced else None
+    if resource.namespaced and not namespace:
+        raise ClusterError(f"{ref} has no namespace; every namespaced object needs one")
+    try:
+        before = _version_of(client, resource, ref.name, namespace)
+        result = client.dynamic.server_side_apply(
+            resource,
+            body=dict(manifest),
+            name=ref.name,
+            namespace=namespace,
+            field_manager=field_manager,
+            force_conflicts=True,
+            _request_timeout=client.timeout,
+        )
+    except (ApiException, urllib3.exceptions.HTTPError) as error:
+        # The body we sent is never part of the message (it may hold credentials).
+        raise ClusterError(f"applying {ref} failed: {describe(error)}") from None
+    after = str(result.metadata.resourceVersion)
+    action: Action = "created" if before is None else "unchanged" if before == after else "changed"
+    log.info("%s %s", ref, action)
+    return Applied(api_version, kind, namespace, ref.name, action)
+
+
+def _version_of(client: KubeClient, resource: Any, name: str, namespace: str | None) -> str | None:
+    try:
+        found = client.dynamic.get(
+            resource, name=name, namespace=namespace, _request_timeout=client.timeout
+        )
+    except ApiException as error:
+        if error.status == 404:
+            return None
+        raise
+    return str(found.metadata.resourceVersion)
+
+
+def prune(
+    client: KubeClient,
+    namespace: str,
+    label_selector: str,
+    keep: Iterable[Mapping[str, Any]],
+    kinds: Sequence[tuple[str, str]] = PRUNABLE,
+) -> list[ObjectRef]:
+    """Delete objects in `namespace` matching `label_selector` that are not in `keep`.
+
+    Only objects the tool can prove it owns are touched: the selector is narrowed to our
+    `app.kubernetes.io/managed-by` label, and each object's labels are checked again before its
+    deletion, which is made conditional on its uid and resourceVersion so an object changed
+    since it was listed is left alone. Returns what was deleted.
+    """
+    owned = f"{naming.LABEL_MANAGED_BY}={naming.MANAGED_BY}"
+    selector = ",".join(filter(None, [label_selector, owned]))
+    wanted = {ObjectRef.of(m) for m in keep}
+    deleted = []
+    for api_version, kind in kinds:
+        resource = client.resource(api_version, kind)
+        try:
+            listed = client.dynamic.get(
+                resource,
+                namespace=namespace,
+                label_selector=selector,
+                _request_timeout=client.timeout,
+            )
+        except (ApiException, urllib3.exceptions.HTTPError) as error:
+            raise ClusterError(f"listing {kind} in {namespace} failed: {describe(error)}") from None
+        for item in listed.to_dict().get("items") or []:
+            ref = ObjectRef.of({**item, "apiVersion": api_version, "kind": kind})
+            if ref in wanted or not _ours(item, namespace):
+                continue
+            if _delete(client, resource, ref, item["metadata"]):
+                deleted.append(ref)
+    return deleted
+
+
+def _ours(item: Mapping[str, Any], namespace: str) -> bool:
+    """Proof of ownership on the object itself, whatever the server did with the selector."""
+    metadata = item.get("metadata") or {}
+    labels = metadata.get("labels") or {}
+    return labels.get(naming.LABEL_MANAGED_BY) == naming.MANAGED_BY and (
+        metadata.get("namespace") == namespace
+    )
+
+
+def _delete(client: KubeClient, resource: Any, ref: ObjectRef, metadata: Mapping[str, Any]) -> bool:
+    options = {
+        "apiVersion": "v1",
+        "kind": "DeleteOptions",
+        "propagationPolicy": "Background",
+        "preconditions": {"uid": metadata["uid"], "resourceVersion": metadata["resourceVersion"]},
+    }
+    try:
+        client.dynamic.delete(
+            resource,
+            name=ref.name,
+            namespace=ref.namespace,
+            body=options,
+            _request_timeout=client.timeout,
+        )
+    except ApiException as error:
+        if error.status == 404:
+            return False  # gone already
+        if error.status == 409:
+            log.warning("%s changed while pruning; left alone", ref)
+            return False
+        raise ClusterError(f"deleting {ref} failed: {describe(error)}") from None
+    except urllib3.exceptions.HTTPError as error:
+        raise ClusterError(f"deleting {ref} failed: {describe(error)}") from None
+    log.info("%s deleted (no longer rendered)", ref)
+    return True

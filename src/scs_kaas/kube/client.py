@@ -1,0 +1,234 @@
+"""A client for one Kubernetes API server, built from a kubeconfig without global state.
+
+The official client's `config.load_kube_config()` sets a module-wide default configuration;
+here every `KubeClient` carries its own `ApiClient`, so the management cluster and any number of
+workload clusters can be talked to side by side.
+
+Key material embedded in a kubeconfig (`client-key-data`, ...) would be written by the client
+library to files in /tmp, which outlive a crash until the next clean exit. It goes into
+anonymous in-memory files (memfd) instead, which vanish with the client: a workload cluster's
+admin kubeconfig read from its Secret never touches a disk.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import copy
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import urllib3
+import yaml
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+from kubernetes.client.exceptions import ApiException
+from kubernetes.config.config_exception import ConfigException
+from kubernetes.dynamic import DynamicClient
+from kubernetes.dynamic.discovery import LazyDiscoverer
+from kubernetes.dynamic.exceptions import ResourceNotFoundError, ResourceNotUniqueError
+
+from scs_kaas.errors import ClusterError
+
+log = logging.getLogger(__name__)
+
+# (connect, read) seconds for every request the tool makes; watches pass their own read timeout.
+DEFAULT_TIMEOUT = (10.0, 60.0)
+
+# kubeconfig keys whose base64 data the client library would otherwise spill into /tmp files.
+_DATA_KEYS = {
+    "cluster": ("certificate-authority",),
+    "user": ("client-certificate", "client-key"),
+}
+
+
+class _MemoryDiscoverer(LazyDiscoverer):
+    """API discovery cached per client in memory.
+
+    The library's default caches discovery in a shared /tmp file named after the server URL, read
+    back by later processes; a stale file there would hide kinds installed since.
+    """
+
+    def _write_cache(self) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class KubeClient:
+    """One API server: the typed `ApiClient`, the `DynamicClient` on top, and where it points."""
+
+    api: Any  # kubernetes.client.ApiClient (the library is untyped)
+    dynamic: Any  # kubernetes.dynamic.DynamicClient
+    server: str
+    context: str | None = None
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT
+    _memfds: tuple[int, ...] = field(default=(), repr=False)
+
+    @classmethod
+    def from_file(
+        cls,
+        path: Path,
+        context: str | None = None,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    ) -> KubeClient:
+        """A client for `context` (default: the file's current context) of the kubeconfig `path`."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ClusterError(f"kubeconfig {path} does not exist") from None
+        except OSError as error:
+            raise ClusterError(f"kubeconfig {path} cannot be read: {error.strerror}") from None
+        return cls.from_text(text, context, timeout, origin=str(path), base=path.parent)
+
+    @classmethod
+    def from_text(
+        cls,
+        text: str,
+        context: str | None = None,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        origin: str = "kubeconfig held in memory",
+        base: Path | None = None,
+    ) -> KubeClient:
+        """A client from kubeconfig text that never goes to disk (a workload cluster's Secret).
+
+        `origin` names the kubeconfig in errors; its content never appears in them.
+        """
+        try:
+            loaded = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise ClusterError(f"{origin} is not valid YAML") from None
+        if not isinstance(loaded, dict):
+            raise ClusterError(f"{origin} is not a kubeconfig (no mapping at the top)")
+        return cls.from_dict(loaded, context, timeout, origin, base)
+
+    @classmethod
+    def from_dict(
+        cls,
+        kubeconfig: Mapping[str, Any],
+        context: str | None = None,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        origin: str = "kubeconfig held in memory",
+        base: Path | None = None,
+    ) -> KubeClient:
+        name = context or kubeconfig.get("current-context")
+        contexts = {c.get("name"): c for c in kubeconfig.get("contexts") or [] if c}
+        if not name:
+            raise ClusterError(f"{origin} has no current-context; name one with --context")
+        if name not in contexts:
+            known = ", ".join(sorted(str(c) for c in contexts)) or "none"
+            raise ClusterError(f"context {name!r} is not in {origin} (contexts: {known})")
+        memfds: list[int] = []
+        try:
+            prepared = _in_memory(kubeconfig, base, memfds)
+            configuration = k8s.Configuration()
+            # No silent retry of a read: a watch or an apply that timed out must say so.
+            configuration.retries = urllib3.Retry(connect=2, read=0, backoff_factor=0.5)
+            api = k8s_config.new_client_from_config_dict(  # type: ignore[no-untyped-call]
+                prepared, context=name, persist_config=False, client_configuration=configuration
+            )
+        except (ConfigException, KeyError, TypeError, ValueError) as error:
+            _close_all(memfds)
+            # The library's messages name keys, never their values.
+            raise ClusterError(f"context {name!r} of {origin} is unusable: {error}") from None
+        server = str(configuration.host)
+        _probe(api, server, timeout, memfds)
+        try:
+            dynamic = DynamicClient(  # type: ignore[no-untyped-call]
+                api, discoverer=_MemoryDiscoverer, cache_file=_nowhere()
+            )
+        except (ApiException, urllib3.exceptions.HTTPError) as error:
+            api.close()
+            _close_all(memfds)
+            raise ClusterError(f"API discovery at {server} failed: {describe(error)}") from None
+        log.debug("connected to %s (context %s)", server, name)
+        return cls(api, dynamic, server, name, timeout, tuple(memfds))
+
+    def resource(self, api_version: str, kind: str) -> Any:
+        """The dynamic resource serving `kind` of `api_version`, from the server's discovery."""
+        try:
+            return self.dynamic.resources.get(api_version=api_version, kind=kind)
+        except (ResourceNotFoundError, ResourceNotUniqueError):
+            raise ClusterError(
+                f"{self.server} does not serve {kind} of {api_version}"
+                " (are the Cluster API providers installed?)"
+            ) from None
+
+    def close(self) -> None:
+        self.api.close()
+        _close_all(list(self._memfds))
+
+
+def describe(error: BaseException) -> str:
+    """A short, secret-free description of a failed API call.
+
+    `str(ApiException)` includes response headers and the whole body; the Status message is
+    enough and is what kubectl shows.
+    """
+    if isinstance(error, ApiException):
+        message = error.reason or ""
+        body = error.body
+        if isinstance(body, bytes):
+            body = body.decode("utf-8", "replace")
+        if isinstance(body, str):
+            try:
+                status = yaml.safe_load(body)
+            except yaml.YAMLError:
+                status = None
+            if isinstance(status, dict) and status.get("message"):
+                message = str(status["message"])
+        return f"HTTP {error.status}: {message[:300]}"
+    if isinstance(error, urllib3.exceptions.MaxRetryError) and error.reason is not None:
+        error = error.reason
+    # urllib3 and socket errors name the host, port and path, never headers or bodies.
+    return f"{type(error).__name__}: {str(error)[:300]}"
+
+
+def _probe(api: Any, server: str, timeout: tuple[float, float], memfds: list[int]) -> None:
+    """Ask for /version with a bounded timeout, so an unreachable server fails fast and clearly."""
+    try:
+        k8s.VersionApi(api).get_code(_request_timeout=timeout)
+    except (ApiException, urllib3.exceptions.HTTPError, OSError) as error:
+        api.close()
+        _close_all(memfds)
+        raise ClusterError(
+            f"the Kubernetes API server at {server} does not answer: {describe(error)}"
+        ) from None
+
+
+def _in_memory(kubeconfig: Mapping[str, Any], base: Path | None, memfds: list[int]) -> Any:
+    """A copy of `kubeconfig` with embedded key material moved to memfds and file paths absolute."""
+    prepared = copy.deepcopy(dict(kubeconfig))
+    for section, keys in _DATA_KEYS.items():
+        for entry in prepared.get(f"{section}s") or []:
+            body = (entry or {}).get(section) or {}
+            for key in keys:
+                data = body.pop(f"{key}-data", None)
+                if data:
+                    body[key] = _memfd(base64.b64decode(data), memfds)
+                elif body.get(key) and base is not None:
+                    body[key] = str(base / body[key])
+    return prepared
+
+
+def _memfd(content: bytes, memfds: list[int]) -> str:
+    """An anonymous in-memory file holding `content`, as a path only this process can open."""
+    descriptor = os.memfd_create("scs-kaas-kubeconfig", os.MFD_CLOEXEC)
+    memfds.append(descriptor)
+    os.write(descriptor, content)
+    return f"/proc/self/fd/{descriptor}"
+
+
+def _close_all(descriptors: list[int]) -> None:
+    for descriptor in descriptors:
+        with contextlib.suppress(OSError):
+            os.close(descriptor)
+
+
+def _nowhere() -> str:
+    """A cache path that does not exist and is never written (see `_MemoryDiscoverer`)."""
+    return f"/proc/self/fd/scs-kaas-no-discovery-cache-{uuid4().hex}"

@@ -1,0 +1,203 @@
+"""Waiting for an object to reach a state, by watching it, with one deadline for the whole wait.
+
+The classic list-then-watch: one GET gives the current state and a resourceVersion, a watch from
+that version gives every change after it, so nothing is missed in between and an object that is
+already in the wanted state (or already gone) returns at once. The server ends a watch after
+`timeoutSeconds`; the client also sets a read timeout a little past that, so a server that stops
+talking cannot hold the wait beyond its deadline. No sleeping: the wait returns as soon as an
+event satisfies the predicate.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import urllib3
+from kubernetes import watch
+from kubernetes.client.exceptions import ApiException
+
+from scs_kaas.errors import ClusterError
+from scs_kaas.kube.client import KubeClient, describe
+
+log = logging.getLogger(__name__)
+
+Object = Mapping[str, Any]
+Predicate = Callable[[Object | None], bool]  # None: the object does not exist (now)
+EventSink = Callable[[str, Object], None]
+
+_READ_SLACK = 5.0  # seconds the client waits past the server's timeoutSeconds
+
+
+@dataclass(frozen=True)
+class ConditionIs:
+    """True once `status.conditions` holds `type` with `status` (metav1.Condition, CAPI v1beta2).
+
+    A condition whose observedGeneration is older than the object's generation describes an
+    older spec and does not count.
+    """
+
+    type: str
+    status: str = "True"
+
+    def __call__(self, obj: Object | None) -> bool:
+        found = _condition(obj, self.type)
+        if obj is None or found is None or found.get("status") != self.status:
+            return False
+        observed = found.get("observedGeneration")
+        generation = (obj.get("metadata") or {}).get("generation")
+        return observed is None or generation is None or observed >= generation
+
+    def __str__(self) -> str:
+        return f"condition {self.type}={self.status}"
+
+
+@dataclass(frozen=True)
+class Gone:
+    """True once the object does not exist."""
+
+    def __call__(self, obj: Object | None) -> bool:
+        return obj is None
+
+    def __str__(self) -> str:
+        return "deletion"
+
+
+def condition_is(type_: str, status: str = "True") -> ConditionIs:
+    return ConditionIs(type_, status)
+
+
+def wait_for(
+    client: KubeClient,
+    api_version: str,
+    kind: str,
+    name: str,
+    namespace: str | None,
+    predicate: Predicate,
+    timeout: float,
+    on_event: EventSink | None = None,
+) -> Object | None:
+    """Watch one object until `predicate` holds; return its state then (None if it is gone).
+
+    `on_event(type, object)` sees the state found first (as "ADDED", like a watch's first event)
+    and every change after, e.g. to report progress. On timeout a ClusterError names the object,
+    what was waited for and the last condition seen.
+    """
+    resource = client.resource(api_version, kind)
+    namespace = namespace if resource.namespaced else None
+    what = f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
+    deadline = time.monotonic() + timeout
+    last: Object | None = None
+    while time.monotonic() < deadline:
+        try:
+            last, version = _read(client, resource, name, namespace)
+            if last is not None and on_event is not None:
+                on_event("ADDED", last)
+            if predicate(last):
+                return last
+            found, last = _watch(
+                client, resource, name, namespace, version, deadline, last, predicate, on_event
+            )
+            if found:
+                return last
+        except (ApiException, urllib3.exceptions.HTTPError) as error:
+            raise ClusterError(f"watching {what} failed: {describe(error)}") from None
+    raise ClusterError(_timeout_message(what, predicate, timeout, last))
+
+
+def wait_deleted(
+    client: KubeClient,
+    api_version: str,
+    kind: str,
+    name: str,
+    namespace: str | None,
+    timeout: float,
+    on_event: EventSink | None = None,
+) -> None:
+    """Wait until the object is gone (finalizers run, e.g. CAPI deleting a cluster's machines)."""
+    wait_for(client, api_version, kind, name, namespace, Gone(), timeout, on_event)
+
+
+def _read(
+    client: KubeClient, resource: Any, name: str, namespace: str | None
+) -> tuple[Object | None, str]:
+    """The object (or None) and the resourceVersion to watch from."""
+    listed = client.dynamic.get(
+        resource,
+        namespace=namespace,
+        field_selector=f"metadata.name={name}",
+        _request_timeout=client.timeout,
+    ).to_dict()
+    items = listed.get("items") or []
+    return (items[0] if items else None), str(listed["metadata"]["resourceVersion"])
+
+
+def _watch(
+    client: KubeClient,
+    resource: Any,
+    name: str,
+    namespace: str | None,
+    version: str,
+    deadline: float,
+    last: Object | None,
+    predicate: Predicate,
+    on_event: EventSink | None,
+) -> tuple[bool, Object | None]:
+    """Follow changes after `version` until `predicate` holds (True), the deadline passes or the
+    watch ends (False: the caller reads again and watches on)."""
+    remaining = deadline - time.monotonic()
+    watcher = watch.Watch()  # type: ignore[no-untyped-call]
+    stream = watcher.stream(  # type: ignore[no-untyped-call]
+        resource.get,
+        namespace=namespace,
+        field_selector=f"metadata.name={name}",
+        resource_version=version,
+        serialize=False,
+        timeout_seconds=max(1, round(remaining)),
+        _request_timeout=(client.timeout[0], remaining + _READ_SLACK),
+    )
+    try:
+        for event in stream:
+            last = None if event["type"] == "DELETED" else event["raw_object"]
+            if on_event is not None:
+                on_event(event["type"], event["raw_object"])
+            if predicate(last):
+                return True, last
+            if time.monotonic() >= deadline:
+                break
+    except ApiException as error:
+        if error.status != 410:  # 410 Gone: the version is too old, read again
+            raise
+    except urllib3.exceptions.ReadTimeoutError:
+        pass  # the server went quiet past its own timeout: the deadline decides
+    finally:
+        stream.close()
+    return False, last
+
+
+def _condition(obj: Object | None, type_: str) -> Mapping[str, Any] | None:
+    conditions = ((obj or {}).get("status") or {}).get("conditions") or []
+    return next((c for c in conditions if c.get("type") == type_), None)
+
+
+def _timeout_message(what: str, predicate: Predicate, timeout: float, last: Object | None) -> str:
+    described = isinstance(predicate, ConditionIs | Gone)
+    wanted = str(predicate) if described else "the expected state"
+    message = f"timed out after {timeout:g}s waiting for {wanted} of {what}"
+    if last is None:
+        return message + " (it does not exist)"
+    conditions = (last.get("status") or {}).get("conditions") or []
+    if not conditions:
+        return message + " (it has no conditions yet)"
+    latest = max(conditions, key=lambda c: str(c.get("lastTransitionTime", "")))
+    if isinstance(predicate, ConditionIs):
+        latest = _condition(last, predicate.type) or latest
+    detail = f"{latest.get('type')}={latest.get('status')}"
+    if latest.get("reason"):
+        detail += f" reason {latest['reason']}"
+    if latest.get("message"):
+        detail += f": {str(latest['message'])[:200]}"
+    return message + f" (last condition: {detail})"

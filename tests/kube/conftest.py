@@ -1,0 +1,109 @@
+"""An emulated API server on 127.0.0.1, in its own thread and event loop, and clients for it."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import kmock
+import pytest
+import yaml
+
+from scs_kaas.kube.client import KubeClient
+from tests.helpers import SHARED
+from tests.kube.emulator import ApiServer
+
+CRDS = SHARED / "crds"
+T = TypeVar("T")
+
+
+@dataclass
+class Emulator:
+    """The running server: its URL, the handler (for looking at stored objects) and its loop."""
+
+    url: str
+    server: ApiServer
+    loop: asyncio.AbstractEventLoop
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run `coroutine` on the server's loop (the only thread that touches its state)."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=10)
+
+    def stored(self, api_version: str, kind: str, namespace: str | None) -> dict[str, Any]:
+        """{name: object} of what the server holds of `kind`, read on its own loop."""
+        group, _, version = api_version.rpartition("/")
+
+        async def read() -> dict[str, Any]:
+            (resource,) = [
+                r
+                for r in self.server.resources
+                if (r.group, r.version) == (group, version)
+                if self.server.resources[r].kind == kind
+            ]
+            return {
+                name: obj.raw
+                for (res, ns, name), obj in self.server.objects.items()
+                if res == resource and ns == namespace and not obj.deleted
+            }
+
+        return self.run(read())
+
+    def kubeconfig(self, context: str = "emulator") -> dict[str, Any]:
+        return {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "emulator", "cluster": {"server": self.url}}],
+            "users": [{"name": "admin", "user": {"token": "emulator-token-not-secret"}}],
+            "contexts": [{"name": context, "context": {"cluster": "emulator", "user": "admin"}}],
+            "current-context": context,
+        }
+
+
+def _serve(crds: Path | None, started: Future[Emulator], stop: threading.Event) -> None:
+    async def main() -> None:
+        async with ApiServer(crds=crds) as handler, kmock.Server(handler) as server:
+            loop = asyncio.get_running_loop()
+            started.set_result(Emulator(str(server.url).rstrip("/"), handler, loop))
+            await loop.run_in_executor(None, stop.wait)
+            assert not handler.failures, handler.failures
+
+    try:
+        asyncio.run(main())
+    except BaseException as error:
+        if not started.done():
+            started.set_exception(error)
+        raise
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    if not CRDS.is_dir():
+        pytest.skip(f"{CRDS} is absent: the Cluster API CRDs are needed for discovery")
+    started: Future[Emulator] = Future()
+    stop = threading.Event()
+    thread = threading.Thread(target=_serve, args=(CRDS, started, stop), daemon=True)
+    thread.start()
+    try:
+        yield started.result(timeout=30)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
+@pytest.fixture
+def kubeconfig_file(emulator: Emulator, tmp_path: Path) -> Path:
+    path = tmp_path / "kubeconfig"
+    path.write_text(yaml.safe_dump(emulator.kubeconfig()), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def kube(kubeconfig_file: Path) -> Iterator[KubeClient]:
+    client = KubeClient.from_file(kubeconfig_file, timeout=(2.0, 10.0))
+    yield client
+    client.close()
