@@ -123,7 +123,7 @@ def delete_image(conn: Connection, image_id: str) -> None:
     log.info("deleted image %s", image_id)
 
 
-class _HashingReader:
+class HashingReader:
     """A file the HTTP client reads block by block: hashed, reported, and stoppable.
 
     requests streams any body that has `__iter__`; `__len__` gives it the Content-Length.
@@ -176,7 +176,7 @@ def upload_image(
     """Register `spec` and stream `path` into it; the image is deleted again on any failure."""
     size = path.stat().st_size
     with path.open("rb") as stream:
-        reader = _HashingReader(stream, size, on_chunk, cancel)
+        reader = HashingReader(stream, size, on_chunk, cancel)
         try:
             image = _glance(conn).create_image(
                 spec.name,

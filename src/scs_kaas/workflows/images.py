@@ -62,6 +62,9 @@ from scs_kaas.settings.model import Settings
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 1800.0  # R1 waited 30 min for `active`
+# Glance statuses while data arrives: another run (say `kaas mgmt create`'s) is uploading.
+# `queued` is not among them: it is what R1's killed uploads left behind forever.
+UPLOADING = frozenset({"saving", "uploading", "importing"})
 HASH_CHUNK = 1024 * 1024
 
 
@@ -160,8 +163,22 @@ def _verify(actual: str, expected: Checksum, what: str) -> None:
         )
 
 
+def _running_upload(
+    conn: Connection, images: list[GlanceImage], settings: Settings, plan: ImagePlan
+) -> GlanceImage | None:
+    """The tool's own upload of this image that another run has under way, if any."""
+    for image in images:
+        if (
+            image.status in UPLOADING
+            and is_owned(image, settings.prefix, conn.current_project_id)
+            and image.properties.get("kubernetes_version") == plan.kubernetes_version
+        ):
+            return image
+    return None
+
+
 def _clear_the_way(conn: Connection, images: list[GlanceImage], settings: Settings) -> None:
-    """Delete the tool's own dead uploads (e.g. R1's `queued` leftovers); refuse foreign ones.
+    """Delete the tool's own dead uploads (R1's `queued` leftovers, #206); refuse foreign ones.
 
     Two images of one name would make CAPO's lookup by name ambiguous.
     """
@@ -226,6 +243,13 @@ def ensure_node_image(
         progress.step(f"reusing image {found.name} ({found.id})")
         return ImageResult(
             found.id, found.name, plan.kubernetes_version, found.disk_format, found.min_disk, True
+        )
+    running = _running_upload(conn, images, settings, plan)
+    if running is not None:
+        progress.step(f"waiting for the upload of {running.name} ({running.id}) under way")
+        done = wait_active(conn, running.id, request.timeout, cancel)
+        return ImageResult(
+            done.id, done.name, plan.kubernetes_version, done.disk_format, done.min_disk, True
         )
     _clear_the_way(conn, images, settings)
     with tempfile.TemporaryDirectory(prefix="kaas-image-", dir=request.work_dir) as temporary:
