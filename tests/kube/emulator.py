@@ -35,6 +35,7 @@ import asyncio
 import base64
 import copy
 import datetime
+import functools
 import json
 import time
 import uuid
@@ -61,24 +62,33 @@ NAMESPACES = Resource("", "v1", "namespaces")
 
 def crd_resources(folder: Path) -> Iterator[tuple[Resource, references.ResourceInfo]]:
     """Discovery entries for every served version of every CRD under `folder`."""
+    for resource, fields in _crd_entries(folder):
+        yield resource, references.ResourceInfo(**fields)
+
+
+@functools.cache  # parsing the CRDs' YAML takes seconds; each test starts a server
+def _crd_entries(folder: Path) -> tuple[tuple[Resource, dict[str, Any]], ...]:
+    entries = []
     for path in sorted(folder.rglob("*.yaml")):
-        for crd in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+        text = path.read_text(encoding="utf-8")
+        for crd in yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
             if not crd or crd.get("kind") != "CustomResourceDefinition":
                 continue
             spec, names = crd["spec"], crd["spec"]["names"]
             for version in spec["versions"]:
                 if not version.get("served", True):
                     continue
-                info = references.ResourceInfo(
-                    kind=names["kind"],
-                    singular=names.get("singular", names["kind"].lower()),
-                    namespaced=spec["scope"] == "Namespaced",
-                    shortnames=names.get("shortNames", []),
-                    categories=names.get("categories", []),
-                    verbs=["create", "delete", "get", "list", "patch", "update", "watch"],
-                    subresources=list(version.get("subresources") or {}),
-                )
-                yield Resource(spec["group"], version["name"], names["plural"]), info
+                fields = {
+                    "kind": names["kind"],
+                    "singular": names.get("singular", names["kind"].lower()),
+                    "namespaced": spec["scope"] == "Namespaced",
+                    "shortnames": names.get("shortNames", []),
+                    "categories": names.get("categories", []),
+                    "verbs": ["create", "delete", "get", "list", "patch", "update", "watch"],
+                    "subresources": list(version.get("subresources") or {}),
+                }
+                entries.append((Resource(spec["group"], version["name"], names["plural"]), fields))
+    return tuple(entries)
 
 
 def _now() -> str:
