@@ -139,7 +139,9 @@ class ApiServer(kmock.KubernetesEmulator):
 
     def _parse(self, raw: aiohttp.web.BaseRequest, body: bytes) -> rendering.Request:
         parts = raw.path.strip("/").split("/")
-        if parts[:3] == ["api", "v1", "namespaces"] and len(parts) <= 5:
+        if parts[:3] == ["api", "v1", "namespaces"] and (
+            len(parts) <= 4 or (len(parts) == 5 and parts[4] in ("status", "finalize"))
+        ):
             # /api/v1/namespaces[/NAME[/status]] is the Namespace resource itself.
             path = parsing.ParsedPath("", "v1", "namespaces", None, *[*parts[3:], None, None][:2])
         else:

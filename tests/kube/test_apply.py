@@ -124,15 +124,25 @@ def test_a_failed_apply_names_the_object_and_not_its_content(kube: KubeClient) -
     assert "secret-value" not in message
 
 
-def test_prune_removes_a_disabled_addon_and_nothing_it_cannot_prove_is_its_own(
+QUOTAS = {
+    "name": "quotas",
+    "yaml": "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q, namespace: default}\n"
+    "spec: {hard: {pods: '10'}}\n",
+}
+
+
+def test_prune_removes_disabled_addons_and_nothing_it_cannot_prove_is_its_own(
     emulator: Emulator, kube: KubeClient
 ) -> None:
-    before = render()
+    before = render(addons={"custom_manifests": [QUOTAS]})
     apply(kube, before)
-    ingress = [
-        m for m in before if m["metadata"].get("labels", {}).get(ADDON_LABEL) == "ingress-nginx"
+    dropped = [
+        m
+        for m in before
+        if m["metadata"].get("labels", {}).get(ADDON_LABEL) in ("ingress-nginx", "custom-quotas")
+        or m["metadata"]["name"].startswith("demo-custom-quotas")
     ]
-    assert ingress, "the default render has the ingress-nginx add-on"
+    assert {m["kind"] for m in dropped} == {"HelmChartProxy", "ConfigMap", "ClusterResourceSet"}
     # Somebody else's object carrying our add-on label, but not our managed-by label.
     foreign = {
         "apiVersion": "v1",
@@ -147,13 +157,16 @@ def test_prune_removes_a_disabled_addon_and_nothing_it_cannot_prove_is_its_own(
     apply(kube, [foreign], field_manager="kubectl")
 
     after = render(addons={"ingress_nginx": False})
-    assert apply(kube, after)  # applying the new render alone leaves the old add-on in place
-    assert all(stored(emulator, m) is not None for m in ingress)
+    assert apply(kube, after)  # applying the new render alone leaves the old add-ons in place
+    assert all(stored(emulator, m) is not None for m in dropped)
 
     selector = f"{ADDON_LABEL},{naming.LABEL_CLUSTER_NAME}={CLUSTER}"
     deleted = prune(kube, CLUSTER, selector, keep=after)
-    assert sorted(deleted) == sorted(ObjectRef.of(m) for m in ingress)
-    assert all(stored(emulator, m) is None for m in ingress)
+    assert sorted(deleted) == sorted(ObjectRef.of(m) for m in dropped)
+    assert [r.kind for r in deleted] == sorted(  # users before what they use
+        (r.kind for r in deleted), key=["HelmChartProxy", "ClusterResourceSet", "ConfigMap"].index
+    )
+    assert all(stored(emulator, m) is None for m in dropped)
     assert stored(emulator, foreign) is not None
     assert all(stored(emulator, m) is not None for m in after)
     assert prune(kube, CLUSTER, selector, keep=after) == []

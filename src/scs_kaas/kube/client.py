@@ -162,6 +162,12 @@ class KubeClient:
         self.api.close()
         _close_all(list(self._memfds))
 
+    def __enter__(self) -> KubeClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
 
 def describe(error: BaseException) -> str:
     """A short, secret-free description of a failed API call.
