@@ -34,7 +34,7 @@ def capi_kubeconfig(cluster: str, server: str, token: str = "admin-token") -> di
     }
 
 
-USERS = {
+USERS: dict[str, Any] = {
     "apiVersion": "v1",
     "kind": "Config",
     "clusters": [{"name": "home", "cluster": {"server": "https://home.example:6443"}}],
