@@ -189,3 +189,19 @@ def test_prune_leaves_an_object_whose_owner_label_was_taken_away(
     keep = [m for m in before if m is not carrier]
     assert ObjectRef.of(carrier) not in prune(kube, CLUSTER, ADDON_LABEL, keep=keep)
     assert stored(emulator, carrier) is not None
+
+
+def test_prune_leaves_an_object_changed_since_it_was_listed(
+    emulator: Emulator, kube: KubeClient
+) -> None:
+    from scs_kaas.kube.apply import _delete
+
+    manifests = render()
+    apply(kube, manifests)
+    carrier = next(m for m in manifests if m["kind"] == "ConfigMap")
+    listed = stored(emulator, carrier)
+    assert listed is not None
+    apply(kube, [carrier | {"data": {"changed": "meanwhile"}}])  # a newer resourceVersion
+    resource = kube.resource("v1", "ConfigMap")
+    assert not _delete(kube, resource, ObjectRef.of(carrier), listed["metadata"])
+    assert stored(emulator, carrier) is not None
