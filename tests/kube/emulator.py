@@ -23,6 +23,9 @@ itself, the way kube-apiserver does:
   starts with ADDED for what exists unless `resourceVersion` is given and ends after
   `timeoutSeconds`.
 
+A request the emulator cannot handle (a bug here) is answered 500 and kept in `failures`, which
+the fixture asserts empty.
+
 Not emulated: authentication, admission, defaulting and validation against the CRD schemas,
 conflicts between field managers, `listType=map` merging, conversion between API versions (each
 version is a separate store), garbage collection by ownerReferences and namespace deletion of

@@ -62,7 +62,7 @@ class _MemoryDiscoverer(LazyDiscoverer):
 class KubeClient:
     """One API server: the typed `ApiClient`, the `DynamicClient` on top, and where it points."""
 
-    api: Any  # kubernetes.client.ApiClient (the library is untyped)
+    api: Any  # kubernetes.client.ApiClient (its classes carry no annotations)
     dynamic: Any  # kubernetes.dynamic.DynamicClient
     server: str
     context: str | None = None
@@ -118,7 +118,7 @@ class KubeClient:
         name = context or kubeconfig.get("current-context")
         contexts = {c.get("name"): c for c in kubeconfig.get("contexts") or [] if c}
         if not name:
-            raise ClusterError(f"{origin} has no current-context; name one with --context")
+            raise ClusterError(f"{origin} has no current-context and no context was named")
         if name not in contexts:
             known = ", ".join(sorted(str(c) for c in contexts)) or "none"
             raise ClusterError(f"context {name!r} is not in {origin} (contexts: {known})")
