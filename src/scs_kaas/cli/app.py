@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from scs_kaas import logredact
 from scs_kaas.cli import addons, cloud, cluster, config, devcloud, image, mgmt
 from scs_kaas.errors import KaasError, SettingsError
 
@@ -35,6 +36,7 @@ def _root(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    logredact.install(logging.getLogger())  # -v shows HTTP bodies; secrets stay out
 
 
 def _print_error(error: KaasError) -> None:

@@ -156,6 +156,8 @@ def compare(need: Counter[str], quotas: dict[str, Quota]) -> list[Finding]:
     """One finding per needed resource: short when the free quota is less than the need."""
     findings = []
     for resource, wanted in sorted(need.items(), key=lambda item: list(RESOURCES).index(item[0])):
+        if wanted <= 0:
+            continue
         label = RESOURCES[resource][0]
         quota = quotas.get(resource)
         if quota is None:
