@@ -116,6 +116,4 @@ def app(project: Project) -> Connection:
 
 def pytest_configure(config: pytest.Config) -> None:
     # openstacksdk warns about its own internals on every call; it would drown the report
-    config.addinivalue_line(
-        "filterwarnings", "ignore::openstack.warnings.OpenStackDeprecationWarning"
-    )
+    config.addinivalue_line("filterwarnings", "ignore::openstack.warnings._RemovedInSDKWarning")

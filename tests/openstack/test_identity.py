@@ -15,10 +15,7 @@ pytestmark = LOCALCLOUD
 
 
 def _token(conn: Connection) -> dict[str, object]:
-    response = conn.session.get(
-        conn.session.get_endpoint(service_type="identity", interface="public") + "/auth/tokens",
-        headers={"X-Subject-Token": conn.auth_token},
-    )
+    response = identity(conn).get("/auth/tokens", headers={"X-Subject-Token": conn.auth_token})
     token: dict[str, object] = response.json()["token"]
     return token
 

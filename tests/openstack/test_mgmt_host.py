@@ -13,10 +13,11 @@ from openstack.connection import Connection
 from scs_kaas import naming
 from scs_kaas.errors import CloudError
 from scs_kaas.openstack.mgmt_host import console_log
+from scs_kaas.openstack.ownership import claim_description
 from scs_kaas.settings.model import Settings
 from scs_kaas.sshkeys import KeyFiles, ensure_key, fingerprint
 from scs_kaas.workflows import mgmt, mgmt_delete, mgmt_userdata
-from scs_kaas.workflows.mgmt_state import StatePaths, load_state
+from scs_kaas.workflows.mgmt_state import StatePaths, load_state, save_state
 from tests.openstack.support import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD
@@ -54,6 +55,16 @@ def counting(conn: Connection) -> Iterator[list[tuple[str, str]]]:
         hooks.remove(hook)
 
 
+@pytest.fixture
+def cleanup(project: Project) -> Iterator[list[tuple[Settings, StatePaths]]]:
+    """Environments to delete after the test, with `mgmt delete` itself (it waits for each
+    volume to be detached, which the project purge does not)."""
+    made: list[tuple[Settings, StatePaths]] = []
+    yield made
+    for settings, paths in made:
+        mgmt_delete.delete_mgmt(project.app, settings, paths)
+
+
 def _create(conn: Connection, settings: Settings, paths: StatePaths, **kw: Any) -> mgmt.HostSummary:
     user_data = mgmt_userdata.host_user_data(settings, paths.state_dir)
     return mgmt.create_mgmt(conn, settings, paths, user_data, **kw)
@@ -70,10 +81,11 @@ def _keypair_fingerprint(conn: Connection, name: str) -> str | None:
 
 
 def test_create_tags_everything_and_a_rerun_changes_nothing(
-    project: Project, tmp_path: Path
+    project: Project, tmp_path: Path, cleanup: list[tuple[Settings, StatePaths]]
 ) -> None:
     conn, settings = project.app, _settings("ta")
     paths = StatePaths(tmp_path, "ta")
+    cleanup.append((settings, paths))
     summary = _create(conn, settings, paths)
 
     inventory = _inventory(conn, "ta")
@@ -136,11 +148,14 @@ class Interrupted(Exception):
     pass
 
 
-def test_interrupted_after_every_step_converges(project: Project, tmp_path: Path) -> None:
+def test_interrupted_after_every_step_converges(
+    project: Project, tmp_path: Path, cleanup: list[tuple[Settings, StatePaths]]
+) -> None:
     """Interrupt after each step's create call (before it is recorded) and after its record;
     each run resumes where the last one stopped; the end is one of everything."""
     conn, settings = project.app, _settings("tb")
     paths = StatePaths(tmp_path, "tb")
+    cleanup.append((settings, paths))
     for target in STEP_MOMENTS:
 
         def stop(moment: str, step: str, target: tuple[str, str] = target) -> None:
@@ -232,3 +247,23 @@ def test_unknown_flavor_fails_before_anything_is_made(project: Project, tmp_path
         _create(conn, settings, StatePaths(tmp_path, "th"))
     assert all(ids == [] for ids in _inventory(conn, "th").values())
     assert _keypair_fingerprint(conn, "th-keypair") is None
+
+
+def test_an_untagged_resource_carrying_our_claim_is_adopted(
+    project: Project, tmp_path: Path, cleanup: list[tuple[Settings, StatePaths]]
+) -> None:
+    """A run stopped between Neutron's create call and the tagging: the recorded claim in the
+    description proves the resource is ours, so the next run tags and keeps it."""
+    conn, settings = project.app, _settings("ti")
+    paths = StatePaths(tmp_path, "ti")
+    cleanup.append((settings, paths))
+    state = load_state(paths, "localcloud")
+    state.claims["network"] = "0123456789abcdef"
+    save_state(paths, state)
+    made = conn.network.create_network(
+        name="ti-mgmt-net", description=claim_description("ti-mgmt-net", "0123456789abcdef")
+    )
+    summary = _create(conn, settings, paths)
+    assert summary.resources["network"] == made.id
+    assert set(naming.management_tags("ti")) <= set(conn.network.get_network(made.id).tags)
+    assert load_state(paths, "localcloud").claims == {}

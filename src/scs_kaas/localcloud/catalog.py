@@ -66,8 +66,6 @@ def register_catalog(admin: Connection, ctx: CloudContext) -> None:
                 user = ident.create_user(
                     name=entry.user, password=ctx.secrets.service, domain_id="default"
                 )
-            else:
-                ident.update_user(user, password=ctx.secrets.service)
             for role in ("admin", "service"):
                 ident.assign_project_role_to_user(project, user, role_ids[role])
         service = ident.find_service(entry.service)

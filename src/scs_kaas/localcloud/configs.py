@@ -162,6 +162,10 @@ def nova_conf(ctx: CloudContext) -> str:
             "placement": _service_auth(ctx, "placement"),
             "neutron": _service_auth(ctx, "neutron"),
             "cinder": {"os_region_name": REGION},
+            # Cinder lets only Nova detach volumes (OSSA-2023-003) and knows Nova by its
+            # service token; without one it asks Nova with the user's token, which fails
+            # for application-credential tokens (no token from a delegated token)
+            "service_user": {"send_service_user_token": True, **_service_auth(ctx, "nova")},
             "glance": {"region_name": REGION},
             "vnc": {"enabled": False},
         }
@@ -194,6 +198,8 @@ def cinder_conf(ctx: CloudContext) -> str:
             "oslo_concurrency": _lock(ctx),
             "oslo_messaging_notifications": {"driver": "noop"},
             "keystone_authtoken": _authtoken(ctx, "cinder"),
+            # Cinder's calls to Nova's "privileged" APIs use these, not the user's token
+            "nova": {**_service_auth(ctx, "cinder"), "interface": "public"},
         }
     )
 

@@ -7,6 +7,7 @@ signalling its process group also reaches the workers it forked.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -96,20 +97,30 @@ def _group_exists(pgid: int) -> bool:
     return True
 
 
-def stop(pid_file: Path, timeout: float = 30) -> bool:
-    """Stop the process group recorded in `pid_file` (TERM, then KILL); True if one was running."""
-    record = running(pid_file)
-    pid_file.unlink(missing_ok=True)
-    if record is None:
-        return False
+def stop_together(pid_files: Sequence[Path], timeout: float = 10) -> list[Path]:
+    """Stop the process groups recorded in `pid_files` at once: TERM, then KILL after `timeout`.
+
+    Returns the PID files whose process was running. Signalled together, because oslo
+    services wait out their graceful-shutdown time one after another otherwise.
+    """
+    signalled: dict[Path, int] = {}
+    for pid_file in pid_files:
+        record = running(pid_file)
+        pid_file.unlink(missing_ok=True)
+        if record is None:
+            continue
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(record.pid, signal.SIGTERM)
+            signalled[pid_file] = record.pid
+
+    def all_gone() -> bool:
+        return not any(_group_exists(pgid) for pgid in signalled.values())
+
     try:
-        os.killpg(record.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return False
-    try:
-        wait_until(lambda: not _group_exists(record.pid), timeout, f"process {record.pid} to end")
+        wait_until(all_gone, timeout, "processes to end")
     except CloudError:
-        if _group_exists(record.pid):
-            os.killpg(record.pid, signal.SIGKILL)
-        wait_until(lambda: not _group_exists(record.pid), 10, f"process {record.pid} to die")
-    return True
+        for pgid in signalled.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pgid, signal.SIGKILL)
+        wait_until(all_gone, 10, "processes to die after SIGKILL")
+    return list(signalled)

@@ -43,8 +43,9 @@ def ensure_tenant(admin: Connection, project_name: str, user_name: str, password
         user = ident.create_user(
             name=user_name, password=password, default_project_id=project.id, domain_id="default"
         )
-    else:
-        ident.update_user(user, password=password)
+    # an existing user keeps its password: updating it would revoke tokens issued in the same
+    # second (Keystone's revocation events have 1 s resolution), and it comes from the same
+    # secrets file anyway
     for role in USER_ROLES:
         ident.assign_project_role_to_user(project, user, ensure_role(admin, role))
     return Tenant(str(project.id), project_name, str(user.id), user_name)
