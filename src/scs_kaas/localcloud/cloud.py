@@ -134,7 +134,12 @@ class LocalCloud:
 
     def env(self) -> dict[str, str]:
         """What a shell needs to use this cloud with any OpenStack client (no secrets)."""
-        return {"OS_CLIENT_CONFIG_FILE": str(self.layout.clouds_yaml), "OS_CLOUD": self.cloud_name}
+        name_file = self.layout.cloud_name_file
+        name = name_file.read_text(encoding="utf-8").strip() if name_file.exists() else ""
+        return {
+            "OS_CLIENT_CONFIG_FILE": str(self.layout.clouds_yaml),
+            "OS_CLOUD": name or self.cloud_name,
+        }
 
     # ---- connections
 
@@ -309,6 +314,7 @@ class LocalCloud:
             }
         }
         write_private(self.layout.clouds_yaml, yaml.safe_dump(clouds, sort_keys=False))
+        self.layout.cloud_name_file.write_text(self.cloud_name + "\n", encoding="utf-8")
 
     # ---- down
 

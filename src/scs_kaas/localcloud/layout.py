@@ -66,6 +66,11 @@ class Layout:
         return self.root / "clouds.yaml"
 
     @property
+    def cloud_name_file(self) -> Path:
+        """Which entry of clouds.yaml `env` names (the one with the application credential)."""
+        return self.root / "cloud-name"
+
+    @property
     def ports_file(self) -> Path:
         return self.root / "ports.json"
 
