@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from keystoneauth1 import exceptions as http_exceptions
 from openstack import exceptions
 from openstack.connection import Connection
 from openstack.image.v2._proxy import Proxy as ImageV2
@@ -223,6 +224,15 @@ def wait_active(
             raise CloudError(f"image {image_id} disappeared while waiting for it") from None
         except exceptions.SDKException as error:
             raise CloudError(f"reading image {image_id} failed: {error}") from None
+        except (http_exceptions.ConnectFailure, http_exceptions.ConnectTimeout) as error:
+            # A poll may meet a keep-alive connection the server just closed; the next one
+            # opens a new connection. Only the deadline ends the wait.
+            log.info("polling image %s: %s; trying again", image_id, error)
+            if time.monotonic() >= deadline:
+                raise CloudError(f"reading image {image_id} failed: {error}") from None
+            if cancel.wait(POLL_INTERVAL):
+                raise Cancelled("waiting for the image cancelled") from None
+            continue
         if image.status == ACTIVE:
             return image
         if image.status in FAILED:
