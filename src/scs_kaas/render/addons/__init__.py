@@ -17,10 +17,10 @@ from scs_kaas.render.addons.custom import render_custom
 from scs_kaas.render.addons.objects import (
     ADDON_LABEL,
     helm_chart_proxy,
-    merge_values,
     resource_set,
 )
 from scs_kaas.settings.addons import AddonOverride, AddonsSettings
+from scs_kaas.settings.merge import deep_merge
 
 __all__ = [
     "ADDON_LABEL",
@@ -68,7 +68,8 @@ def _render_addon(
     if pin is not None:
         override = settings.overrides.get(addon.name, AddonOverride())
         values = addon.values(ctx, settings) if addon.values is not None else {}
-        values = merge_values(values, override.values)
+        # Helm's rule is the settings' rule: mappings merge key by key, lists are replaced.
+        values = deep_merge(values, override.values)
         if override.version is not None:
             pin = type(pin)(pin.repo, pin.chart, override.version)
         objects.append(helm_chart_proxy(ctx, addon.name, pin, addon.namespace, values, addon.name))

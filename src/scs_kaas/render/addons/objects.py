@@ -58,18 +58,6 @@ def cluster_selector(ctx: AddonContext) -> dict[str, Any]:
     return {"matchLabels": {CLUSTER_NAME_LABEL: ctx.cluster_name}}
 
 
-def merge_values(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Helm's rule: mappings merge key by key, anything else (lists too) is replaced."""
-    merged = dict(base)
-    for key, value in override.items():
-        current = merged.get(key)
-        if isinstance(current, Mapping) and isinstance(value, Mapping):
-            merged[key] = merge_values(current, value)
-        else:
-            merged[key] = value
-    return merged
-
-
 def values_template(values: Mapping[str, Any]) -> str:
     """Helm values as the Go template CAAPH expects: literal `{{` escaped, placeholders resolved."""
     text = yaml.safe_dump(dict(values), sort_keys=True, default_flow_style=False, width=1 << 20)
