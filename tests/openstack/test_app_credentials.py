@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import configparser
 import logging
+from pathlib import Path
 from typing import Any
 
 import openstack
@@ -12,6 +13,7 @@ import yaml
 from openstack.connection import Connection
 
 from scs_kaas.errors import CloudError
+from scs_kaas.localcloud import LocalCloud
 from scs_kaas.localcloud.sdk import identity
 from scs_kaas.openstack.app_credentials import (
     CredentialOwner,
@@ -200,3 +202,22 @@ def test_the_cluster_identity_documents_work(user: Connection, project: Project)
 def test_the_rendered_clouds_yaml_logs_in_as_it_is(user: Connection) -> None:
     made = cluster_identity(user, Settings(prefix="t"), "prod")
     _login(yaml.safe_load(made.identity.clouds_yaml)["clouds"]["openstack"]).close()
+
+
+def test_a_private_ca_bundle_is_read_and_passed_on(
+    localcloud: LocalCloud, user: Connection, tmp_path: Path
+) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    credential = ensure_app_credential(user, OWNER)
+    config = localcloud.app_credential_config(credential.id, credential.secret)
+    with_ca = openstack.connect(
+        load_yaml_config=False, load_envvars=False, cacert=str(bundle), **config
+    )
+    assert ca_bundle(with_ca) == bundle.read_text()
+    login = connect_app_credential(with_ca, credential)
+    assert login.config.config["cacert"] == str(bundle)
+    login.close()
+    bundle.unlink()
+    with pytest.raises(CloudError, match="cannot read the cloud's CA bundle"):
+        ca_bundle(with_ca)
