@@ -60,7 +60,7 @@ def up(
     started = time.monotonic()
 
     def progress(message: str) -> None:
-        console.log(f"[{time.monotonic() - started:5.1f}s] {message}")
+        console.print(f"[{time.monotonic() - started:5.1f}s] {message}", highlight=False)
         spinner.update(f"[bold]devcloud:[/] {message}")
 
     with console.status("[bold]devcloud:[/] starting") as spinner:
