@@ -10,6 +10,7 @@ and removes that state dir again. Measured, not asserted.
 from __future__ import annotations
 
 import argparse
+import shutil
 import time
 from pathlib import Path
 
@@ -95,10 +96,7 @@ def main() -> None:
     finally:
         cloud.down(wipe=True)
     rows.append(("stop (down)", f"{time.monotonic() - started:.0f} s"))
-    if venv != TESTS_VENV:
-        import shutil  # noqa: PLC0415 - only for the fresh venv
-
-        shutil.rmtree(STATE, ignore_errors=True)
+    shutil.rmtree(STATE, ignore_errors=True)  # the fresh venv too; the tests' one stays
 
     table = Table(title="local cloud")
     table.add_column("measure")

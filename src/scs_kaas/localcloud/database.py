@@ -82,16 +82,9 @@ def _manage_commands(ctx: CloudContext) -> list[tuple[list[str], tuple[int, ...]
             (0,),
         ),
         ([*nova, "api_db", "sync"], (0,)),
-        (
-            [
-                *nova,
-                "cell_v2",
-                "map_cell0",
-                "--database_connection",
-                ctx.database_url("nova_cell0"),
-            ],
-            (0,),
-        ),
+        # no --database_connection, which would put the password into argv and the log:
+        # Nova derives nova_cell0 from [database] connection
+        ([*nova, "cell_v2", "map_cell0"], (0,)),
         # exit 2: cell1 exists already (a restart without --wipe)
         ([*nova, "cell_v2", "create_cell", "--name", "cell1"], (0, 2)),
         ([*nova, "db", "sync"], (0,)),
