@@ -11,6 +11,7 @@ import pytest
 from openstack.connection import Connection
 
 from scs_kaas import naming
+from scs_kaas.download import Cancelled
 from scs_kaas.errors import CloudError, KaasError
 from scs_kaas.localcloud import LocalCloud
 from scs_kaas.localcloud.sdk import connect
@@ -224,3 +225,27 @@ def test_a_second_run_waits_for_an_upload_under_way(
     assert again.id == first.id
     assert _named(project.app) == [first.id]
     print(f"the second run found the image {seen[0]}")
+
+
+def test_cancel_stops_the_upload_and_leaves_nothing(
+    localcloud: LocalCloud, project: Project, tmp_path: Path
+) -> None:
+    source = tmp_path / "node.raw"
+    with source.open("wb") as stream:
+        stream.truncate(4 * 2**30)
+    credential = project.credential
+    job = start_image_ensure(
+        _settings(),
+        ImageRequest(VERSION, file=source),
+        connect=lambda: connect(localcloud.app_credential_config(credential.id, credential.secret)),
+    )
+    eventually(
+        lambda: [str(i.status) for i in project.app.image.images(name=NAME)],
+        lambda statuses: statuses == ["saving"],
+        timeout=60,
+        what="the upload to start",
+    )
+    job.cancel()
+    with pytest.raises(Cancelled, match="cancelled"):
+        job.result(timeout=120)
+    eventually(lambda: _named(project.app), lambda ids: ids == [], 60, "the image to be gone")
