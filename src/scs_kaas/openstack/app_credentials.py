@@ -154,6 +154,23 @@ def _delete(conn: Connection, credential_id: str) -> None:
     log.info("deleted application credential %s", credential_id)
 
 
+def _delete_old(conn: Connection, old: list[OwnedCredential]) -> list[str]:
+    """Delete superseded credentials; return the IDs deleted.
+
+    A failure is only logged: the new credential is already in force and the caller must get
+    it. A leftover stays owned, so the next rotation or replacement deletes it.
+    """
+    deleted = []
+    for credential in old:
+        try:
+            _delete(conn, credential.id)
+        except CloudError as error:
+            log.warning("the superseded credential %s is left: %s", credential.name, error)
+        else:
+            deleted.append(credential.id)
+    return deleted
+
+
 def ensure_app_credential(
     conn: Connection,
     owner: CredentialOwner,
@@ -179,8 +196,7 @@ def ensure_app_credential(
             "(anything still using the old one stops working)"
         )
     new = create_app_credential(conn, owner, owned[-1].generation + 1, unrestricted)
-    for old in owned:
-        _delete(conn, old.id)
+    _delete_old(conn, owned)
     return new
 
 
@@ -219,6 +235,5 @@ def rotate_app_credential(
             f"rotating {owner.name} failed: {error}; "
             "the old credential stays in force, the new one was deleted"
         ) from error
-    for credential in old:
-        _delete(conn, credential.id)
-    return Rotation(new, tuple(c.id for c in old))
+    deleted = _delete_old(conn, old)
+    return Rotation(new, tuple(deleted))
