@@ -20,10 +20,17 @@ def test_plan_of_the_defaults() -> None:
 
 
 def test_every_bad_option_is_named_at_once(tmp_path: Path) -> None:
-    request = ImageRequest("v1.33.5", file=tmp_path / "nope", sha256="abc", timeout=0)
+    request = ImageRequest(
+        "v1.33.5", file=tmp_path / "nope", sha256="abc", timeout=0, work_dir=tmp_path / "none"
+    )
     with pytest.raises(SettingsError) as caught:
         plan_image(Settings(), request)
-    assert [p.setting for p in caught.value.problems] == ["--sha256", "--file", "--timeout"]
+    assert [p.setting for p in caught.value.problems] == [
+        "--sha256",
+        "--file",
+        "--work-dir",
+        "--timeout",
+    ]
 
 
 def test_bad_templates_are_named() -> None:

@@ -130,6 +130,8 @@ def plan_image(settings: Settings, request: ImageRequest) -> ImagePlan:
             problems.append(SettingProblem("--sha256", str(error), value=repr(request.sha256)))
     if request.file is not None and not request.file.is_file():
         problems.append(SettingProblem("--file", "no such file", value=str(request.file)))
+    if request.work_dir is not None and not request.work_dir.is_dir():
+        problems.append(SettingProblem("--work-dir", "no such folder", value=str(request.work_dir)))
     if request.timeout <= 0:
         problems.append(SettingProblem("--timeout", "must be positive", value=str(request.timeout)))
     if problems:
@@ -226,32 +228,15 @@ def _obtain(
     return path, plan.url, downloaded.last_modified or today
 
 
-def ensure_node_image(
+def _prepare_and_upload(
     conn: Connection,
     settings: Settings,
+    plan: ImagePlan,
     request: ImageRequest,
-    progress: ImageProgress | None = None,
-    cancel: threading.Event | None = None,
-) -> ImageResult:
-    """Reuse or upload the node image; see the module docstring for the steps."""
-    progress = progress or LogProgress()
-    cancel = cancel or threading.Event()
-    plan = plan_image(settings, request)
-    images = find_images(conn, plan.name)
-    found = reusable_image(images, plan.kubernetes_version, settings.prefix)
-    if found is not None:
-        progress.step(f"reusing image {found.name} ({found.id})")
-        return ImageResult(
-            found.id, found.name, plan.kubernetes_version, found.disk_format, found.min_disk, True
-        )
-    running = _running_upload(conn, images, settings, plan)
-    if running is not None:
-        progress.step(f"waiting for the upload of {running.name} ({running.id}) under way")
-        done = wait_active(conn, running.id, request.timeout, cancel)
-        return ImageResult(
-            done.id, done.name, plan.kubernetes_version, done.disk_format, done.min_disk, True
-        )
-    _clear_the_way(conn, images, settings)
+    progress: ImageProgress,
+    cancel: threading.Event,
+) -> tuple[GlanceImage, int]:
+    """Obtain, verify, convert and upload in a temporary folder; (image, bytes uploaded)."""
     with tempfile.TemporaryDirectory(prefix="kaas-image-", dir=request.work_dir) as temporary:
         work = Path(temporary)
         path, source, build_date = _obtain(plan, request, work, progress, cancel)
@@ -278,6 +263,39 @@ def ensure_node_image(
         on_chunk = progress.transfer(f"uploading {plan.name} ({disk_format})")
         uploaded = upload_image(conn, spec, path, on_chunk, cancel)
         size = path.stat().st_size
+    return uploaded, size
+
+
+def ensure_node_image(
+    conn: Connection,
+    settings: Settings,
+    request: ImageRequest,
+    progress: ImageProgress | None = None,
+    cancel: threading.Event | None = None,
+) -> ImageResult:
+    """Reuse or upload the node image; see the module docstring for the steps."""
+    progress = progress or LogProgress()
+    cancel = cancel or threading.Event()
+    plan = plan_image(settings, request)
+    images = find_images(conn, plan.name)
+    found = reusable_image(images, plan.kubernetes_version, settings.prefix)
+    if found is not None:
+        progress.step(f"reusing image {found.name} ({found.id})")
+        return ImageResult(
+            found.id, found.name, plan.kubernetes_version, found.disk_format, found.min_disk, True
+        )
+    running = _running_upload(conn, images, settings, plan)
+    if running is not None:
+        progress.step(f"waiting for the upload of {running.name} ({running.id}) under way")
+        done = wait_active(conn, running.id, request.timeout, cancel)
+        return ImageResult(
+            done.id, done.name, plan.kubernetes_version, done.disk_format, done.min_disk, True
+        )
+    _clear_the_way(conn, images, settings)
+    try:
+        uploaded, size = _prepare_and_upload(conn, settings, plan, request, progress, cancel)
+    except OSError as error:  # a full or unwritable work folder, an unreadable --file
+        raise KaasError(f"node image {plan.name}: {error}") from None
     progress.step(f"waiting for image {plan.name} ({uploaded.id}) to become active")
     active = wait_active(conn, uploaded.id, request.timeout, cancel)
     return ImageResult(
