@@ -10,7 +10,9 @@ from scs_kaas.openstack.check import (
     FlavorSpec,
     Quota,
     check_endpoints,
+    check_external_network,
     check_flavors,
+    check_images,
     compare,
     machines,
     needs,
@@ -143,3 +145,39 @@ def test_endpoints_and_flavors() -> None:
         "(management.flavor, node_groups[0].flavor)"
     )
     assert findings[1].detail == "not found (used by control_plane.flavor)"
+
+
+def test_external_network_by_name_id_or_the_only_one() -> None:
+    networks = [("id-1", "public")]
+    assert check_external_network(None, networks) == Finding(
+        "network", "public", True, "the only external network"
+    )
+    assert check_external_network("id-1", networks).ok
+    assert check_external_network("public", networks).ok
+    missing = check_external_network("other", networks)
+    assert (missing.ok, missing.detail) == (
+        False,
+        "not an external network here (external: public)",
+    )
+    two = check_external_network(None, [*networks, ("id-2", "ext")])
+    assert (two.ok, two.detail) == (
+        False,
+        "2 external networks (ext, public); set external_network to one",
+    )
+    assert not check_external_network(None, []).ok
+
+
+def test_images_management_must_be_active_node_image_only_noted() -> None:
+    findings = check_images("Ubuntu 24.04", ["queued"], "ubuntu-capi-image-v1.34.1", [])
+    assert findings == [
+        Finding("image", "Ubuntu 24.04", False, "is queued (management.image)"),
+        Finding(
+            "image",
+            "ubuntu-capi-image-v1.34.1",
+            True,
+            "does not exist: `kaas image ensure` uploads it (node image)",
+        ),
+    ]
+    assert check_images("Ubuntu 24.04", ["active"], None, []) == [
+        Finding("image", "Ubuntu 24.04", True, "active (management.image)")
+    ]

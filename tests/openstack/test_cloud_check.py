@@ -36,16 +36,36 @@ def test_the_defaults_fit_into_a_fresh_project(app: Connection) -> None:
     assert quotas["servers"].startswith("need 5, free ")
     assert quotas["load balancers"].startswith("need 2, free ")
     assert report.unreadable == []
+    images = {f.name: f.detail for f in report.findings if f.kind == "image"}
+    assert images == {
+        "Ubuntu 24.04": "active (management.image)",
+        "ubuntu-capi-image-v1.34.1": "does not exist: `kaas image ensure` uploads it (node image)",
+    }
+    assert [(f.name, f.ok) for f in report.findings if f.kind == "network"] == [("public", True)]
 
 
 def test_an_impossible_cluster_is_short_of_quota(app: Connection) -> None:
     settings = Settings.model_validate(
-        {"node_groups": [{"name": "huge", "count": 1000}], "control_plane": {"flavor": "nope"}}
+        {
+            "node_groups": [{"name": "huge", "count": 1000}],
+            "control_plane": {"flavor": "nope"},
+            "external_network": "elsewhere",
+            "management": {"image": "Debian 3.0"},
+        }
     )
     report = check_cloud(app, settings, include_cluster=True)
     assert not report.ok
     problems = {(p.kind, p.name) for p in report.problems}
-    assert {("quota", "servers"), ("quota", "vCPUs"), ("flavor", "nope")} <= problems
+    assert problems == {
+        ("quota", "servers"),
+        ("quota", "vCPUs"),
+        ("quota", "RAM"),
+        ("quota", "volumes"),  # SCS-2V-4 has no disk: a root volume each
+        ("quota", "volume storage"),
+        ("flavor", "nope"),
+        ("network", "elsewhere"),
+        ("image", "Debian 3.0"),
+    }
     servers = next(p for p in report.problems if p.name == "servers")
     assert "need 1002" in servers.detail and "short by" in servers.detail
 

@@ -200,3 +200,45 @@ def check_flavors(wanted: list[Machines], flavors: dict[str, FlavorSpec]) -> lis
                 )
             )
     return findings
+
+
+def check_external_network(wanted: str | None, networks: list[tuple[str, str]]) -> Finding:
+    """`external_network` by name or ID, else exactly one external network must exist."""
+    names = ", ".join(sorted(name for _, name in networks)) or "none"
+    if wanted is not None:
+        ok = any(wanted in (network_id, name) for network_id, name in networks)
+        detail = "found" if ok else f"not an external network here (external: {names})"
+        return Finding("network", wanted, ok, detail)
+    if len(networks) == 1:
+        return Finding("network", networks[0][1], True, "the only external network")
+    return Finding(
+        "network",
+        "external_network",
+        False,
+        f"{len(networks)} external networks ({names}); set external_network to one",
+    )
+
+
+def check_images(
+    management_image: str | None,
+    management_statuses: list[str],
+    node_image: str | None,
+    node_statuses: list[str],
+) -> list[Finding]:
+    """The management host's image must be active; a missing node image is only noted."""
+    findings = []
+    if management_image is not None:
+        ok = "active" in management_statuses
+        detail = "active" if ok else _image_state(management_statuses)
+        findings.append(Finding("image", management_image, ok, f"{detail} (management.image)"))
+    if node_image is not None:
+        if "active" in node_statuses:
+            detail = "active (node image)"
+        else:
+            detail = f"{_image_state(node_statuses)}: `kaas image ensure` uploads it (node image)"
+        findings.append(Finding("image", node_image, True, detail))
+    return findings
+
+
+def _image_state(statuses: list[str]) -> str:
+    return f"is {', '.join(statuses)}" if statuses else "does not exist"

@@ -6,12 +6,14 @@ from dataclasses import dataclass, field
 
 from openstack.connection import Connection
 
-from scs_kaas.openstack import quotas
+from scs_kaas.openstack import lookup, quotas
 from scs_kaas.openstack.check import (
     REQUIRED_SERVICES,
     Finding,
     check_endpoints,
+    check_external_network,
     check_flavors,
+    check_images,
     compare,
     machines,
     needs,
@@ -42,9 +44,19 @@ def check_cloud(
     wanted = machines(settings, include_cluster, include_management)
     flavors = quotas.flavors(conn, [m.flavor for m in wanted])
     limits, unreadable = quotas.quotas(conn)
+    management = any(m.setting == "management.flavor" for m in wanted)
+    management_image = settings.management.image if management else None
+    node_image = settings.node_image_name if include_cluster else None
     findings = [
         *check_endpoints(quotas.endpoints(conn, REQUIRED_SERVICES)),
+        check_external_network(settings.external_network, lookup.external_networks(conn)),
         *check_flavors(wanted, flavors),
+        *check_images(
+            management_image,
+            lookup.image_statuses(conn, management_image) if management_image else [],
+            node_image,
+            lookup.image_statuses(conn, node_image) if node_image else [],
+        ),
         *compare(needs(settings, wanted, flavors, include_cluster), limits),
     ]
     return CloudReport(settings.cloud, conn.current_project_id, findings, unreadable)

@@ -1,0 +1,28 @@
+"""Small lookups the cloud check needs: external networks and images by name."""
+
+from __future__ import annotations
+
+from openstack import exceptions
+from openstack.connection import Connection
+
+from scs_kaas.errors import CloudError
+
+
+def external_networks(conn: Connection) -> list[tuple[str, str]]:
+    """(id, name) of every external network the project can see."""
+    try:
+        return [(str(n.id), str(n.name)) for n in conn.network.networks(is_router_external=True)]
+    except exceptions.SDKException as error:
+        raise CloudError(f"listing external networks failed: {error}") from None
+
+
+def image_statuses(conn: Connection, name: str) -> list[str]:
+    """The status of every image called `name` (or with that ID) the project can see."""
+    try:
+        found = list(conn.image.images(name=name))
+        if not found:
+            by_id = conn.image.find_image(name, ignore_missing=True)
+            found = [by_id] if by_id is not None else []
+    except exceptions.SDKException as error:
+        raise CloudError(f"looking up image {name!r} failed: {error}") from None
+    return [str(image.status) for image in found]
