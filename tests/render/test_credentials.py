@@ -16,7 +16,6 @@ def test_clouds_yaml_for_capo() -> None:
                     "auth_url": "https://keystone.example.com:5000/v3",
                     "application_credential_id": "ac-id",
                     "application_credential_secret": "s3cr3t",
-                    "project_id": "p-id",
                 },
                 "auth_type": "v3applicationcredential",
                 "identity_api_version": 3,

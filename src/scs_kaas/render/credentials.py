@@ -35,13 +35,17 @@ class AppCredentialSecret:
 
 
 def clouds_yaml(cloud: str, endpoint: CloudEndpoint, credential: AppCredentialSecret) -> str:
-    """CAPO's clouds.yaml: `v3applicationcredential`, with the project ID R1 added for CAPO."""
+    """CAPO's clouds.yaml: `v3applicationcredential`.
+
+    Unlike R1 there is no `auth.project_id`: CAPO 0.4 needed it, CAPO >= 0.6 does not, and with it
+    Keystone refuses the login ("Application credentials cannot request a scope"). The project
+    stays known through the credential itself and cloud.conf's `tenant-id`.
+    """
     entry: dict[str, object] = {
         "auth": {
             "auth_url": endpoint.auth_url,
             "application_credential_id": credential.id,
             "application_credential_secret": credential.secret,
-            "project_id": credential.project_id,
         },
         "auth_type": "v3applicationcredential",
         "identity_api_version": endpoint.identity_api_version,
