@@ -132,6 +132,11 @@ def test_cluster_name_must_leave_room_for_machine_hostnames() -> None:
     assert build_settings("c" * 40, []).settings
 
 
+def test_the_management_host_name_is_reserved() -> None:
+    with pytest.raises(SettingsError, match="'mgmt' is reserved"):
+        build_settings("mgmt", [])
+
+
 def test_missing_cluster_file_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="file not found"):
         load_cluster_settings("prod", tmp_path, tmp_path / "nope.yaml")

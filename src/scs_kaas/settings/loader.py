@@ -30,6 +30,8 @@ from scs_kaas.settings.model import Settings, SettingValueError, check_cluster_n
 ENVIRONMENT_FILE = "environment.yaml"
 CLUSTERS_DIR = "clusters"
 DEFAULTS = "built-in default"
+# `<prefix>-mgmt-appcred` and friends belong to the management host.
+RESERVED_CLUSTER_NAMES = frozenset({"mgmt"})
 # pydantic adds validator and union-member names to error locations; they are not settings.
 _NOT_A_SETTING = re.compile(r"^(function-\w+\[.*\]|int|str|float|bool|list\[.*\]|dict\[.*\])$")
 
@@ -109,6 +111,15 @@ def build_settings(cluster: str, layers: Sequence[Layer]) -> LoadedSettings:
         for line in error.errors(include_url=False):
             problems += _problems(line, layers)
         raise SettingsError(problems) from None
+    if cluster in RESERVED_CLUSTER_NAMES:
+        problems.append(
+            SettingProblem(
+                "cluster name",
+                f"{cluster!r} is reserved: the management host's resources use it "
+                f"(reserved: {', '.join(sorted(RESERVED_CLUSTER_NAMES))})",
+                value=repr(cluster),
+            )
+        )
     if not problems:
         try:
             check_cluster_name(cluster, settings)
