@@ -319,7 +319,7 @@ class LocalCloud:
     # ---- down
 
     def _stop_all(self) -> list[str]:
-        """OpenStack services first (all at once), then RabbitMQ, epmd and MariaDB.
+        """OpenStack services first (all at once), then RabbitMQ, epmd and MariaDB (together).
 
         MariaDB gets time for a clean shutdown: its data is kept for the next `up`.
         """
@@ -327,8 +327,7 @@ class LocalCloud:
         openstack = [s for s in services if s.kind is not Kind.INFRA]
         infra = [s for s in reversed(services) if s.kind is Kind.INFRA]
         stopped = processes.stop_together([self._pid_file(s) for s in openstack])
-        for service in infra:
-            stopped += processes.stop_together([self._pid_file(service)], timeout=60)
+        stopped += processes.stop_together([self._pid_file(s) for s in infra], timeout=60)
         names = {self._pid_file(s): s.name for s in services}
         return [names[pid_file] for pid_file in stopped]
 

@@ -10,6 +10,9 @@ from scs_kaas.localcloud.ports import LOOPBACK
 # compute host is called this and every server's port binds without an agent.
 COMPUTE_HOST = "host-ovs-filter-active"
 
+# oslo.service gives RPC handlers 60 s to finish on SIGTERM; a throwaway cloud needs none
+GRACEFUL_SHUTDOWN_S = 2
+
 
 def _authtoken(ctx: CloudContext, user: str) -> dict[str, Value]:
     return {
@@ -141,6 +144,7 @@ def nova_conf(ctx: CloudContext) -> str:
         {
             "DEFAULT": {
                 "transport_url": ctx.transport_url,
+                "graceful_shutdown_timeout": GRACEFUL_SHUTDOWN_S,
                 "compute_driver": "fake.FakeDriver",
                 "host": COMPUTE_HOST,
                 "my_ip": LOOPBACK,
@@ -178,6 +182,7 @@ def cinder_conf(ctx: CloudContext) -> str:
         {
             "DEFAULT": {
                 "transport_url": ctx.transport_url,
+                "graceful_shutdown_timeout": GRACEFUL_SHUTDOWN_S,
                 "auth_strategy": "keystone",
                 "enabled_backends": "fake",
                 "state_path": str(ctx.layout.data / "cinder"),
@@ -226,7 +231,10 @@ def octavia_conf(ctx: CloudContext) -> str:
     fake_id = "00000000-0000-0000-0000-000000000000"
     return render_ini(
         {
-            "DEFAULT": {"transport_url": ctx.transport_url},
+            "DEFAULT": {
+                "transport_url": ctx.transport_url,
+                "graceful_shutdown_timeout": GRACEFUL_SHUTDOWN_S,
+            },
             "api_settings": {
                 "bind_host": LOOPBACK,
                 "bind_port": ctx.ports.octavia,

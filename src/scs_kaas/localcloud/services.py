@@ -69,6 +69,9 @@ def _wsgi(ctx: CloudContext, name: str, port: int, app: str, env: Mapping[str, s
         # Nova and Cinder API calls wait on other services; the default 30 s kills them
         "--timeout",
         "300",
+        # on SIGTERM gunicorn waits this long for open keep-alive connections (default 30 s)
+        "--graceful-timeout",
+        "3",
         # gunicorn's control socket would live in the shared cwd/home; we need none
         "--no-control-socket",
         "localcloud_wsgi:application",
