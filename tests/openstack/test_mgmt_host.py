@@ -33,8 +33,8 @@ def _settings(prefix: str, **management: Any) -> Settings:
             "prefix": prefix,
             "cloud": "localcloud",
             "external_network": "public",
-            # SCS-2V-4 has no disk here: the host boots from a root volume
-            "management": {"flavor": "SCS-2V-4", "image": "Ubuntu 24.04", **management},
+            # a flavor with a disk: no root volume (see test_a_diskless_flavor_boots_from_...)
+            "management": {"flavor": "SCS-2V-4-20s", "image": "Ubuntu 24.04", **management},
         }
     )
 
@@ -55,14 +55,30 @@ def counting(conn: Connection) -> Iterator[list[tuple[str, str]]]:
         hooks.remove(hook)
 
 
+def _delete(conn: Connection, admin: Connection, settings: Settings, paths: StatePaths) -> None:
+    """`mgmt delete`, doing for it what its error tells an admin to do when the local cloud
+    cannot detach a deleted server's root volume: its Nova sends no service token, so Cinder
+    refuses the detach (Cinder bug #2004555). The second run must then finish the job."""
+    try:
+        mgmt_delete.delete_mgmt(conn, settings, paths)
+    except CloudError as error:
+        if "Cinder did not detach it" not in str(error):
+            raise
+        for volume_id in mgmt_delete.owned_resource_ids(conn, settings.prefix)["volume"]:
+            admin.block_storage.post(
+                f"/volumes/{volume_id}/action",
+                json={"os-reset_status": {"status": "available", "attach_status": "detached"}},
+            )
+        mgmt_delete.delete_mgmt(conn, settings, paths)
+
+
 @pytest.fixture
-def cleanup(project: Project) -> Iterator[list[tuple[Settings, StatePaths]]]:
-    """Environments to delete after the test, with `mgmt delete` itself (it waits for each
-    volume to be detached, which the project purge does not)."""
+def cleanup(project: Project, admin: Connection) -> Iterator[list[tuple[Settings, StatePaths]]]:
+    """Environments to delete after the test, with `mgmt delete` itself."""
     made: list[tuple[Settings, StatePaths]] = []
     yield made
     for settings, paths in made:
-        mgmt_delete.delete_mgmt(project.app, settings, paths)
+        _delete(project.app, admin, settings, paths)
 
 
 def _create(conn: Connection, settings: Settings, paths: StatePaths, **kw: Any) -> mgmt.HostSummary:
@@ -91,7 +107,7 @@ def test_create_tags_everything_and_a_rerun_changes_nothing(
     inventory = _inventory(conn, "ta")
     assert {kind: len(ids) for kind, ids in inventory.items()} == {
         "server": 1,
-        "volume": 1,
+        "volume": 0,
         **dict.fromkeys(NEUTRON_KINDS, 1),
     }
     tags = naming.management_tags("ta")
@@ -99,9 +115,7 @@ def test_create_tags_everything_and_a_rerun_changes_nothing(
     assert server.status == "ACTIVE"
     assert set(tags) <= set(server.tags)
     assert server.name == "ta-mgmt" and server.key_name == "ta-keypair"
-    volume = conn.block_storage.get_volume(inventory["volume"][0])
-    assert volume.metadata == {"managed-by": "scs-kaas", "prefix": "ta", "role": "management"}
-    assert volume.name == "ta-mgmt-root" and volume.size == 30
+    assert "root-volume" not in summary.resources
     for kind in NEUTRON_KINDS:
         resource_id = inventory[kind][0]
         proxy_name = {"floating IP": "ip", "security group": "security_group"}.get(kind, kind)
@@ -153,7 +167,7 @@ def test_interrupted_after_every_step_converges(
 ) -> None:
     """Interrupt after each step's create call (before it is recorded) and after its record;
     each run resumes where the last one stopped; the end is one of everything."""
-    conn, settings = project.app, _settings("tb")
+    conn, settings = project.app, _settings("tb", flavor="SCS-2V-4")  # every step, volume too
     paths = StatePaths(tmp_path, "tb")
     cleanup.append((settings, paths))
     for target in STEP_MOMENTS:
@@ -188,7 +202,7 @@ def test_delete_removes_only_its_own_prefix(project: Project, tmp_path: Path) ->
     two_key = _keypair_fingerprint(conn, "td-keypair")
 
     dry = mgmt_delete.plan_delete(conn, one, paths_one)
-    assert len(dry.resources) == 8 and dry.keypair == "tc-keypair"
+    assert len(dry.resources) == 7 and dry.keypair == "tc-keypair"
     assert _inventory(conn, "tc") != EMPTY  # a dry run deletes nothing
 
     with counting(conn) as requests:
@@ -231,13 +245,23 @@ def test_a_foreign_key_under_our_keypair_name_is_refused(project: Project, tmp_p
     assert _keypair_fingerprint(conn, "tf-keypair") == fingerprint(other)
 
 
-def test_a_flavor_with_a_disk_boots_without_a_volume(project: Project, tmp_path: Path) -> None:
-    conn, settings = project.app, _settings("tg", flavor="SCS-2V-4-20s")
+def test_a_diskless_flavor_boots_from_a_tagged_root_volume(
+    project: Project, admin: Connection, tmp_path: Path
+) -> None:
+    conn, settings = project.app, _settings("tg", flavor="SCS-2V-4")
     paths = StatePaths(tmp_path, "tg")
     summary = _create(conn, settings, paths)
-    assert "root-volume" not in summary.resources
-    assert _inventory(conn, "tg")["volume"] == []
-    mgmt_delete.delete_mgmt(conn, settings, paths)
+    (volume_id,) = _inventory(conn, "tg")["volume"]
+    assert summary.resources["root-volume"] == volume_id
+    volume = conn.block_storage.get_volume(volume_id)
+    assert volume.metadata == {"managed-by": "scs-kaas", "prefix": "tg", "role": "management"}
+    assert (volume.name, volume.size, volume.is_bootable) == ("tg-mgmt-root", 30, True)
+    assert [a["server_id"] for a in volume.attachments] == [summary.server_id]
+    with counting(conn) as requests:
+        again = _create(conn, settings, paths)
+    assert [r for r in requests if r[0] in WRITES] == []
+    assert again.resources == summary.resources
+    _delete(conn, admin, settings, paths)
     assert all(ids == [] for ids in _inventory(conn, "tg").values())
 
 

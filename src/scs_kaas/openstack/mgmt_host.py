@@ -7,6 +7,7 @@ them as Cinder metadata (`managed-by: scs-kaas`, `prefix: <prefix>`, `role: mana
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -90,24 +91,55 @@ def create_volume(
 
 
 def wait_volume_available(conn: Connection, volume_id: str, timeout: float) -> None:
-    volume = conn.block_storage.get_volume(volume_id)
-    if volume.status in ("available", "in-use"):
-        return
-    try:
-        conn.block_storage.wait_for_status(
-            volume, status="available", failures=["error"], interval=1, wait=int(timeout)
-        )
-    except exceptions.ResourceFailure:
-        raise CloudError(f"root volume {volume_id} went into error (image copy failed?)") from None
-    except exceptions.ResourceTimeout:
-        raise CloudError(f"root volume {volume_id} not available after {timeout:.0f} s") from None
+    """Until the new volume holds the image; "in-use" counts too (a resumed run finds it
+    already attached to the server an interrupted run created)."""
+
+    def ready() -> bool:
+        status = conn.block_storage.get_volume(volume_id).status
+        if status in ("error", "error_restoring"):
+            raise CloudError(f"root volume {volume_id} went into {status} (image copy failed?)")
+        return status in ("available", "in-use")
+
+    wait_until(ready, timeout, f"root volume {volume_id} to be available")
 
 
 def owned_volume_ids(conn: Connection, tags: Sequence[str]) -> list[str]:
     return [str(v.id) for v in conn.block_storage.volumes() if has_metadata(v.metadata, tags)]
 
 
+# Cinder refuses to delete a volume while Nova is still detaching it from a deleted server.
+_BUSY = ("in-use", "attaching", "detaching", "reserved", "creating", "downloading")
+DETACH_TIMEOUT = 120.0
+# Nova detaches before a deleted server disappears; still "in-use" this long after means the
+# detach failed (e.g. Nova sends no service token: Cinder bug #2004555).
+GHOST_GRACE = 10.0
+
+
+def _attached_servers(volume: Any) -> list[str]:
+    return [str(a.get("server_id")) for a in volume.attachments or ()]
+
+
 def delete_volume(conn: Connection, volume_id: str, timeout: float = VOLUME_TIMEOUT) -> None:
+    """Delete a root volume once its (deleted) server let go of it; fail clearly if it never
+    does, instead of waiting out the whole timeout."""
+    started = time.monotonic()
+
+    def settled() -> bool:
+        volume = _volume(conn, volume_id)
+        if volume is None or volume.status not in _BUSY:
+            return True
+        servers = _attached_servers(volume)
+        ghost = volume.status == "in-use" and not any(_server(conn, s) for s in servers)
+        if ghost and time.monotonic() - started > GHOST_GRACE:
+            raise CloudError(
+                f"volume {volume_id} is still attached to the deleted server "
+                f"{', '.join(servers)}: Cinder did not detach it (is Nova configured to send "
+                "service tokens?). An admin can reset it (openstack volume set --state "
+                "available --detached); then run `kaas mgmt delete` again"
+            )
+        return False
+
+    wait_until(settled, DETACH_TIMEOUT, f"volume {volume_id} to be detached")
     conn.block_storage.delete_volume(volume_id, ignore_missing=True)
     wait_until(lambda: _volume(conn, volume_id) is None, timeout, f"volume {volume_id} to go")
 

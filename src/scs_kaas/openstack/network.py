@@ -1,8 +1,12 @@
 """Neutron resources of the management host: security group, network, subnet, router, port, FIP.
 
-Functions take a Connection and return IDs and plain values. Lookups only read; `create_*`
-puts the ownership tags on in the create call itself (Neutron's `tag-creation`), so an
-interruption can never leave a resource of ours that the next run would not recognise.
+Functions take a Connection and return IDs and plain values. Lookups only read.
+
+Not every Neutron accepts tags in a create call (the `tag-creation` extension), so `create_*`
+tags right after creating. An interruption between the two would leave an untagged resource
+with our name, which must never be adopted on its name alone; so every create carries a claim
+in its description (`ownership.claim_description`, a random token the caller records in its
+state file first) and a lookup given that claim adopts, and tags, exactly that resource.
 """
 
 from __future__ import annotations
@@ -41,9 +45,17 @@ def _get(conn: Connection, kind: str, resource_id: str) -> Any | None:
 
 
 def find_owned(
-    conn: Connection, kind: str, known_id: str | None, name: str, tags: Sequence[str]
+    conn: Connection,
+    kind: str,
+    known_id: str | None,
+    name: str,
+    tags: Sequence[str],
+    claim: str | None = None,
 ) -> str | None:
-    """The ID of our `kind` called `name` (or recorded as `known_id`); None if there is none."""
+    """The ID of our `kind` called `name` (or recorded as `known_id`); None if there is none.
+
+    An untagged resource is ours only when its description is our `claim`: then it is tagged.
+    """
     if known_id:
         resource = _get(conn, kind, known_id)
         if resource is not None:
@@ -53,12 +65,18 @@ def find_owned(
                     "it is not adopted: restore the tags or delete it"
                 )
             return str(resource.id)
-    if kind == "floating IP":  # no names: the tags (and description) identify it
-        candidates = [ip for ip in conn.network.ips(tags=",".join(tags)) if ip.description == name]
-        owned = candidates
+    if kind == "floating IP":  # no names: the tags (or the claim) identify it
+        candidates = list(conn.network.ips(tags=",".join(tags)))
+        if not candidates and claim:
+            candidates = list(conn.network.ips(description=claim))
     else:
         candidates = list(getattr(conn.network, f"{KINDS[kind]}s")(name=name))
-        owned = [r for r in candidates if has_tags(r.tags, tags)]
+    owned = [r for r in candidates if has_tags(r.tags, tags)]
+    claimed = [r for r in candidates if claim and r.description == claim]
+    if not owned and len(claimed) == 1:
+        log.info("adopting %s %s by its claim (tagging was interrupted)", kind, claimed[0].id)
+        conn.network.set_tags(claimed[0], list(tags))
+        owned = claimed
     found = pick_owned(candidates, owned, kind, name, tags)
     return None if found is None else str(found.id)
 
@@ -69,12 +87,9 @@ def owned_ids(conn: Connection, kind: str, tags: Sequence[str]) -> list[str]:
     return [str(r.id) for r in listed if has_tags(r.tags, tags)]
 
 
-def _create(conn: Connection, kind: str, tags: Sequence[str], **attrs: Any) -> str:
-    resource = getattr(conn.network, f"create_{KINDS[kind]}")(tags=list(tags), **attrs)
-    if not has_tags(resource.tags, tags):
-        # A Neutron without `tag-creation` ignores tags in the create call.
-        log.info("Neutron dropped the tags of %s %s; setting them now", kind, resource.id)
-        conn.network.set_tags(resource, list(tags))
+def _create(conn: Connection, kind: str, tags: Sequence[str], claim: str, **attrs: Any) -> str:
+    resource = getattr(conn.network, f"create_{KINDS[kind]}")(description=claim, **attrs)
+    conn.network.set_tags(resource, list(tags))
     return str(resource.id)
 
 
@@ -96,8 +111,8 @@ def external_network_id(conn: Connection, wanted: str | None) -> str:
     return str(external[0].id)
 
 
-def create_security_group(conn: Connection, name: str, tags: Sequence[str]) -> str:
-    return _create(conn, "security group", tags, name=name, description="scs-kaas management host")
+def create_security_group(conn: Connection, name: str, tags: Sequence[str], claim: str) -> str:
+    return _create(conn, "security group", tags, claim, name=name)
 
 
 def _ethertype(cidr: str) -> str:
@@ -131,8 +146,8 @@ def ensure_ssh_rules(conn: Connection, group_id: str, allowed_cidrs: Sequence[st
     return added
 
 
-def create_network(conn: Connection, name: str, tags: Sequence[str]) -> str:
-    return _create(conn, "network", tags, name=name)
+def create_network(conn: Connection, name: str, tags: Sequence[str], claim: str) -> str:
+    return _create(conn, "network", tags, claim, name=name)
 
 
 def create_subnet(
@@ -142,11 +157,13 @@ def create_subnet(
     cidr: str,
     dns_nameservers: Sequence[str],
     tags: Sequence[str],
+    claim: str,
 ) -> str:
     return _create(
         conn,
         "subnet",
         tags,
+        claim,
         name=name,
         network_id=network_id,
         cidr=cidr,
@@ -156,11 +173,10 @@ def create_subnet(
 
 
 def create_router(
-    conn: Connection, name: str, external_network_id: str, tags: Sequence[str]
+    conn: Connection, name: str, external_network_id: str, tags: Sequence[str], claim: str
 ) -> str:
-    return _create(
-        conn, "router", tags, name=name, external_gateway_info={"network_id": external_network_id}
-    )
+    gateway = {"network_id": external_network_id}
+    return _create(conn, "router", tags, claim, name=name, external_gateway_info=gateway)
 
 
 def _interface_ports(conn: Connection, router_id: str) -> list[Any]:
@@ -187,11 +203,13 @@ def create_port(
     subnet_id: str,
     security_group_id: str,
     tags: Sequence[str],
+    claim: str,
 ) -> str:
     return _create(
         conn,
         "port",
         tags,
+        claim,
         name=name,
         network_id=network_id,
         fixed_ips=[{"subnet_id": subnet_id}],
@@ -200,15 +218,9 @@ def create_port(
 
 
 def create_floating_ip(
-    conn: Connection, description: str, external_network_id: str, tags: Sequence[str]
+    conn: Connection, external_network_id: str, tags: Sequence[str], claim: str
 ) -> str:
-    return _create(
-        conn,
-        "floating IP",
-        tags,
-        floating_network_id=external_network_id,
-        description=description,
-    )
+    return _create(conn, "floating IP", tags, claim, floating_network_id=external_network_id)
 
 
 def ensure_floating_ip_port(conn: Connection, ip_id: str, port_id: str) -> tuple[str, bool]:

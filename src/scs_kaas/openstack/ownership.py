@@ -49,3 +49,9 @@ def pick_owned(
             "never adopts what it cannot prove it made; delete or rename it, or use another prefix"
         )
     return None
+
+
+def claim_description(name: str, token: str) -> str:
+    """The description a resource is created with: `token` is recorded locally beforehand, so a
+    resource whose tagging was interrupted can still be proven to be ours."""
+    return f"{name}: made by scs-kaas (claim {token})"

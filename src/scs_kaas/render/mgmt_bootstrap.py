@@ -30,7 +30,8 @@ mkdir -p "$MARKER_DIR"
 rm -f "$MARKER_DIR/bootstrap-done" "$MARKER_DIR/bootstrap-failed"
 trap 'echo "scs-kaas: bootstrap FAILED (line $LINENO)" >&2; touch "$MARKER_DIR/bootstrap-failed"' ERR
 step() { echo "scs-kaas: $*"; }
-as_user() { sudo -u "$KAAS_USER" -H --preserve-env=KUBECONFIG "$@"; }
+# As the login user, whose ~/.kube/config kind writes and kubectl, clusterctl and extensions read.
+as_user() { sudo -u "$KAAS_USER" -H "$@"; }
 
 ARCH=$(dpkg --print-architecture)        # amd64 or arm64: the names most releases use
 case "$ARCH" in amd64) UNAME_ARCH=x86_64 ;; *) UNAME_ARCH=$ARCH ;; esac
@@ -96,7 +97,6 @@ docker network inspect kind >/dev/null 2>&1 \
 if ! as_user kind get clusters | grep -qx kind; then
     as_user kind create cluster --name kind --config /etc/scs-kaas/kind-config.yaml --wait 5m
 fi
-export KUBECONFIG="$KAAS_HOME/.kube/config"
 
 step "ORC $ORC_VERSION (CAPO's controllers need its Image CRD to start)"
 as_user kubectl apply --server-side --force-conflicts \

@@ -9,6 +9,7 @@ and an interrupted run resumes. Deletion is in `workflows.mgmt_delete`, the user
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from openstack.connection import Connection
 from scs_kaas import naming
 from scs_kaas.errors import KaasError, SettingProblem, SettingsError
 from scs_kaas.openstack import keypairs, mgmt_host, network
+from scs_kaas.openstack.ownership import claim_description
 from scs_kaas.render.cloud_init import encode_user_data
 from scs_kaas.settings.model import Settings
 from scs_kaas.sshkeys import KeyFiles, ensure_key, fingerprint
@@ -55,6 +57,9 @@ class StepEvent:
 Progress = Callable[[StepEvent], None]
 # Test hook: called as ("created" | "recorded", step); raising there simulates an interruption.
 Checkpoint = Callable[[str, str], None]
+# find(recorded id, claim description) -> id or None; create(claim description) -> id
+Find = Callable[[str | None, str | None], str | None]
+Create = Callable[[str], str]
 
 
 class PendingResult(Protocol):
@@ -141,21 +146,27 @@ class _Run:
 
     def record(self, step: str, resource_id: str, name: str) -> None:
         self.state.resources[step] = Recorded(id=resource_id, name=name)
+        self.state.claims.pop(step, None)
         save_state(self.paths, self.state)
         self.checkpoint("recorded", step)
 
-    def ensure(
-        self,
-        step: str,
-        name: str,
-        find: Callable[[str | None], str | None],
-        create: Callable[[], str],
-    ) -> str:
+    def ensure(self, step: str, name: str, find: Find, create: Create) -> str:
+        """Find the step's resource (recorded ID, name and tags, or our claim), else create it.
+
+        A claim (a random token in the description) is recorded before the create call, so a
+        resource made but not yet tagged or recorded when a run stopped is still found as ours.
+        """
         self.progress(StepEvent(step, "start", name))
         known = self.state.resources.get(step)
-        found = find(known.id if known else None)
+        token = self.state.claims.get(step)
+        claim = claim_description(name, token) if token else None
+        found = find(known.id if known else None, claim)
         if found is None:
-            found = create()
+            if token is None:
+                token = secrets.token_hex(8)
+                self.state.claims[step] = token
+                save_state(self.paths, self.state)
+            found = create(claim_description(name, token))
             self.changed.append(step)
             self.checkpoint("created", step)
         self.record(step, found, name)
@@ -236,8 +247,8 @@ def _ensure_keypair(run: _Run) -> str:
     return run.ensure(
         "keypair",
         key_name,
-        lambda _: key_name if keypairs.find_keypair(conn, key_name, key_fingerprint) else None,
-        import_key,
+        lambda _k, _c: key_name if keypairs.find_keypair(conn, key_name, key_fingerprint) else None,
+        lambda _claim: import_key(),
     )
 
 
@@ -246,23 +257,27 @@ def _ensure_network(run: _Run, external: str) -> tuple[str, str]:
     conn, prefix, tags = run.conn, run.settings.prefix, run.tags
     mgmt = run.settings.management
 
-    def neutron(step: str, kind: str, name: str, create: Callable[[], str]) -> str:
-        return run.ensure(
-            step, name, lambda known: network.find_owned(conn, kind, known, name, tags), create
-        )
+    def neutron(step: str, kind: str, name: str, create: Create) -> str:
+        def find(known: str | None, claim: str | None) -> str | None:
+            return network.find_owned(conn, kind, known, name, tags, claim)
+
+        return run.ensure(step, name, find, create)
 
     group_name = naming.mgmt_security_group(prefix)
     group = neutron(
         "security-group",
         "security group",
         group_name,
-        lambda: network.create_security_group(conn, group_name, tags),
+        lambda claim: network.create_security_group(conn, group_name, tags, claim),
     )
     if network.ensure_ssh_rules(conn, group, mgmt.allowed_cidrs):
         run.changed.append("security-group-rules")
     net_name = naming.mgmt_network(prefix)
     net = neutron(
-        "network", "network", net_name, lambda: network.create_network(conn, net_name, tags)
+        "network",
+        "network",
+        net_name,
+        lambda claim: network.create_network(conn, net_name, tags, claim),
     )
     subnet_name = naming.mgmt_subnet(prefix)
     dns = run.settings.network.dns_nameservers
@@ -270,14 +285,14 @@ def _ensure_network(run: _Run, external: str) -> tuple[str, str]:
         "subnet",
         "subnet",
         subnet_name,
-        lambda: network.create_subnet(conn, subnet_name, net, mgmt.cidr, dns, tags),
+        lambda claim: network.create_subnet(conn, subnet_name, net, mgmt.cidr, dns, tags, claim),
     )
     router_name = naming.mgmt_router(prefix)
     router = neutron(
         "router",
         "router",
         router_name,
-        lambda: network.create_router(conn, router_name, external, tags),
+        lambda claim: network.create_router(conn, router_name, external, tags, claim),
     )
     run.progress(StepEvent("router-interface", "start", subnet_name))
     attached = network.ensure_router_interface(conn, router, subnet)
@@ -290,14 +305,14 @@ def _ensure_network(run: _Run, external: str) -> tuple[str, str]:
         "port",
         "port",
         port_name,
-        lambda: network.create_port(conn, port_name, net, subnet, group, tags),
+        lambda claim: network.create_port(conn, port_name, net, subnet, group, tags, claim),
     )
     fip_name = naming.mgmt_floating_ip(prefix)
     fip = neutron(
         "floating-ip",
         "floating IP",
         fip_name,
-        lambda: network.create_floating_ip(conn, fip_name, external, tags),
+        lambda claim: network.create_floating_ip(conn, external, tags, claim),
     )
     address, moved = network.ensure_floating_ip_port(conn, fip, port)
     if moved:
@@ -319,8 +334,8 @@ def _ensure_server(
         volume = run.ensure(
             "root-volume",
             volume_name,
-            lambda known: mgmt_host.find_volume(conn, known, volume_name, tags),
-            lambda: mgmt_host.create_volume(
+            lambda known, _claim: mgmt_host.find_volume(conn, known, volume_name, tags),
+            lambda _claim: mgmt_host.create_volume(
                 conn,
                 volume_name,
                 mgmt.root_volume_gib,
@@ -347,8 +362,8 @@ def _ensure_server(
     server = run.ensure(
         "server",
         spec.name,
-        lambda known: mgmt_host.find_server(conn, known, spec.name, tags),
-        lambda: mgmt_host.create_server(conn, spec),
+        lambda known, _claim: mgmt_host.find_server(conn, known, spec.name, tags),
+        lambda _claim: mgmt_host.create_server(conn, spec),
     )
     notes = []
     digest = hashlib.sha256(encoded_user_data.encode("ascii")).hexdigest()

@@ -67,6 +67,8 @@ class MgmtState(BaseModel):
     cloud: str
     # step name -> the resource it made (or adopted)
     resources: dict[str, Recorded] = Field(default_factory=dict)
+    # step -> the token put in the description of a resource being created, until recorded
+    claims: dict[str, str] = Field(default_factory=dict)
     key_fingerprint: str | None = None
     floating_ip_address: str | None = None
     user_data_sha256: str | None = None
