@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,7 +44,7 @@ def _free_port_base() -> int:
 
 
 @pytest.fixture(scope="session")
-def localcloud() -> Iterator[LocalCloud]:
+def localcloud(request: pytest.FixtureRequest) -> Iterator[LocalCloud]:
     reuse = os.environ.get(REUSE_ENV)
     if reuse:
         cloud = LocalCloud(Path(reuse))
@@ -74,7 +75,15 @@ def localcloud() -> Iterator[LocalCloud]:
     try:
         yield cloud
     finally:
-        cloud.down(wipe=True)
+        _stop(cloud, failed=request.session.testsfailed > 0)
+
+
+def _stop(cloud: LocalCloud, failed: bool) -> None:
+    """Stop the cloud; keep its logs and configs when a test failed, to find out why."""
+    cloud.down(wipe=not failed)
+    if failed:
+        for bulky in (cloud.layout.mysql, cloud.layout.rabbit, cloud.layout.data):
+            shutil.rmtree(bulky, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

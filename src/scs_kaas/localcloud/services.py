@@ -72,6 +72,11 @@ def _wsgi(ctx: CloudContext, name: str, port: int, app: str, env: Mapping[str, s
         # on SIGTERM gunicorn waits this long for open keep-alive connections (default 30 s)
         "--graceful-timeout",
         "3",
+        # gunicorn closes idle connections after 2 s by default: exactly the poll interval of
+        # openstacksdk's wait_for_status, so a poll raced the close ("Remote end closed
+        # connection"); clients' pooled connections must stay usable, as behind real proxies
+        "--keep-alive",
+        "75",
         # gunicorn's control socket would live in the shared cwd/home; we need none
         "--no-control-socket",
         "localcloud_wsgi:application",
