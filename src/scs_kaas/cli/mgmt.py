@@ -186,8 +186,11 @@ def delete(
         return
     verb = "would delete" if dry_run else "deleted"
     console = _err()
+    # a real run has shown the workload-cluster step in its progress already
+    shown = () if dry_run else (mgmt_delete.WORKLOAD_CLUSTERS_NOTE,)
     for note in plan.notes:
-        console.print(f"note: {escape(note)}")
+        if note not in shown:
+            console.print(f"note: {escape(note)}")
     for step, kind, resource_id in plan.resources:
         typer.echo(f"{verb} {kind} {resource_id} ({step})")
     if plan.keypair:
@@ -222,7 +225,8 @@ def log(
     loaded, paths = _context(env_dir, assignments, state_dir)
     conn = connect(loaded.settings.cloud)
     server = mgmt.host_server_id(conn, loaded.settings, paths)
-    typer.echo(console_log(conn, server, lines), nl=False)
+    text = console_log(conn, server, lines)
+    typer.echo(text, nl=not text.endswith("\n"))
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -218,9 +218,11 @@ def create_port(
 
 
 def create_floating_ip(
-    conn: Connection, external_network_id: str, tags: Sequence[str], claim: str
+    conn: Connection, external_network_id: str, port_id: str, tags: Sequence[str], claim: str
 ) -> str:
-    return _create(conn, "floating IP", tags, claim, floating_network_id=external_network_id)
+    return _create(
+        conn, "floating IP", tags, claim, floating_network_id=external_network_id, port_id=port_id
+    )
 
 
 def ensure_floating_ip_port(conn: Connection, ip_id: str, port_id: str) -> tuple[str, bool]:

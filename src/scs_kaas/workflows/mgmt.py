@@ -28,6 +28,7 @@ from scs_kaas.workflows.mgmt_state import (
     MgmtState,
     Recorded,
     StatePaths,
+    ensure_private_root,
     load_state,
     save_state,
 )
@@ -234,6 +235,7 @@ def _make_host(run: _Run, encoded_user_data: str) -> HostSummary:
 def _ensure_keypair(run: _Run) -> str:
     conn, prefix = run.conn, run.settings.prefix
     key_name = naming.keypair(prefix)
+    ensure_private_root(run.paths)
     public_key = ensure_key(KeyFiles(run.paths.private_key), comment=f"scs-kaas {prefix}")
     key_fingerprint = fingerprint(public_key)
     # Recorded before the import: the fingerprint is what proves the keypair is ours.
@@ -312,7 +314,7 @@ def _ensure_network(run: _Run, external: str) -> tuple[str, str]:
         "floating-ip",
         "floating IP",
         fip_name,
-        lambda claim: network.create_floating_ip(conn, external, tags, claim),
+        lambda claim: network.create_floating_ip(conn, external, port, tags, claim),
     )
     address, moved = network.ensure_floating_ip_port(conn, fip, port)
     if moved:

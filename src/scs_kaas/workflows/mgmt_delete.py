@@ -70,7 +70,7 @@ def plan_delete(conn: Connection, settings: Settings, paths: StatePaths) -> Dele
     key_name = naming.keypair(settings.prefix)
     if state.key_fingerprint and keypairs.find_keypair(conn, key_name, state.key_fingerprint):
         keypair = key_name
-    elif state.key_fingerprint is None:
+    elif state.key_fingerprint is None and conn.compute.find_keypair(key_name, ignore_missing=True):
         notes.append(f"keypair {key_name!r}: no local record of its key, so it is left alone")
     local = [str(p) for p in (paths.state_file, paths.private_key) if p.exists()]
     return DeletePlan(settings.prefix, found, keypair, local, notes)

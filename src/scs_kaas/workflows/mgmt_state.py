@@ -95,8 +95,14 @@ def load_state(paths: StatePaths, cloud: str) -> MgmtState:
     return state
 
 
-def save_state(paths: StatePaths, state: MgmtState) -> None:
+def ensure_private_root(paths: StatePaths) -> None:
+    """The environment's folder, readable by the user alone (it holds the private key)."""
     paths.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    paths.root.chmod(0o700)
+
+
+def save_state(paths: StatePaths, state: MgmtState) -> None:
+    ensure_private_root(paths)
     write_atomic(paths.state_file, state.model_dump_json(indent=2) + "\n", mode=0o600)
 
 
