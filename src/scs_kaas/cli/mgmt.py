@@ -31,7 +31,7 @@ from scs_kaas.settings.loader import LoadedSettings
 from scs_kaas.settings.model import Settings
 from scs_kaas.workflows import mgmt, mgmt_access, mgmt_delete, mgmt_userdata
 from scs_kaas.workflows.images import ImageRequest, start_image_ensure
-from scs_kaas.workflows.mgmt_state import StatePaths, load_state
+from scs_kaas.workflows.mgmt_state import MgmtState, StatePaths, load_state
 
 app = typer.Typer(
     help="The management host (a VM with kind and Cluster API).", no_args_is_help=True
@@ -143,8 +143,8 @@ def _image_starter(settings: Settings) -> Callable[[], mgmt.PendingResult]:
     return start
 
 
-def _print_create_plan(plan: mgmt.HostPlan, state: object, output: DataFormat) -> None:
-    recorded = getattr(state, "resources", {})
+def _print_create_plan(plan: mgmt.HostPlan, state: MgmtState, output: DataFormat) -> None:
+    recorded = state.resources
     rows = [
         {
             "step": step,
