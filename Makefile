@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SHARED ?= ../shared
 DEMO_OUT := build/demo.yaml
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test debian-packages lint typecheck unit bench clean
 
 $(BIN)/kaas: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,11 @@ typecheck: $(BIN)/kaas
 unit: $(BIN)/kaas
 	$(BIN)/pytest
 
-test: lint typecheck unit
+# MariaDB, RabbitMQ, qemu-utils, cloud-init for the local cloud and the user-data check.
+debian-packages:
+	bash scripts/install-debian-packages
+
+test: debian-packages lint typecheck unit
 
 bench: $(BIN)/kaas
 	$(BIN)/python bench/render.py
