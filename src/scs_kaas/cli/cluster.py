@@ -1,10 +1,19 @@
-"""`kaas cluster ...`: render (and later create, upgrade, delete) workload clusters."""
+"""`kaas cluster ...`: render workload clusters and rotate their credentials (create, upgrade,
+delete later)."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
 
 from scs_kaas.cli.options import (
     CLUSTER_FILE,
@@ -13,7 +22,12 @@ from scs_kaas.cli.options import (
     OutputFormat,
     load_settings,
 )
-from scs_kaas.workflows.render import render_offline
+from scs_kaas.errors import SettingProblem, SettingsError
+from scs_kaas.kube.client import KubeClient
+from scs_kaas.openstack.connection import connect
+from scs_kaas.settings.model import Settings
+from scs_kaas.workflows.render import read_manifest_files, render_offline
+from scs_kaas.workflows.rotate_credentials import plan_rotation, rotate_cluster_credentials
 
 app = typer.Typer(help="Workload clusters.", no_args_is_help=True)
 
@@ -32,3 +46,82 @@ def render(
     """
     loaded = load_settings(name, env_dir, cluster_file, assignments)
     typer.echo(render_offline(loaded, output.value), nl=False)
+
+
+class RotateFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def _management_kubeconfig(option: Path | None, settings: Settings) -> Path:
+    """--kubeconfig, else management.kubeconfig, else $KUBECONFIG's first file, else ~/.kube/config.
+
+    A missing file is bad input (exit 2), found before any cloud call.
+    """
+    env = os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
+    source, chosen = "flag --kubeconfig", option
+    if chosen is None and settings.management.kubeconfig:
+        source, chosen = "setting management.kubeconfig", Path(settings.management.kubeconfig)
+    if chosen is None:
+        source = "$KUBECONFIG" if env else "default ~/.kube/config"
+        chosen = Path(env) if env else Path.home() / ".kube" / "config"
+    chosen = chosen.expanduser()
+    if not chosen.is_file():
+        raise SettingsError([SettingProblem("kubeconfig", "no such file", str(chosen), source)])
+    return chosen
+
+
+@app.command("rotate-credentials")
+def rotate_credentials(
+    name: str = typer.Argument(..., help="Cluster name."),
+    env_dir: Path | None = ENV_DIR,
+    cluster_file: Path | None = CLUSTER_FILE,
+    assignments: list[str] = SETTINGS_FLAGS,
+    kubeconfig: Path | None = typer.Option(
+        None,
+        "--kubeconfig",
+        help="Management cluster kubeconfig; default management.kubeconfig, $KUBECONFIG "
+        "or ~/.kube/config.",
+        dir_okay=False,
+    ),
+    context: str | None = typer.Option(None, "--context", help="Context in the kubeconfig."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Check the Secrets and list the credentials; change nothing."
+    ),
+    output: RotateFormat = typer.Option(RotateFormat.table, "--output", "-o"),
+) -> None:
+    """Give the cluster a new application credential; the old one is deleted only afterwards.
+
+    New credential, Secrets in the management cluster updated and read back, old credential
+    deleted. On any failure the old credential stays in force and in the Secrets.
+    """
+    loaded = load_settings(name, env_dir, cluster_file, assignments)
+    settings = loaded.settings
+    path = _management_kubeconfig(kubeconfig, settings)
+    files = read_manifest_files(loaded)
+    with KubeClient.from_file(path, context) as kube:
+        conn = connect(settings.cloud)
+        try:
+            if dry_run:
+                plan = plan_rotation(conn, kube, settings, name, files)
+                _show(dataclasses.asdict(plan), output, f"Rotation plan for {name} (dry run)")
+                return
+            result = rotate_cluster_credentials(conn, kube, settings, name, files)
+        finally:
+            conn.close()
+    _show(dataclasses.asdict(result), output, f"Credentials of {name} rotated")
+
+
+def _show(fields: dict[str, Any], output: RotateFormat, title: str) -> None:
+    # Only ids and names are in `fields`: the secret never reaches a result object.
+    if output is RotateFormat.json:
+        typer.echo(json.dumps(fields, indent=2))
+        return
+    table = Table(title=title, show_header=False)
+    for key, value in fields.items():
+        shown = ", ".join(value) if isinstance(value, tuple | list) else str(value)
+        table.add_row(key, escape(shown or "-"))
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=200)
+    console.print(table)
