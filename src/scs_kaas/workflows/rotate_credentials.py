@@ -32,15 +32,15 @@ from scs_kaas.openstack.app_credentials import (
 )
 from scs_kaas.render.addons import cloud_config
 from scs_kaas.render.addons.objects import ADDON_LABEL, RESOURCE_SET_SECRET_TYPE
-from scs_kaas.render.cluster import render_cluster
-from scs_kaas.render.credentials import AppCredentialSecret, placeholder_identity
+from scs_kaas.render.cluster import NO_FILES, render_cluster
+from scs_kaas.render.credentials import AppCredentialSecret
 from scs_kaas.render.facts import CloudFacts
 from scs_kaas.settings.model import Settings
 from scs_kaas.workflows.identity import cluster_identity
+from scs_kaas.workflows.render import offline_documents
 
 log = logging.getLogger(__name__)
 
-NO_FILES: Mapping[str, str] = {}
 # The workload cluster's CCM and Cinder CSI read cloud.conf only when they start.
 RESTART_NOTE = (
     "OpenStack CCM and Cinder CSI read cloud.conf at start-up; once the ClusterResourceSet has "
@@ -142,18 +142,10 @@ def plan_rotation(
 ) -> RotationPlan:
     """Check the Secrets exist and list the credentials a rotation would replace; change nothing."""
     namespace = settings.namespace_for(cluster)
-    names = _names(identity_secrets(render_cluster_offline(settings, cluster, files), cluster))
+    names = _names(identity_secrets(offline_documents(settings, cluster, files), cluster))
     _read_current(kube, namespace, names)
     owned = owned_app_credentials(conn, CredentialOwner(settings.prefix, cluster))
     return RotationPlan(cluster, namespace, tuple(names), tuple(c.id for c in owned))
-
-
-def render_cluster_offline(
-    settings: Settings, cluster: str, files: Mapping[str, str]
-) -> list[dict[str, Any]]:
-    return render_cluster(
-        cluster, settings, CloudFacts(), placeholder_identity(settings.cloud), files
-    )
 
 
 def rotate_cluster_credentials(
@@ -165,7 +157,7 @@ def rotate_cluster_credentials(
 ) -> RotationResult:
     """Rotate the cluster's credential; on failure the old one stays in force and in use."""
     namespace = settings.namespace_for(cluster)
-    names = _names(identity_secrets(render_cluster_offline(settings, cluster, files), cluster))
+    names = _names(identity_secrets(offline_documents(settings, cluster, files), cluster))
     # Read before any credential is made: an absent cluster fails here, having changed nothing.
     before = _read_current(kube, namespace, names)
 
