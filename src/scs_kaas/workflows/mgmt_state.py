@@ -55,6 +55,11 @@ class StatePaths:
     def kubeconfig(self) -> Path:
         return self.root / "kubeconfig"
 
+    @property
+    def moved_kubeconfig(self) -> Path:
+        """The management cluster's kubeconfig after `kaas mgmt move` (kept by `mgmt delete`)."""
+        return self.root / "management.kubeconfig"
+
 
 class Recorded(BaseModel):
     id: str
@@ -73,6 +78,8 @@ class MgmtState(BaseModel):
     floating_ip_address: str | None = None
     user_data_sha256: str | None = None
     complete: bool = False
+    # set by `kaas mgmt move`: the workload cluster that now manages the environment's clusters
+    moved_to: str | None = None
 
 
 def load_state(paths: StatePaths, cloud: str) -> MgmtState:
