@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import gzip
 import os
+import pty
+import select
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,6 +15,7 @@ import pytest
 import yaml
 
 from scs_kaas.errors import SettingsError
+from scs_kaas.hostkeys import HostKey, host_keys
 from scs_kaas.render import mgmt_bootstrap
 from scs_kaas.render.cloud_init import (
     MAX_USER_DATA,
@@ -86,6 +89,11 @@ def test_whole_cloud_config() -> None:
                 "permissions": "0755",
             },
             {
+                "path": "/usr/local/sbin/kaas-publish-host-keys",
+                "content": mgmt_bootstrap.PUBLISH_HOST_KEYS_SCRIPT,
+                "permissions": "0755",
+            },
+            {
                 "path": "/etc/profile.d/scs-kaas.sh",
                 "content": (
                     "export KAAS_ENV=/home/debian/kaas-env\n"
@@ -116,7 +124,7 @@ def test_whole_cloud_config() -> None:
                 "defer": True,
             },
         ],
-        "runcmd": [["/usr/local/sbin/kaas-bootstrap"]],
+        "runcmd": [["/usr/local/sbin/kaas-publish-host-keys"], ["/usr/local/sbin/kaas-bootstrap"]],
         "final_message": "The system is finally up, after $UPTIME seconds",
     }
 
@@ -181,6 +189,34 @@ def test_bootstrap_script_order_and_syntax() -> None:
     bash = shutil.which("bash")
     assert bash is not None
     subprocess.run([bash, "-n"], input=script, text=True, check=True)
+
+
+def test_host_keys_script_prints_a_block_the_parser_reads(tmp_path: Path) -> None:
+    """The script run for real: keys from a folder, to a pseudo-terminal (a tty turns every
+    \\n into \\r\\n, like the serial console) and to a console that does not exist."""
+    keys = []
+    for kind in ("ed25519", "ecdsa"):
+        key = tmp_path / f"ssh_host_{kind}_key"
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", kind, "-N", "", "-C", "root@h", "-f", key], check=True
+        )
+        key_type, blob, _ = key.with_suffix(".pub").read_text().split()
+        keys.append(HostKey(key_type, blob))
+    (tmp_path / "ssh_host_rsa_key.pub").mkdir()  # not a file: skipped
+    controller, terminal = pty.openpty()
+    script = mgmt_bootstrap.PUBLISH_HOST_KEYS_SCRIPT.replace("/etc/ssh/", f"{tmp_path}/").replace(
+        "/dev/console /dev/ttyS0", f"{os.ttyname(terminal)} {tmp_path}/ttyS0"
+    )
+    result = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout == "scs-kaas: SSH host keys written to the console\n"
+    assert result.stderr == ""
+    console = b""
+    while select.select([controller], [], [], 1)[0]:
+        console += os.read(controller, 4096)
+    os.close(terminal)
+    os.close(controller)
+    assert b"\r\n" in console
+    assert host_keys(console.decode()) == (keys[1], keys[0])  # the glob's order: ecdsa first
 
 
 def test_extensions_run_sorted_and_stop_on_failure(tmp_path: Path) -> None:

@@ -136,6 +136,11 @@ def cloud_config(settings: Settings, inputs: HostInputs) -> dict[str, Any]:
             {"path": boot.KIND_CONFIG, "content": _kind_config()},
             {"path": boot.ENV_FILE, "content": _bootstrap_env(settings, inputs)},
             {"path": boot.SCRIPT, "content": boot.BOOTSTRAP_SCRIPT, "permissions": "0755"},
+            {
+                "path": boot.HOST_KEYS_SCRIPT,
+                "content": boot.PUBLISH_HOST_KEYS_SCRIPT,
+                "permissions": "0755",
+            },
             {"path": "/etc/profile.d/scs-kaas.sh", "content": _profile(settings)},
             *_extension_files(inputs.extensions),
             {
@@ -147,7 +152,8 @@ def cloud_config(settings: Settings, inputs: HostInputs) -> dict[str, Any]:
                 "defer": True,
             },
         ],
-        "runcmd": [[boot.SCRIPT]],
+        # host keys first: `kaas mgmt wait` verifies the host with them while the bootstrap runs
+        "runcmd": [[boot.HOST_KEYS_SCRIPT], [boot.SCRIPT]],
         "final_message": FINAL_MESSAGE,
     }
 

@@ -10,9 +10,12 @@ that `kaas mgmt wait` reports.
 
 from __future__ import annotations
 
+from scs_kaas.hostkeys import OUR_BEGIN, OUR_END
+
 ENV_FILE = "/etc/scs-kaas/bootstrap.env"
 KIND_CONFIG = "/etc/scs-kaas/kind-config.yaml"
 SCRIPT = "/usr/local/sbin/kaas-bootstrap"
+HOST_KEYS_SCRIPT = "/usr/local/sbin/kaas-publish-host-keys"
 EXTENSIONS_DIR = "/opt/scs-kaas/extensions"
 MARKER_DIR = "/var/lib/scs-kaas"
 DONE_MARKER = f"{MARKER_DIR}/bootstrap-done"
@@ -20,6 +23,26 @@ FAILED_MARKER = f"{MARKER_DIR}/bootstrap-failed"
 OUTPUT_LOG = "/var/log/cloud-init-output.log"
 # The kind API server listens here on the host only; `kaas mgmt kubeconfig` tunnels to it.
 KIND_API_PORT = 6443
+
+# The first runcmd command. cloud-init makes the host keys in its init stage (module `ssh`) and
+# runs runcmd in its final stage, so they exist by then; its own keys_to_console block comes
+# only after runcmd, at the end of a boot that takes many minutes, while `kaas mgmt wait` must
+# SSH during it. Nova's console log (the serial port) is what `kaas mgmt` reads them from.
+PUBLISH_HOST_KEYS_SCRIPT = f"""#!/bin/sh
+# scs-kaas: print this host's SSH public keys to the console (rendered by scs_kaas.render.cloud_init)
+block() {{
+    echo "{OUR_BEGIN}"
+    for key in /etc/ssh/ssh_host_*key.pub; do
+        [ -f "$key" ] && cut -d' ' -f1,2 "$key"
+    done
+    echo "{OUR_END}"
+}}
+for console in /dev/console /dev/ttyS0; do
+    # a console with no device behind it fails or blocks: never hold up the boot for it
+    [ -c "$console" ] && block | timeout 10 tee "$console" >/dev/null 2>&1 || true
+done
+echo "scs-kaas: SSH host keys written to the console"
+"""
 
 BOOTSTRAP_SCRIPT = r"""#!/bin/bash
 # scs-kaas management host bootstrap (rendered by scs_kaas.render.cloud_init; runs once).
