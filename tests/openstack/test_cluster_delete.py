@@ -6,16 +6,24 @@ The emulator runs no controllers: a test plays CAPI by holding the Cluster with 
 
 from __future__ import annotations
 
+import json
+import os
+import secrets
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import yaml
 from openstack.connection import Connection
 
 from scs_kaas.errors import ClusterError
 from scs_kaas.kube.apply import apply
 from scs_kaas.kube.client import KubeClient
+from scs_kaas.localcloud import LocalCloud
+from scs_kaas.localcloud.sdk import identity
 from scs_kaas.openstack.app_credentials import CredentialOwner, owned_app_credentials
 from scs_kaas.polling import wait_until
 from scs_kaas.render.cluster import render_cluster
@@ -41,6 +49,7 @@ kubeconfig_file = kube_fixtures.kubeconfig_file
 kube = kube_fixtures.kube
 
 CLUSTER = "del"
+KAAS = str(Path(sys.executable).parent / "kaas")
 CAPI_FINALIZER = "cluster.cluster.x-k8s.io"
 
 
@@ -146,3 +155,50 @@ def test_a_cluster_of_another_prefix_is_refused_untouched(
     assert set(clusters(emulator, CLUSTER)) == {CLUSTER}
     assert labelled_objects(kube, ClusterTarget("u", CLUSTER, CLUSTER))
     assert credentials(conn, "u", CLUSTER) == [credential]
+
+
+def _kaas(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([KAAS, *args], capture_output=True, text=True, check=False, env=env)
+
+
+def test_cli_dry_run_then_delete_through_the_console_script(
+    localcloud: LocalCloud,
+    project: Project,
+    emulator: Emulator,
+    kube: KubeClient,
+    kubeconfig_file: Path,
+    tmp_path: Path,
+) -> None:
+    made = identity(project.user).create_application_credential(
+        project.tenant.user_id, f"cli-{secrets.token_hex(4)}", unrestricted=True
+    )
+    clouds = tmp_path / "clouds.yaml"
+    config = localcloud.app_credential_config(str(made.id), str(made.secret))
+    clouds.write_text(yaml.safe_dump({"clouds": {"delcloud": config}}))
+    env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(clouds)}
+    env.pop("OS_CLOUD", None)
+    credential = create_cluster(project.user, kube, Settings(cloud="delcloud", prefix="t"), CLUSTER)
+    set_finalizer(kube, CLUSTER, CLUSTER, held=True)
+    argv = ["cluster", "delete", CLUSTER, "-e", str(tmp_path), "--set", "prefix=t"]
+    argv += ["--set", "cloud=delcloud", "--kubeconfig", str(kubeconfig_file)]
+
+    dry = _kaas(*argv, "--dry-run", "-o", "json", env=env)
+    assert dry.returncode == 0, dry.stderr
+    planned = json.loads(dry.stdout)
+    assert planned["cluster_found"] and planned["credential_ids"] == [credential]
+    assert "deletionTimestamp" not in clusters(emulator, CLUSTER)[CLUSTER]["metadata"]  # type: ignore[index]
+
+    timed_out = _kaas(*argv, "--timeout", "1", env=env)
+    assert timed_out.returncode == 1
+    assert "Cluster del/del" in timed_out.stderr and "deletion" in timed_out.stderr
+    assert credentials(project.user, "t", CLUSTER) == [credential]
+
+    set_finalizer(kube, CLUSTER, CLUSTER, held=False)
+    done = _kaas(*argv, "-o", "yaml", env=env)
+    assert done.returncode == 0, done.stderr
+    shown = yaml.safe_load(done.stdout)
+    assert shown["credential_ids"] == [credential] and shown["objects"]
+    assert "app-credential" in done.stderr  # progress went to stderr
+    assert credentials(project.user, "t", CLUSTER) == []
+    assert labelled_objects(kube, ClusterTarget("t", CLUSTER, CLUSTER)) == []
+    assert str(made.secret) not in done.stdout + done.stderr + timed_out.stderr

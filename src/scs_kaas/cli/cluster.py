@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+import yaml
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -20,12 +21,15 @@ from scs_kaas.cli.options import (
     ENV_DIR,
     SETTINGS_FLAGS,
     OutputFormat,
+    TableFormat,
     load_settings,
 )
+from scs_kaas.cli.progress import RichProgress, err_console
 from scs_kaas.errors import SettingProblem, SettingsError
 from scs_kaas.kube.client import KubeClient
 from scs_kaas.openstack.connection import connect
 from scs_kaas.settings.model import Settings
+from scs_kaas.workflows import cluster_delete
 from scs_kaas.workflows.render import read_manifest_files, render_offline
 from scs_kaas.workflows.rotate_credentials import plan_rotation, rotate_cluster_credentials
 
@@ -125,3 +129,58 @@ def _show(fields: dict[str, Any], output: RotateFormat, title: str) -> None:
     if not console.is_terminal:
         console = Console(width=200)
     console.print(table)
+
+
+@app.command()
+def delete(
+    name: str = typer.Argument(..., help="Cluster name."),
+    env_dir: Path | None = ENV_DIR,
+    cluster_file: Path | None = CLUSTER_FILE,
+    assignments: list[str] = SETTINGS_FLAGS,
+    kubeconfig: Path | None = typer.Option(
+        None,
+        "--kubeconfig",
+        help="Management cluster kubeconfig; default management.kubeconfig, $KUBECONFIG "
+        "or ~/.kube/config.",
+        dir_okay=False,
+    ),
+    context: str | None = typer.Option(None, "--context", help="Context in the kubeconfig."),
+    timeout: float = typer.Option(
+        cluster_delete.DEFAULT_TIMEOUT, "--timeout", min=1, help="Seconds to wait, in all."
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="List what would be deleted; change nothing."
+    ),
+    output: TableFormat = typer.Option(TableFormat.table, "--output", "-o"),
+) -> None:
+    """Delete the cluster, what scs-kaas applied for it, then its application credential.
+
+    The Cluster is deleted and waited for (CAPI removes its machines and network), then the
+    add-ons and Secrets scs-kaas applied, and only then its application credential. Only a
+    Cluster labelled with this environment's prefix is touched; a re-run finishes the job.
+    """
+    settings = load_settings(name, env_dir, cluster_file, assignments).settings
+    path = _management_kubeconfig(kubeconfig, settings)
+    target = cluster_delete.ClusterTarget(settings.prefix, settings.namespace_for(name), name)
+    with KubeClient.from_file(path, context) as kube:
+        conn = connect(settings.cloud)
+        try:
+            if dry_run:
+                plan = cluster_delete.plan_cluster_delete(conn, kube, target)
+                _show_any(dataclasses.asdict(plan), output, f"Would delete {target} (dry run)")
+                return
+            with RichProgress() as progress:
+                result = cluster_delete.delete_cluster(conn, kube, target, timeout, progress)
+        finally:
+            conn.close()
+    if output is TableFormat.table:
+        for note in result.notes:
+            err_console().print(f"note: {escape(note)}")
+    _show_any(dataclasses.asdict(result), output, f"Deleted {target}")
+
+
+def _show_any(fields: dict[str, Any], output: TableFormat, title: str) -> None:
+    if output is TableFormat.yaml:
+        typer.echo(yaml.safe_dump(json.loads(json.dumps(fields)), sort_keys=False), nl=False)
+        return
+    _show(fields, RotateFormat(output.value), title)
