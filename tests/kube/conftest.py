@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Coroutine, Iterator
 from concurrent.futures import Future
@@ -53,6 +54,24 @@ class Emulator:
 
         return self.run(read())
 
+    def refuse_writes(
+        self, plural: str, namespace: str | None, name: str, status: int = 500, times: int = 1
+    ) -> None:
+        """Fault injection: the next `times` writes to that object fail with HTTP `status`."""
+
+        async def install() -> None:
+            self.server.refuse_writes(plural, namespace, name, status, times)
+
+        self.run(install())
+
+    def refused(self) -> list[tuple[str, str | None, str]]:
+        """(plural, namespace, name) of every write refused so far."""
+
+        async def read() -> list[tuple[str, str | None, str]]:
+            return list(self.server.refused)
+
+        return self.run(read())
+
     def kubeconfig(self, context: str = "emulator") -> dict[str, Any]:
         return {
             "apiVersion": "v1",
@@ -79,22 +98,37 @@ def _serve(crds: Path | None, started: Future[Emulator], stop: threading.Event) 
         raise
 
 
-@pytest.fixture
-def emulator() -> Iterator[Emulator]:
-    if not CRDS.is_dir():
-        pytest.skip(f"{CRDS} is absent: the Cluster API CRDs are needed for discovery")
+@contextlib.contextmanager
+def running(crds: Path | None) -> Iterator[Emulator]:
+    """An emulator serving until the block ends; `crds=None` serves only the built-in kinds."""
     started: Future[Emulator] = Future()
     stop = threading.Event()
-    thread = threading.Thread(target=_serve, args=(CRDS, started, stop), daemon=True)
+    thread = threading.Thread(target=_serve, args=(crds, started, stop), daemon=True)
     thread.start()
     try:
-        running = started.result(timeout=30)
-        yield running
+        emulated = started.result(timeout=30)
+        yield emulated
     finally:
         stop.set()
         thread.join(timeout=30)
     # A request the emulator itself could not handle is a bug of the emulator, not a 500 to accept.
-    assert not running.server.failures, running.server.failures
+    assert not emulated.server.failures, emulated.server.failures
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    """The management cluster: built-in kinds and the Cluster API CRDs."""
+    if not CRDS.is_dir():
+        pytest.skip(f"{CRDS} is absent: the Cluster API CRDs are needed for discovery")
+    with running(CRDS) as server:
+        yield server
+
+
+@pytest.fixture
+def workload_emulator() -> Iterator[Emulator]:
+    """A second API server, as a workload cluster: built-in kinds only."""
+    with running(None) as server:
+        yield server
 
 
 @pytest.fixture

@@ -23,6 +23,11 @@ itself, the way kube-apiserver does:
   starts with ADDED for what exists unless `resourceVersion` is given and ends after
   `timeoutSeconds`.
 
+Fault injection, for failure paths no real server can be made to take on cue: `refuse_writes`
+makes the next write(s) to one named object fail with a chosen HTTP status (reads still answer),
+e.g. a rotation whose first Secret is written and whose second is refused. Each refusal is
+recorded in `refused`.
+
 A request the emulator cannot handle (a bug here) is answered 500 and kept in `failures`, which
 the fixture asserts empty.
 
@@ -102,12 +107,31 @@ def _status(code: int, reason: str, message: str) -> KubernetesError:
     return KubernetesError(status=code, reason=reason, message=message, details={})
 
 
+@attrs.define
+class WriteFault:
+    """Refuse the next `times` writes (POST, PATCH, PUT, DELETE) to one object with `status`."""
+
+    plural: str  # the resource's plural, as in the URL: "secrets", "deployments"
+    namespace: str | None
+    name: str
+    status: int = 500
+    times: int = 1
+
+    def matches(self, resource: Resource, namespace: str | None, name: str) -> bool:
+        return (resource.plural, namespace, name) == (self.plural, self.namespace, self.name)
+
+
+_WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+
+
 @attrs.define(kw_only=True)
 class ApiServer(kmock.KubernetesEmulator):
     """kube-apiserver as far as scs-kaas needs it; see the module docstring."""
 
     crds: Path | None = None
     failures: list[Exception] = attrs.field(factory=list, init=False)
+    faults: list[WriteFault] = attrs.field(factory=list, init=False)
+    refused: list[tuple[str, str | None, str]] = attrs.field(factory=list, init=False)
     _revision: int = attrs.field(default=0, init=False)
     _events: list[tuple[int, Resource, dict[str, Any]]] = attrs.field(factory=list, init=False)
     # Set and replaced on every change: a watch waits on the one it saw last.
@@ -121,6 +145,26 @@ class ApiServer(kmock.KubernetesEmulator):
         if self.crds is not None:
             for resource, info in crd_resources(self.crds):
                 self.resources[resource] = info
+
+    def refuse_writes(
+        self, plural: str, namespace: str | None, name: str, status: int = 500, times: int = 1
+    ) -> None:
+        """Make the next `times` writes to `plural` `namespace/name` fail with HTTP `status`.
+
+        Call it on the server's loop (conftest's `Emulator.refuse_writes` does).
+        """
+        self.faults.append(WriteFault(plural, namespace, name, status, times))
+
+    def _refuse_if_told(self, request: rendering.Request, method: str) -> None:
+        assert request.resource is not None
+        name = request.name
+        if name is None and method == "POST":
+            name = str(((request.data or {}).get("metadata") or {}).get("name", ""))
+        for fault in self.faults:
+            if fault.times > 0 and fault.matches(request.resource, request.namespace, name or ""):
+                fault.times -= 1
+                self.refused.append((fault.plural, fault.namespace, fault.name))
+                raise _status(fault.status, "InternalError", "write refused (fault injection)")
 
     # --- HTTP ---------------------------------------------------------------------------------
 
@@ -181,6 +225,8 @@ class ApiServer(kmock.KubernetesEmulator):
         method, params = str(request.method.value).upper(), request.params
         if method == "GET" and params.get("watch", "").lower() in ("true", "1"):
             return await self._watch(request, raw)
+        if method in _WRITES:
+            self._refuse_if_told(request, method)
         async with self._lock:
             if method == "GET" and request.name is None:
                 return aiohttp.web.json_response(self._list(request))
