@@ -1,0 +1,90 @@
+"""`kubectl rollout restart` for the workloads that match a label selector.
+
+A restart changes nothing but the pod template's `kubectl.kubernetes.io/restartedAt`
+annotation, the same patch kubectl sends: the controller then replaces the pods by the
+workload's own update strategy (rolling, surge, budget), and a later `kubectl rollout restart`
+or `helm upgrade` sees nothing foreign. Pods re-read their mounted config only when they start,
+which is what a restart is for.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import urllib3
+from kubernetes.client.exceptions import ApiException
+
+from scs_kaas.errors import ClusterError
+from scs_kaas.kube.client import KubeClient, describe
+
+log = logging.getLogger(__name__)
+
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+# The kinds `kubectl rollout restart` handles.
+RESTARTABLE = ("Deployment", "DaemonSet", "StatefulSet")
+
+
+@dataclass(frozen=True)
+class Restarted:
+    kind: str
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}"
+
+
+def rollout_restart(
+    client: KubeClient,
+    namespace: str,
+    selector: str,
+    kinds: Sequence[str] = RESTARTABLE,
+    at: datetime.datetime | None = None,
+) -> list[Restarted]:
+    """Restart every workload of `kinds` in `namespace` whose labels match `selector` (the
+    `-l` of kubectl); returns what was restarted, possibly nothing. `at` is the time written
+    to the annotation (default now, UTC)."""
+    stamp = (at or datetime.datetime.now(tz=datetime.UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
+    restarted: list[Restarted] = []
+    for kind in kinds:
+        resource = client.resource("apps/v1", kind)
+        for name in _names(client, resource, kind, namespace, selector):
+            target = Restarted(kind, namespace, name)
+            try:
+                client.dynamic.patch(
+                    resource,
+                    body=patch,
+                    name=name,
+                    namespace=namespace,
+                    content_type="application/strategic-merge-patch+json",
+                    _request_timeout=client.timeout,
+                )
+            except (ApiException, urllib3.exceptions.HTTPError) as error:
+                done = ", ".join(map(str, restarted)) or "nothing"
+                raise ClusterError(
+                    f"restarting {target} failed: {describe(error)} (restarted before: {done})"
+                ) from None
+            log.info("restarted %s", target)
+            restarted.append(target)
+    return restarted
+
+
+def _names(
+    client: KubeClient, resource: object, kind: str, namespace: str, selector: str
+) -> list[str]:
+    try:
+        listed = client.dynamic.get(
+            resource,
+            namespace=namespace,
+            label_selector=selector,
+            _request_timeout=client.timeout,
+        ).to_dict()
+    except (ApiException, urllib3.exceptions.HTTPError) as error:
+        raise ClusterError(
+            f"listing {kind}s in {namespace} with labels {selector} failed: {describe(error)}"
+        ) from None
+    return sorted(str(item["metadata"]["name"]) for item in listed.get("items") or [])
