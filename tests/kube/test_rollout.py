@@ -36,7 +36,7 @@ def namespaces(*names: str) -> list[dict[str, Any]]:
     return [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}} for n in names]
 
 
-def annotations(server: Emulator, kind: str, namespace: str) -> dict[str, dict[str, str]]:
+def template_annotations(server: Emulator, kind: str, namespace: str) -> dict[str, dict[str, str]]:
     stored = server.stored("apps/v1", kind, namespace)
     return {
         name: obj["spec"]["template"]["metadata"].get("annotations") or {}
@@ -64,11 +64,11 @@ def test_matching_workloads_restart_and_nothing_else_changes(
         Restarted("DaemonSet", "apps", "agent"),
     ]
     stamp = "2026-11-24T12:00:00Z"
-    deployments = annotations(emulator, "Deployment", "apps")
+    deployments = template_annotations(emulator, "Deployment", "apps")
     assert deployments["web"] == {"checksum/config": "abc", RESTARTED_AT: stamp}
     assert RESTARTED_AT not in deployments["other-release"]
-    assert annotations(emulator, "DaemonSet", "apps")["agent"][RESTARTED_AT] == stamp
-    assert RESTARTED_AT not in annotations(emulator, "Deployment", "elsewhere")["web"]
+    assert template_annotations(emulator, "DaemonSet", "apps")["agent"][RESTARTED_AT] == stamp
+    assert RESTARTED_AT not in template_annotations(emulator, "Deployment", "elsewhere")["web"]
 
 
 def test_a_second_restart_writes_a_new_time(emulator: Emulator, kube: KubeClient) -> None:
@@ -78,7 +78,8 @@ def test_a_second_restart_writes_a_new_time(emulator: Emulator, kube: KubeClient
     later = AT + datetime.timedelta(minutes=5)
     rollout_restart(kube, "apps", "app=web", at=later)
     assert (
-        annotations(emulator, "Deployment", "apps")["web"][RESTARTED_AT] == "2026-11-24T12:05:00Z"
+        template_annotations(emulator, "Deployment", "apps")["web"][RESTARTED_AT]
+        == "2026-11-24T12:05:00Z"
     )
 
 
