@@ -15,8 +15,11 @@ from scs_kaas.errors import KaasError
 from scs_kaas.workflows.mgmt_access import (
     WATCH_SCRIPT,
     SshTarget,
+    ensure_host_keys,
     fetch_kubeconfig,
+    knows_host,
     kubeconfig_command,
+    record_host_keys,
     shell_line,
     ssh_command,
     target_of,
@@ -26,6 +29,7 @@ from scs_kaas.workflows.mgmt_access import (
     watch_command,
 )
 from scs_kaas.workflows.mgmt_state import MgmtState, StatePaths, save_state
+from tests.test_hostkeys import ECDSA, ED25519, REBUILT
 
 TARGET = SshTarget("ubuntu", "203.0.113.7", Path("/s/team/id_ed25519"), Path("/s/team/known_hosts"))
 SSH = [
@@ -37,7 +41,7 @@ SSH = [
     "-o",
     "UserKnownHostsFile=/s/team/known_hosts",
     "-o",
-    "StrictHostKeyChecking=accept-new",
+    "StrictHostKeyChecking=yes",
     "-o",
     "ConnectTimeout=10",
     "-o",
@@ -161,3 +165,31 @@ def test_target_needs_a_recorded_host(tmp_path: Path) -> None:
     assert target_of(paths, "prod", "ubuntu") == SshTarget(
         "ubuntu", "203.0.113.7", paths.private_key, paths.known_hosts
     )
+    assert target_of(paths, "prod", "ubuntu", trust_on_first_use=True).trust_on_first_use
+
+
+def test_trust_on_first_use_accepts_a_new_key_and_says_so(tmp_path: Path) -> None:
+    tofu = SshTarget("ubuntu", "203.0.113.7", TARGET.private_key, TARGET.known_hosts, True)
+    assert ssh_command(tofu)[8] == "StrictHostKeyChecking=accept-new"
+    assert tunnel_command(tofu, 1)[8] == "StrictHostKeyChecking=accept-new"
+    note = ensure_host_keys(tofu, _never_called)
+    assert note is not None and "NOT verified" in note
+
+
+def _never_called() -> Any:
+    raise AssertionError("the cloud was asked although the host keys were known")
+
+
+def test_recorded_keys_replace_older_ones_and_need_no_cloud(tmp_path: Path) -> None:
+    target = SshTarget("ubuntu", "203.0.113.7", tmp_path / "id", tmp_path / "known_hosts")
+    assert not knows_host(target)
+    target.known_hosts.write_text(f"203.0.113.7 {REBUILT.type} {REBUILT.key}\nother x y\n")
+    record_host_keys(target.known_hosts, "203.0.113.7", (ED25519, ECDSA))
+    assert target.known_hosts.read_text() == (
+        "other x y\n"
+        f"203.0.113.7 {ED25519.type} {ED25519.key}\n"
+        f"203.0.113.7 {ECDSA.type} {ECDSA.key}\n"
+    )
+    assert stat.S_IMODE(target.known_hosts.stat().st_mode) == 0o600
+    assert knows_host(target)
+    assert ensure_host_keys(target, _never_called) is None

@@ -235,5 +235,12 @@ def delete_server(conn: Connection, server_id: str, timeout: float = SERVER_TIME
 
 
 def console_log(conn: Connection, server_id: str, lines: int | None = None) -> str:
-    output = conn.compute.get_server_console_output(server_id, length=lines)
+    try:
+        output = conn.compute.get_server_console_output(server_id, length=lines)
+    except exceptions.HttpException as error:
+        # e.g. a hypervisor driver that keeps no console log, or a server that is gone
+        raise CloudError(
+            f"Nova gave no console log for server {server_id} "
+            f"(HTTP {error.status_code}: {error.details or error.message})"
+        ) from None
     return str(output.get("output", ""))

@@ -4,6 +4,11 @@ Command lines are built by pure functions (the local cloud boots nothing, so the
 construction); running them is a thin layer on `subprocess`. Host keys go to the environment's
 own known_hosts file, so a re-created host never trips over ~/.ssh/known_hosts (R1 needed
 `ssh-keygen -R` for that).
+
+Host keys are verified: they come from the server's console log, read through the
+authenticated Nova API (the host prints them there early in its boot), and SSH runs with
+StrictHostKeyChecking=yes. On a cloud that keeps no console logs, `--trust-on-first-use`
+falls back to accepting whatever key answers first on the floating IP.
 """
 
 from __future__ import annotations
@@ -16,15 +21,23 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from openstack.connection import Connection
 
-from scs_kaas.errors import KaasError
+from scs_kaas import known_hosts
+from scs_kaas.errors import CloudError, KaasError
 from scs_kaas.files import write_atomic
+from scs_kaas.hostkeys import HostKey, host_keys
+from scs_kaas.openstack.mgmt_host import console_log
 from scs_kaas.polling import wait_until
 from scs_kaas.render import mgmt_bootstrap as boot
 from scs_kaas.workflows.mgmt_state import StatePaths, load_state
 
 SSH_UNREACHABLE = 255  # ssh's own exit code: no connection (the host may still be booting)
 WATCH_RETRY_INTERVAL = 5.0
+TRUST_ON_FIRST_USE = "--trust-on-first-use"
+# The keys come after cloud-init's package upgrade, and Nova's console log lags behind.
+HOST_KEYS_TIMEOUT = 900.0
+HOST_KEYS_INTERVAL = 5.0
 
 
 @dataclass(frozen=True)
@@ -33,13 +46,17 @@ class SshTarget:
     address: str
     private_key: Path
     known_hosts: Path
+    # accept the key the host offers on first contact (clouds without console logs only)
+    trust_on_first_use: bool = False
 
     @property
     def destination(self) -> str:
         return f"{self.user}@{self.address}"
 
 
-def target_of(paths: StatePaths, cloud: str, user: str) -> SshTarget:
+def target_of(
+    paths: StatePaths, cloud: str, user: str, *, trust_on_first_use: bool = False
+) -> SshTarget:
     """The recorded host of this environment; no cloud call."""
     state = load_state(paths, cloud)
     if not state.floating_ip_address or not paths.private_key.exists():
@@ -47,7 +64,13 @@ def target_of(paths: StatePaths, cloud: str, user: str) -> SshTarget:
             f"no management host is recorded for prefix {paths.prefix!r} in {paths.root}: "
             "run `kaas mgmt create` first"
         )
-    return SshTarget(user, state.floating_ip_address, paths.private_key, paths.known_hosts)
+    return SshTarget(
+        user,
+        state.floating_ip_address,
+        paths.private_key,
+        paths.known_hosts,
+        trust_on_first_use=trust_on_first_use,
+    )
 
 
 def ssh_command(
@@ -61,9 +84,9 @@ def ssh_command(
         "IdentitiesOnly=yes",
         "-o",
         f"UserKnownHostsFile={target.known_hosts}",
-        # trust on first use, into the environment's own known_hosts file
+        # only the keys recorded from the console log, unless the user chose otherwise
         "-o",
-        "StrictHostKeyChecking=accept-new",
+        "StrictHostKeyChecking=" + ("accept-new" if target.trust_on_first_use else "yes"),
         "-o",
         "ConnectTimeout=10",
         "-o",
@@ -166,3 +189,99 @@ def fetch_kubeconfig(
         )
     write_atomic(out, tunnel_kubeconfig(result.stdout, local_port, name), mode=0o600)
     return out
+
+
+# --- host keys ---------------------------------------------------------------------------------
+
+
+def knows_host(target: SshTarget) -> bool:
+    """The environment's known_hosts has a key line for the target's address."""
+    path = target.known_hosts
+    return path.exists() and known_hosts.has_host(path.read_text(), target.address)
+
+
+def record_host_keys(path: Path, address: str, keys: Sequence[HostKey]) -> None:
+    """Replace the lines for `address` in the known_hosts file at `path` with `keys`."""
+    old = path.read_text() if path.exists() else ""
+    new = known_hosts.with_host_keys(old, address, keys)
+    if new != old:
+        write_atomic(path, new, mode=0o600)
+
+
+def console_host_keys(conn: Connection, server_id: str) -> tuple[HostKey, ...]:
+    return host_keys(console_log(conn, server_id))
+
+
+def fetch_host_keys(
+    conn: Connection,
+    server_id: str,
+    target: SshTarget,
+    timeout: float = HOST_KEYS_TIMEOUT,
+    interval: float = HOST_KEYS_INTERVAL,
+) -> tuple[HostKey, ...]:
+    """Wait until the server's console log shows its host keys, then record them."""
+    found: list[HostKey] = []
+    problem: list[str] = []
+
+    def printed() -> bool:
+        try:
+            found[:] = console_host_keys(conn, server_id)
+        except CloudError as error:  # no console log (yet): the same as no keys (yet)
+            problem[:] = [str(error)]
+        return bool(found)
+
+    try:
+        wait_until(printed, timeout, "host keys", interval)
+    except KaasError:
+        reason = f" ({problem[0]})" if problem else ""
+        raise KaasError(
+            f"the console log of server {server_id} showed no SSH host keys within "
+            f"{timeout:.0f} s{reason}, so {target.address} cannot be verified. A host still "
+            "booting prints them after its package upgrade: try again later. On a cloud "
+            f"without console logs (`kaas mgmt log` shows none), pass {TRUST_ON_FIRST_USE} "
+            "to accept the key the host offers on first contact, unverified"
+        ) from None
+    record_host_keys(target.known_hosts, target.address, found)
+    return tuple(found)
+
+
+def ensure_host_keys(
+    target: SshTarget,
+    locate: Callable[[], tuple[Connection, str]],
+    timeout: float = HOST_KEYS_TIMEOUT,
+    interval: float = HOST_KEYS_INTERVAL,
+) -> str | None:
+    """Make ssh to `target` verifiable: fetch the host keys unless known_hosts has them.
+
+    `locate` gives the connection and the server, called only when the keys must be fetched.
+    Returns a note for the user, if any.
+    """
+    if target.trust_on_first_use:
+        return (
+            f"{TRUST_ON_FIRST_USE}: the host key of {target.address} is NOT verified; "
+            "SSH accepts the one offered on first contact"
+        )
+    if knows_host(target):
+        return None
+    conn, server_id = locate()
+    keys = fetch_host_keys(conn, server_id, target, timeout, interval)
+    return f"recorded {len(keys)} SSH host key(s) of {target.address} from its console log"
+
+
+def record_created_host(conn: Connection, server_id: str, target: SshTarget) -> str:
+    """After `kaas mgmt create`: record the host keys if the console log has them already.
+
+    Otherwise drop any older lines for the address (a floating IP outlives servers), so that
+    `kaas mgmt wait/ssh/kubeconfig` fetch the keys of this server. Returns a note.
+    """
+    try:
+        keys = console_host_keys(conn, server_id)
+    except CloudError:
+        keys = ()
+    record_host_keys(target.known_hosts, target.address, keys)
+    if keys:
+        return f"recorded {len(keys)} SSH host key(s) of {target.address} from its console log"
+    return (
+        f"the console log shows no SSH host keys of {target.address} yet (the host prints them "
+        "once its packages are upgraded): `kaas mgmt wait` records them"
+    )
