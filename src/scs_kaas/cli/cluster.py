@@ -23,13 +23,15 @@ from scs_kaas.cli.options import (
     OutputFormat,
     TableFormat,
     load_settings,
+    state_dir_or_default,
 )
 from scs_kaas.cli.progress import RichProgress, err_console
-from scs_kaas.errors import SettingProblem, SettingsError
 from scs_kaas.kube.client import KubeClient
 from scs_kaas.openstack.connection import connect
 from scs_kaas.settings.model import Settings
 from scs_kaas.workflows import cluster_delete
+from scs_kaas.workflows.mgmt_state import StatePaths
+from scs_kaas.workflows.mgmt_target import management_kubeconfig
 from scs_kaas.workflows.render import read_manifest_files, render_offline
 from scs_kaas.workflows.rotate_credentials import plan_rotation, rotate_cluster_credentials
 
@@ -58,21 +60,9 @@ class RotateFormat(StrEnum):
 
 
 def _management_kubeconfig(option: Path | None, settings: Settings) -> Path:
-    """--kubeconfig, else management.kubeconfig, else $KUBECONFIG's first file, else ~/.kube/config.
-
-    A missing file is bad input (exit 2), found before any cloud call.
-    """
-    env = os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
-    source, chosen = "flag --kubeconfig", option
-    if chosen is None and settings.management.kubeconfig:
-        source, chosen = "setting management.kubeconfig", Path(settings.management.kubeconfig)
-    if chosen is None:
-        source = "$KUBECONFIG" if env else "default ~/.kube/config"
-        chosen = Path(env) if env else Path.home() / ".kube" / "config"
-    chosen = chosen.expanduser()
-    if not chosen.is_file():
-        raise SettingsError([SettingProblem("kubeconfig", "no such file", str(chosen), source)])
-    return chosen
+    """See `workflows.mgmt_target`: flag, moved management, setting, $KUBECONFIG, default."""
+    paths = StatePaths(state_dir_or_default(None), settings.prefix)
+    return management_kubeconfig(option, settings, paths, os.environ, Path.home()).path
 
 
 @app.command("rotate-credentials")
