@@ -119,6 +119,54 @@ def test_a_failed_apply_keeps_the_old_credential_in_force_and_in_use(
     assert old_secret not in caplog.text
 
 
+def _versions(server: Emulator, name: str) -> list[dict[str, str]]:
+    """Every version the emulator stored of Secret `CLUSTER/name`, oldest first, decoded."""
+
+    async def read() -> list[dict[str, Any]]:
+        ((_, found),) = [
+            (key, obj)
+            for key, obj in server.server.objects.items()
+            if key[0].plural == "secrets" and key[1:] == (CLUSTER, name)
+        ]
+        return [dict(version) for version in found.history if version is not None]
+
+    return [
+        {k: base64.b64decode(v).decode() for k, v in (version.get("data") or {}).items()}
+        for version in server.run(read())
+    ]
+
+
+def test_a_refused_second_secret_restores_the_first_and_deletes_the_new_credential(
+    project: Project, emulator: Emulator, kube: KubeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Half applied: the identity Secret holds the new credential when the carrier is refused."""
+    _debug_log_as_the_cli_writes_it(caplog)
+    settings = _settings()
+    old_id, old_secret = _create(project.user, kube, settings)
+    before = (_secret(emulator, IDENTITY), _secret(emulator, CARRIER))
+    emulator.refuse_writes("secrets", CLUSTER, CARRIER, status=503)
+    with pytest.raises(CloudError, match="old credential stays in force"):
+        rotate_cluster_credentials(project.user, kube, settings, CLUSTER, restart=False)
+    assert emulator.refused() == [("secrets", CLUSTER, CARRIER)]
+    # The identity Secret was written with the new credential, then restored.
+    versions = _versions(emulator, IDENTITY)
+    held = [_credential_id(v["clouds.yaml"]) for v in versions]
+    new_ids = {i for i in held if i != old_id}
+    assert len(new_ids) == 1 and held[-1] == old_id, "identity Secret not written, then restored"
+    assert (_secret(emulator, IDENTITY), _secret(emulator, CARRIER)) == before
+    assert _credential_ids(project.user, project) == {project.credential.id, old_id}
+    assert not new_ids & _credential_ids(project.user, project)  # the new one was deleted
+    held_id, conn = _login_from_identity_secret(emulator)  # the old one still logs in
+    conn.close()
+    assert held_id == old_id
+    assert old_secret not in caplog.text
+
+
+def _credential_id(clouds_yaml: str) -> str:
+    (entry,) = yaml.safe_load(clouds_yaml)["clouds"].values()
+    return str(entry["auth"]["application_credential_id"])
+
+
 def test_cli_rotates_without_showing_a_secret(
     localcloud: LocalCloud,
     project: Project,

@@ -7,6 +7,11 @@ credential deleted. `rotate_app_credential` owns the credential side; this modul
 add-on carrier, and reads the identity Secret back. If any of that fails, the Secrets read
 before the rotation are applied back, so the old credential, which stays in force, is also
 the one in use. Secret values are never logged, printed or put into an error.
+
+Once the Secrets hold the new credential, and before the old one is deleted, OpenStack CCM and
+Cinder CSI in the workload cluster are restarted (`restart_cloud_conf_readers`), so they are
+running with the new credential, or being replaced, when the old one stops working. That step
+never undoes the rotation: its failure is a warning in the result.
 """
 
 from __future__ import annotations
@@ -38,16 +43,15 @@ from scs_kaas.render.facts import CloudFacts
 from scs_kaas.settings.model import Settings
 from scs_kaas.workflows.identity import cluster_identity
 from scs_kaas.workflows.render import offline_documents
+from scs_kaas.workflows.restart_cloud_conf_readers import (
+    DEFAULT_TIMEOUT,
+    RestartOutcome,
+    names_credential,
+    restart_cloud_conf_readers,
+    skipped,
+)
 
 log = logging.getLogger(__name__)
-
-# The workload cluster's CCM and Cinder CSI read cloud.conf only when they start.
-RESTART_NOTE = (
-    "OpenStack CCM and Cinder CSI read cloud.conf at start-up; once the ClusterResourceSet has "
-    "updated kube-system/cloud-config in the workload cluster, restart them there: "
-    "kubectl -n kube-system rollout restart daemonset/openstack-cloud-controller-manager && "
-    "kubectl -n kube-system rollout restart deployment -l component=controllerplugin"
-)
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,7 @@ class RotationResult:
     credential_id: str
     deleted_ids: tuple[str, ...]
     secrets: tuple[str, ...]
-    note: str = RESTART_NOTE
+    restart: RestartOutcome
 
 
 @dataclass(frozen=True)
@@ -154,14 +158,23 @@ def rotate_cluster_credentials(
     settings: Settings,
     cluster: str,
     files: Mapping[str, str] = NO_FILES,
+    restart: bool = True,
+    restart_timeout: float = DEFAULT_TIMEOUT,
 ) -> RotationResult:
-    """Rotate the cluster's credential; on failure the old one stays in force and in use."""
+    """Rotate the cluster's credential; on failure the old one stays in force and in use.
+
+    With `restart`, the workload cluster's CCM and Cinder CSI are restarted once its cloud.conf
+    names the new credential (waiting at most `restart_timeout` seconds for that).
+    """
     namespace = settings.namespace_for(cluster)
     names = _names(identity_secrets(offline_documents(settings, cluster, files), cluster))
     # Read before any credential is made: an absent cluster fails here, having changed nothing.
     before = _read_current(kube, namespace, names)
 
+    outcome = skipped(settings, cluster)
+
     def put_in_place(credential: AppCredentialSecret) -> None:
+        nonlocal outcome
         new = _render(conn, settings, cluster, credential, files)
         old = [_as_found(doc, found) for doc, found in zip(new, before, strict=True)]
         try:
@@ -170,10 +183,14 @@ def rotate_cluster_credentials(
         except Exception:
             _restore(kube, old)
             raise
+        if restart:  # never raises: the Secrets are in place, the rotation goes on
+            outcome = restart_cloud_conf_readers(
+                kube, settings, cluster, credential.id, restart_timeout
+            )
 
     rotation = rotate_app_credential(conn, CredentialOwner(settings.prefix, cluster), put_in_place)
     return RotationResult(
-        cluster, namespace, rotation.credential.id, rotation.deleted_ids, tuple(names)
+        cluster, namespace, rotation.credential.id, rotation.deleted_ids, tuple(names), outcome
     )
 
 
@@ -182,7 +199,7 @@ def _verify(kube: KubeClient, namespace: str, names: list[str], credential_id: s
     identity, carrier = (read_secret(kube, namespace, name) for name in names)
     if _credential_id(identity["clouds.yaml"]) != credential_id:
         raise ClusterError(f"Secret {namespace}/{names[0]} does not hold the new credential")
-    if f'application-credential-id="{credential_id}"' not in carrier_cloud_conf(carrier):
+    if not names_credential(carrier_cloud_conf(carrier), credential_id):
         raise ClusterError(f"Secret {namespace}/{names[1]} does not hold the new credential")
 
 

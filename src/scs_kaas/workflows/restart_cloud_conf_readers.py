@@ -1,0 +1,200 @@
+"""After a credential rotation: restart what reads cloud.conf in the workload cluster.
+
+OpenStack CCM and Cinder CSI read `kube-system/cloud-config` only when they start. The rotation
+changes the carrier Secret in the management cluster; the ClusterResourceSet copies it into the
+workload cluster on its own schedule. So: reach the workload cluster with its admin kubeconfig
+(held in memory), watch its cloud-config Secret until it names the new credential, then restart
+the charts' workloads as `kubectl rollout restart` does.
+
+The workloads are selected by the labels the charts of cloud-provider-openstack put on them
+(verified in charts/openstack-cloud-controller-manager/templates/daemonset.yaml with
+`common.labels.standard`, before that `occm.labels`, and charts/cinder-csi-plugin/templates/
+controllerplugin-deployment.yaml and nodeplugin-daemonset.yaml with `cinder-csi.*.labels`), with
+the release names our HelmChartProxies give them (the add-on names).
+
+This step never fails the rotation: whatever goes wrong is reported in a `RestartOutcome` with
+the kubectl commands that do the same by hand. Secret content is never logged or shown.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from scs_kaas.errors import ClusterError
+from scs_kaas.kube.client import KubeClient
+from scs_kaas.kube.kubeconfig import names, read_admin_kubeconfig, secret_name
+from scs_kaas.kube.rollout import rollout_restart
+from scs_kaas.kube.wait import wait_for
+from scs_kaas.render.addons import cinder_csi, cloud_config, openstack_ccm
+from scs_kaas.render.addons.pins import ChartPin
+from scs_kaas.settings.model import Settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 300.0  # seconds for the ClusterResourceSet to bring the new cloud.conf
+
+
+class RestartStatus(StrEnum):
+    restarted = "restarted"
+    skipped = "skipped"  # --no-restart
+    not_restarted = "not-restarted"  # the workload cluster or the wait failed; see warning
+
+
+@dataclass(frozen=True)
+class Readers:
+    """Workloads of one chart release that read cloud.conf."""
+
+    namespace: str
+    selector: str  # a label selector on the workload objects, as kubectl's -l
+    kinds: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RestartOutcome:
+    status: RestartStatus
+    restarted: tuple[str, ...] = ()
+    warning: str | None = None
+    manual: tuple[str, ...] = ()  # kubectl commands doing the restart by hand
+
+
+def cloud_conf_readers(settings: Settings) -> tuple[Readers, ...]:
+    """OpenStack CCM's DaemonSet, Cinder CSI's controller Deployment and node DaemonSet.
+
+    The chart names come from our pins, the release names and namespaces from the add-ons.
+    """
+    version = settings.kubernetes_version
+    ccm_chart = _chart(openstack_ccm.ADDON.chart_pin(version))
+    csi_chart = _chart(cinder_csi.ADDON.chart_pin(version))
+    return (
+        # The CCM chart labels its DaemonSet with the app.kubernetes.io set (its pods carry
+        # app/release/component, which the object itself does not).
+        Readers(
+            openstack_ccm.ADDON.namespace,
+            f"app.kubernetes.io/name={ccm_chart},app.kubernetes.io/instance={openstack_ccm.NAME}",
+            ("DaemonSet",),
+        ),
+        Readers(
+            cinder_csi.ADDON.namespace,
+            f"app={csi_chart},release={cinder_csi.NAME},component in (controllerplugin,nodeplugin)",
+            ("Deployment", "DaemonSet"),
+        ),
+    )
+
+
+def manual_commands(settings: Settings, cluster: str) -> tuple[str, ...]:
+    """kubectl lines doing the restart, for a kubeconfig merged by `kaas` (context names)."""
+    context = names(cluster)["context"]
+    return tuple(
+        f"kubectl --context {context} -n {readers.namespace} rollout restart "
+        f"{kind.lower()} -l '{readers.selector}'"
+        for readers in cloud_conf_readers(settings)
+        for kind in readers.kinds
+    )
+
+
+def names_credential(cloud_conf: str, credential_id: str) -> bool:
+    """Whether cloud.conf authenticates with `credential_id` (compared, never shown)."""
+    return f'application-credential-id="{credential_id}"' in cloud_conf
+
+
+def skipped(settings: Settings, cluster: str) -> RestartOutcome:
+    return RestartOutcome(
+        RestartStatus.skipped,
+        warning="restart skipped (--no-restart): OpenStack CCM and Cinder CSI keep the old "
+        "credential until they restart, and it is deleted now",
+        manual=manual_commands(settings, cluster),
+    )
+
+
+def restart_cloud_conf_readers(
+    management: KubeClient,
+    settings: Settings,
+    cluster: str,
+    credential_id: str,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> RestartOutcome:
+    """Wait until the workload cluster's cloud.conf names `credential_id`, then restart its
+    readers. Never raises: a failure is the outcome's warning."""
+    restarted: list[str] = []
+    try:
+        with _workload_client(management, settings, cluster, timeout) as workload:
+            _wait_for_cloud_conf(workload, cluster, credential_id, timeout)
+            unmatched = []
+            for readers in cloud_conf_readers(settings):
+                found = rollout_restart(
+                    workload, readers.namespace, readers.selector, readers.kinds
+                )
+                restarted += map(str, found)
+                if not found:
+                    unmatched.append(f"{readers.namespace} -l '{readers.selector}'")
+        if unmatched:
+            raise ClusterError(f"no workload found in {'; '.join(unmatched)}")
+    except Exception as error:  # the rotation is done: nothing here may undo it
+        reason = str(error) if isinstance(error, ClusterError) else type(error).__name__
+        warning = (
+            f"OpenStack CCM and Cinder CSI of {cluster} were not restarted: {reason}. The "
+            "credential rotation itself is complete; restart them once the workload cluster's "
+            f"{cloud_config.SECRET_NAMESPACE}/{cloud_config.SECRET_NAME} holds the new credential"
+        )
+        log.warning("%s", warning)
+        return RestartOutcome(
+            RestartStatus.not_restarted,
+            tuple(restarted),
+            warning,
+            manual_commands(settings, cluster),
+        )
+    return RestartOutcome(RestartStatus.restarted, tuple(restarted))
+
+
+def _workload_client(
+    management: KubeClient, settings: Settings, cluster: str, timeout: float
+) -> KubeClient:
+    namespace = settings.namespace_for(cluster)
+    kubeconfig = read_admin_kubeconfig(management, namespace, cluster)
+    return KubeClient.from_text(
+        kubeconfig.get_secret_value(),
+        # A black-holed API server must not hold the step longer than its own timeout.
+        timeout=(min(10.0, timeout), 60.0),
+        origin=f"the admin kubeconfig of {cluster} (Secret {namespace}/{secret_name(cluster)})",
+    )
+
+
+def _wait_for_cloud_conf(
+    workload: KubeClient, cluster: str, credential_id: str, timeout: float
+) -> None:
+    def holds_new(obj: Mapping[str, Any] | None) -> bool:
+        encoded = ((obj or {}).get("data") or {}).get(cloud_config.CLOUD_CONF_KEY)
+        if not encoded:
+            return False
+        return names_credential(base64.b64decode(encoded).decode("utf-8", "replace"), credential_id)
+
+    where = f"{cloud_config.SECRET_NAMESPACE}/{cloud_config.SECRET_NAME}"
+    try:
+        wait_for(
+            workload,
+            "v1",
+            "Secret",
+            cloud_config.SECRET_NAME,
+            cloud_config.SECRET_NAMESPACE,
+            holds_new,
+            timeout,
+        )
+    except ClusterError as error:
+        # wait_for's timeout message speaks of conditions, which a Secret has none of.
+        if str(error).startswith("timed out"):
+            raise ClusterError(
+                f"the ClusterResourceSet did not bring the new credential to Secret {where} of "
+                f"{cluster} within {timeout:g}s"
+            ) from None
+        raise
+
+
+def _chart(pin: ChartPin | None) -> str:
+    if pin is None:  # both add-ons are charts; a catalog change that breaks this must be loud
+        raise ClusterError("the OpenStack CCM or Cinder CSI add-on has no chart")
+    return pin.chart

@@ -1,0 +1,169 @@
+"""Restarting OpenStack CCM and Cinder CSI in a workload cluster (a second emulator) after the
+ClusterResourceSet brought the new cloud.conf; every failure a warning, never an exception."""
+
+from __future__ import annotations
+
+import base64
+import socket
+from collections.abc import Iterator
+
+import pytest
+import yaml
+
+from scs_kaas.kube.apply import apply
+from scs_kaas.kube.client import KubeClient
+from scs_kaas.kube.secrets import apply_secret
+from scs_kaas.render.addons.objects import RESOURCE_SET_SECRET_TYPE
+from scs_kaas.settings.model import Settings
+from scs_kaas.workflows.restart_cloud_conf_readers import (
+    RestartStatus,
+    manual_commands,
+    restart_cloud_conf_readers,
+)
+from tests.kube import conftest as kube_fixtures
+from tests.kube.conftest import Emulator
+from tests.workflows.workload_cluster import (
+    BYSTANDERS,
+    READERS,
+    cloud_conf_secret,
+    crs_controller,
+    register,
+    restarted_at,
+    seed,
+)
+
+emulator = kube_fixtures.emulator
+workload_emulator = kube_fixtures.workload_emulator
+kubeconfig_file = kube_fixtures.kubeconfig_file
+kube = kube_fixtures.kube
+
+CLUSTER = "demo"
+CARRIER = f"{CLUSTER}-cloud-config-manifests"
+SETTINGS = Settings(cloud="nowhere", prefix="t")
+
+
+def conf(credential_id: str) -> str:
+    return f'[Global]\napplication-credential-id="{credential_id}"\n'
+
+
+@pytest.fixture
+def workload(workload_emulator: Emulator) -> Iterator[KubeClient]:
+    client = KubeClient.from_dict(workload_emulator.kubeconfig(), timeout=(2.0, 10.0))
+    seed(client)
+    apply(client, [cloud_conf_secret(conf("old"))])  # what the CRS put there at creation
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def management(kube: KubeClient) -> KubeClient:
+    apply(kube, [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": CLUSTER}}])
+    return kube
+
+
+def put_carrier(management: KubeClient, credential_id: str) -> None:
+    text = yaml.safe_dump(cloud_conf_secret(conf(credential_id)))
+    apply_secret(
+        management, CLUSTER, CARRIER, {"cloud-config.yaml": text}, type_=RESOURCE_SET_SECRET_TYPE
+    )
+
+
+def nothing_restarted(server: Emulator) -> bool:
+    return all(restarted_at(server, ref) is None for ref in (*READERS, *BYSTANDERS))
+
+
+def test_readers_restart_once_the_crs_brought_the_new_credential(
+    management: KubeClient, workload: KubeClient, workload_emulator: Emulator
+) -> None:
+    register(management, CLUSTER, CLUSTER, workload_emulator)
+    put_carrier(management, "old")
+    with crs_controller(management, workload, CLUSTER, CARRIER, "old") as controller:
+        put_carrier(management, "new")  # what the rotation does in the management cluster
+        outcome = restart_cloud_conf_readers(management, SETTINGS, CLUSTER, "new", timeout=30)
+    controller.result(timeout=30)
+    assert outcome.status is RestartStatus.restarted, outcome.warning
+    assert outcome.warning is None and outcome.manual == ()
+    assert sorted(outcome.restarted) == sorted(f"{k} {ns}/{n}" for k, ns, n in READERS)
+    for ref in READERS:
+        assert restarted_at(workload_emulator, ref) is not None, ref
+    for ref in BYSTANDERS:
+        assert restarted_at(workload_emulator, ref) is None, ref
+
+
+def test_no_restart_before_the_new_cloud_conf_arrives(
+    management: KubeClient, workload: KubeClient, workload_emulator: Emulator
+) -> None:
+    register(management, CLUSTER, CLUSTER, workload_emulator)
+    outcome = restart_cloud_conf_readers(management, SETTINGS, CLUSTER, "new", timeout=1)
+    assert outcome.status is RestartStatus.not_restarted
+    assert outcome.warning is not None
+    assert "did not bring the new credential to Secret kube-system/cloud-config" in outcome.warning
+    assert "rotation itself is complete" in outcome.warning
+    assert outcome.manual == manual_commands(SETTINGS, CLUSTER)
+    assert nothing_restarted(workload_emulator)
+
+
+def test_an_unreachable_workload_cluster_is_a_warning(
+    management: KubeClient, workload: KubeClient, workload_emulator: Emulator
+) -> None:
+    with socket.socket() as bound:  # bound, never listening: connections are refused
+        bound.bind(("127.0.0.1", 0))
+        port = bound.getsockname()[1]
+        text = yaml.safe_dump(
+            {
+                **workload_emulator.kubeconfig(),
+                "clusters": [
+                    {"name": "emulator", "cluster": {"server": f"http://127.0.0.1:{port}"}}
+                ],
+            }
+        )
+        apply_secret(management, CLUSTER, f"{CLUSTER}-kubeconfig", {"value": text})
+        outcome = restart_cloud_conf_readers(management, SETTINGS, CLUSTER, "new", timeout=5)
+    assert outcome.status is RestartStatus.not_restarted
+    assert outcome.warning is not None and "does not answer" in outcome.warning
+    assert outcome.manual
+    assert nothing_restarted(workload_emulator)
+
+
+def test_a_missing_kubeconfig_secret_is_a_warning(management: KubeClient) -> None:
+    outcome = restart_cloud_conf_readers(management, SETTINGS, CLUSTER, "new", timeout=5)
+    assert outcome.status is RestartStatus.not_restarted
+    assert outcome.warning is not None
+    assert f"{CLUSTER}-kubeconfig does not exist" in outcome.warning
+
+
+def test_readers_not_found_is_a_warning(
+    management: KubeClient, workload_emulator: Emulator
+) -> None:
+    client = KubeClient.from_dict(workload_emulator.kubeconfig())
+    apply(client, [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kube-system"}}])
+    apply(client, [cloud_conf_secret(conf("new"))])
+    client.close()
+    register(management, CLUSTER, CLUSTER, workload_emulator)
+    outcome = restart_cloud_conf_readers(management, SETTINGS, CLUSTER, "new", timeout=5)
+    assert outcome.status is RestartStatus.not_restarted
+    assert outcome.warning is not None and "no workload found" in outcome.warning
+
+
+def test_the_secret_content_is_never_in_the_outcome(
+    management: KubeClient, workload: KubeClient, workload_emulator: Emulator
+) -> None:
+    register(management, CLUSTER, CLUSTER, workload_emulator)
+    secret_conf = conf("new") + 'application-credential-secret="s3cr3t-value"\n'
+    apply(workload, [cloud_conf_secret(secret_conf)])
+    outcome = restart_cloud_conf_readers(management, SETTINGS, CLUSTER, "new", timeout=5)
+    assert outcome.status is RestartStatus.restarted
+    assert "s3cr3t" not in repr(outcome)
+    assert base64.b64encode(b"s3cr3t-value").decode() not in repr(outcome)
+
+
+def test_manual_commands_use_the_charts_labels() -> None:
+    assert manual_commands(SETTINGS, CLUSTER) == (
+        "kubectl --context demo-admin@demo -n kube-system rollout restart daemonset -l "
+        "'app.kubernetes.io/name=openstack-cloud-controller-manager,"
+        "app.kubernetes.io/instance=openstack-ccm'",
+        "kubectl --context demo-admin@demo -n kube-system rollout restart deployment -l "
+        "'app=openstack-cinder-csi,release=cinder-csi,component in (controllerplugin,nodeplugin)'",
+        "kubectl --context demo-admin@demo -n kube-system rollout restart daemonset -l "
+        "'app=openstack-cinder-csi,release=cinder-csi,component in (controllerplugin,nodeplugin)'",
+    )
