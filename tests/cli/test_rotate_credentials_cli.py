@@ -29,4 +29,14 @@ def test_missing_kubeconfig_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def test_bad_output_format_exit_2(tmp_path: Path) -> None:
-    assert run(["cluster", "rotate-credentials", "demo", "-e", str(tmp_path), "-o", "yaml"]) == 2
+    assert run(["cluster", "rotate-credentials", "demo", "-e", str(tmp_path), "-o", "xml"]) == 2
+
+
+def test_restart_timeout_below_one_second_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["cluster", "rotate-credentials", "demo", "-e", str(tmp_path), "--set", "cloud=nowhere"]
+    assert run([*argv, "--restart-timeout", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "--restart-timeout" in err
+    assert "nowhere" not in err  # no cloud was looked up

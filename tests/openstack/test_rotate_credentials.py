@@ -6,6 +6,7 @@ import base64
 import json
 import logging
 import secrets
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +19,27 @@ from scs_kaas.cli.app import run
 from scs_kaas.errors import CloudError
 from scs_kaas.kube.apply import apply
 from scs_kaas.kube.client import KubeClient
+from scs_kaas.kube.secrets import apply_secret
 from scs_kaas.localcloud import LocalCloud
 from scs_kaas.localcloud.sdk import connect, identity
 from scs_kaas.render.cluster import render_cluster
 from scs_kaas.render.facts import CloudFacts
 from scs_kaas.settings.model import Settings
 from scs_kaas.workflows.identity import cluster_identity
+from scs_kaas.workflows.restart_cloud_conf_readers import RestartStatus
 from scs_kaas.workflows.rotate_credentials import carrier_cloud_conf, rotate_cluster_credentials
 from tests.kube import conftest as kube_fixtures
 from tests.kube.conftest import Emulator
 from tests.openstack.support import LOCALCLOUD, Project
+from tests.workflows.workload_cluster import (
+    BYSTANDERS,
+    READERS,
+    carrier_manifests,
+    crs_controller,
+    register,
+    restarted_at,
+    seed,
+)
 
 pytestmark = LOCALCLOUD
 
@@ -35,6 +47,7 @@ pytestmark = LOCALCLOUD
 emulator = kube_fixtures.emulator
 kubeconfig_file = kube_fixtures.kubeconfig_file
 kube = kube_fixtures.kube
+workload_emulator = kube_fixtures.workload_emulator
 
 CLUSTER = "rot"
 CARRIER = f"{CLUSTER}-cloud-config-manifests"
@@ -167,10 +180,39 @@ def _credential_id(clouds_yaml: str) -> str:
     return str(entry["auth"]["application_credential_id"])
 
 
+def test_an_unreachable_workload_cluster_leaves_the_rotation_done_with_a_warning(
+    project: Project, emulator: Emulator, kube: KubeClient
+) -> None:
+    settings = _settings()
+    old_id, _ = _create(project.user, kube, settings)
+    with socket.socket() as bound:  # bound, never listening: connections are refused
+        bound.bind(("127.0.0.1", 0))
+        server = f"http://127.0.0.1:{bound.getsockname()[1]}"
+        kubeconfig = {
+            "clusters": [{"name": "w", "cluster": {"server": server}}],
+            "users": [{"name": "w", "user": {"token": "not-a-secret"}}],
+            "contexts": [{"name": "w", "context": {"cluster": "w", "user": "w"}}],
+            "current-context": "w",
+        }
+        apply_secret(kube, CLUSTER, f"{CLUSTER}-kubeconfig", {"value": yaml.safe_dump(kubeconfig)})
+        result = rotate_cluster_credentials(
+            project.user, kube, settings, CLUSTER, restart_timeout=5
+        )
+    held_id, conn = _login_from_identity_secret(emulator)
+    conn.close()
+    assert held_id == result.credential_id != old_id
+    assert result.deleted_ids == (old_id,)
+    assert result.restart.status is RestartStatus.not_restarted
+    assert result.restart.warning is not None
+    assert "does not answer" in result.restart.warning
+    assert any("openstack-cinder-csi" in line for line in result.restart.manual)
+
+
 def test_cli_rotates_without_showing_a_secret(
     localcloud: LocalCloud,
     project: Project,
     emulator: Emulator,
+    workload_emulator: Emulator,
     kube: KubeClient,
     kubeconfig_file: Path,
     tmp_path: Path,
@@ -192,18 +234,42 @@ def test_cli_rotates_without_showing_a_secret(
     old_id, old_secret = _create(project.user, kube, settings)
     argv = ["cluster", "rotate-credentials", CLUSTER, "-e", str(tmp_path), "--set", "prefix=t"]
     argv += ["--set", "cloud=rotcloud", "--kubeconfig", str(kubeconfig_file), "-o", "json"]
+    # Only what the CLI logs is checked: the test's own set-up logs through no CLI filter.
+    caplog.clear()
     assert run([*argv, "--dry-run"]) == 0
     planned = json.loads(capsys.readouterr().out)
     assert planned["credential_ids"] == [old_id]
     clouds_yaml = _secret(emulator, IDENTITY)["clouds.yaml"]
     assert f"application_credential_id: {old_id}" in clouds_yaml  # a dry run changes nothing
-    assert run(argv) == 0
+    # The workload cluster: the charts' workloads, the cloud-config the CRS put there, and the
+    # CRS controller, which copies the carrier once the rotation changed it.
+    with KubeClient.from_dict(workload_emulator.kubeconfig()) as workload:
+        seed(workload)
+        carrier = emulator.stored("v1", "Secret", CLUSTER)[CARRIER]
+        apply(workload, carrier_manifests(carrier))
+        register(kube, CLUSTER, CLUSTER, workload_emulator)
+        with crs_controller(kube, workload, CLUSTER, CARRIER, old_id) as controller:
+            assert run(argv) == 0
+        controller.result(timeout=60)
     out, err = capsys.readouterr()
     shown: dict[str, Any] = json.loads(out)
     held_id, conn = _login_from_identity_secret(emulator)
     conn.close()
     assert shown["credential_id"] == held_id != old_id
     assert shown["deleted_ids"] == [old_id]
+    assert shown["restart"]["status"] == "restarted", err
+    assert "warning" not in err
+    assert all(restarted_at(workload_emulator, ref) for ref in READERS)
+    assert not any(restarted_at(workload_emulator, ref) for ref in BYSTANDERS)
     (entry,) = yaml.safe_load(_secret(emulator, IDENTITY)["clouds.yaml"])["clouds"].values()
     for secret in (old_secret, entry["auth"]["application_credential_secret"], made.secret):
         assert secret not in out + err + caplog.text
+    # --no-restart: rotated all the same, exit 0, the warning and the commands on stderr.
+    argv[-1] = "yaml"
+    assert run([*argv, "--no-restart"]) == 0
+    out, err = capsys.readouterr()
+    again = yaml.safe_load(out)
+    assert again["deleted_ids"] == [held_id]
+    assert again["restart"]["status"] == "skipped"
+    assert "warning: restart skipped" in err
+    assert "rollout restart daemonset -l" in err

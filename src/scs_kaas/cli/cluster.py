@@ -33,7 +33,13 @@ from scs_kaas.workflows import cluster_delete
 from scs_kaas.workflows.mgmt_state import StatePaths
 from scs_kaas.workflows.mgmt_target import management_kubeconfig
 from scs_kaas.workflows.render import read_manifest_files, render_offline
-from scs_kaas.workflows.rotate_credentials import plan_rotation, rotate_cluster_credentials
+from scs_kaas.workflows.restart_cloud_conf_readers import DEFAULT_TIMEOUT as RESTART_TIMEOUT
+from scs_kaas.workflows.restart_cloud_conf_readers import RestartOutcome
+from scs_kaas.workflows.rotate_credentials import (
+    RotationResult,
+    plan_rotation,
+    rotate_cluster_credentials,
+)
 
 app = typer.Typer(help="Workload clusters.", no_args_is_help=True)
 
@@ -82,12 +88,24 @@ def rotate_credentials(
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Check the Secrets and list the credentials; change nothing."
     ),
-    output: RotateFormat = typer.Option(RotateFormat.table, "--output", "-o"),
+    no_restart: bool = typer.Option(
+        False, "--no-restart", help="Do not restart OpenStack CCM and Cinder CSI in the cluster."
+    ),
+    restart_timeout: float = typer.Option(
+        RESTART_TIMEOUT,
+        "--restart-timeout",
+        min=1,
+        help="Seconds to wait for the workload cluster's cloud.conf to name the new credential.",
+    ),
+    output: TableFormat = typer.Option(TableFormat.table, "--output", "-o"),
 ) -> None:
     """Give the cluster a new application credential; the old one is deleted only afterwards.
 
-    New credential, Secrets in the management cluster updated and read back, old credential
-    deleted. On any failure the old credential stays in force and in the Secrets.
+    New credential, Secrets in the management cluster updated and read back, OpenStack CCM and
+    Cinder CSI restarted in the workload cluster once its cloud.conf names the new credential,
+    old credential deleted. On any failure before the restart the old credential stays in force
+    and in the Secrets. A restart that fails is a warning (exit 0) with the kubectl commands to
+    do it by hand: the rotation itself is done.
     """
     loaded = load_settings(name, env_dir, cluster_file, assignments)
     settings = loaded.settings
@@ -98,12 +116,37 @@ def rotate_credentials(
         try:
             if dry_run:
                 plan = plan_rotation(conn, kube, settings, name, files)
-                _show(dataclasses.asdict(plan), output, f"Rotation plan for {name} (dry run)")
+                _show_any(dataclasses.asdict(plan), output, f"Rotation plan for {name} (dry run)")
                 return
-            result = rotate_cluster_credentials(conn, kube, settings, name, files)
+            result = rotate_cluster_credentials(
+                conn, kube, settings, name, files, not no_restart, restart_timeout
+            )
         finally:
             conn.close()
-    _show(dataclasses.asdict(result), output, f"Credentials of {name} rotated")
+    _warn_restart(result.restart)
+    fields = dataclasses.asdict(result)
+    if output is TableFormat.table:
+        fields = _rotation_rows(result)
+    _show_any(fields, output, f"Credentials of {name} rotated")
+
+
+def _warn_restart(outcome: RestartOutcome) -> None:
+    """On stderr, so that json and yaml on stdout stay parseable."""
+    if outcome.warning is None:
+        return
+    console = err_console()
+    console.print(f"warning: {escape(outcome.warning)}")
+    if outcome.manual:
+        console.print("restart them with the workload cluster's kubeconfig:")
+        for line in outcome.manual:
+            console.print(f"  {escape(line)}", soft_wrap=True)
+
+
+def _rotation_rows(result: RotationResult) -> dict[str, Any]:
+    """The result flat for the table; the warning and commands went to stderr."""
+    rows = dataclasses.asdict(result)
+    del rows["restart"]
+    return {**rows, "restart": result.restart.status.value, "restarted": result.restart.restarted}
 
 
 def _show(fields: dict[str, Any], output: RotateFormat, title: str) -> None:
