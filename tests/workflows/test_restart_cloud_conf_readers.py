@@ -158,12 +158,16 @@ def test_the_secret_content_is_never_in_the_outcome(
 
 
 def test_manual_commands_use_the_charts_labels() -> None:
+    selector = (
+        "app=openstack-cinder-csi,release=cinder-csi,component in (controllerplugin,nodeplugin)"
+    )
+    restart = "kubectl --kubeconfig demo.kubeconfig -n kube-system rollout restart"
     assert manual_commands(SETTINGS, CLUSTER) == (
-        "kubectl --context demo-admin@demo -n kube-system rollout restart daemonset -l "
+        "(umask 077; kubectl -n demo get secret demo-kubeconfig -o jsonpath='{.data.value}' "
+        "| base64 -d > demo.kubeconfig)",
+        f"{restart} daemonset -l "
         "'app.kubernetes.io/name=openstack-cloud-controller-manager,"
         "app.kubernetes.io/instance=openstack-ccm'",
-        "kubectl --context demo-admin@demo -n kube-system rollout restart deployment -l "
-        "'app=openstack-cinder-csi,release=cinder-csi,component in (controllerplugin,nodeplugin)'",
-        "kubectl --context demo-admin@demo -n kube-system rollout restart daemonset -l "
-        "'app=openstack-cinder-csi,release=cinder-csi,component in (controllerplugin,nodeplugin)'",
+        f"{restart} deployment -l '{selector}'",
+        f"{restart} daemonset -l '{selector}'",
     )

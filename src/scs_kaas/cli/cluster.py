@@ -137,7 +137,7 @@ def _warn_restart(outcome: RestartOutcome) -> None:
     console = err_console()
     console.print(f"warning: {escape(outcome.warning)}")
     if outcome.manual:
-        console.print("restart them with the workload cluster's kubeconfig:")
+        console.print("to restart them by hand (with the management cluster's kubeconfig):")
         for line in outcome.manual:
             console.print(f"  {escape(line)}", soft_wrap=True)
 

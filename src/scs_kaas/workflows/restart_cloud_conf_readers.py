@@ -27,7 +27,7 @@ from typing import Any
 
 from scs_kaas.errors import ClusterError
 from scs_kaas.kube.client import KubeClient
-from scs_kaas.kube.kubeconfig import names, read_admin_kubeconfig, secret_name
+from scs_kaas.kube.kubeconfig import read_admin_kubeconfig, secret_name
 from scs_kaas.kube.rollout import rollout_restart
 from scs_kaas.kube.wait import wait_for
 from scs_kaas.render.addons import cinder_csi, cloud_config, openstack_ccm
@@ -87,14 +87,20 @@ def cloud_conf_readers(settings: Settings) -> tuple[Readers, ...]:
 
 
 def manual_commands(settings: Settings, cluster: str) -> tuple[str, ...]:
-    """kubectl lines doing the restart, for a kubeconfig merged by `kaas` (context names)."""
-    context = names(cluster)["context"]
-    return tuple(
-        f"kubectl --context {context} -n {readers.namespace} rollout restart "
+    """Shell lines doing the restart by hand: the workload cluster's admin kubeconfig fetched
+    from the management cluster into a 0600 file, then kubectl's rollout restart."""
+    path = f"{cluster}.kubeconfig"
+    fetch = (
+        f"(umask 077; kubectl -n {settings.namespace_for(cluster)} get secret "
+        f"{secret_name(cluster)} -o jsonpath='{{.data.value}}' | base64 -d > {path})"
+    )
+    restarts = [
+        f"kubectl --kubeconfig {path} -n {readers.namespace} rollout restart "
         f"{kind.lower()} -l '{readers.selector}'"
         for readers in cloud_conf_readers(settings)
         for kind in readers.kinds
-    )
+    ]
+    return (fetch, *restarts)
 
 
 def names_credential(cloud_conf: str, credential_id: str) -> bool:
