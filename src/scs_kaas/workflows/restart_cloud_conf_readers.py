@@ -6,11 +6,16 @@ workload cluster on its own schedule. So: reach the workload cluster with its ad
 (held in memory), watch its cloud-config Secret until it names the new credential, then restart
 the charts' workloads as `kubectl rollout restart` does.
 
-The workloads are selected by the labels the charts of cloud-provider-openstack put on them
-(verified in charts/openstack-cloud-controller-manager/templates/daemonset.yaml with
-`common.labels.standard`, before that `occm.labels`, and charts/cinder-csi-plugin/templates/
-controllerplugin-deployment.yaml and nodeplugin-daemonset.yaml with `cinder-csi.*.labels`), with
-the release names our HelmChartProxies give them (the add-on names).
+The workloads are selected by the labels kubernetes/cloud-provider-openstack's charts put on the
+objects, with the release names our HelmChartProxies give (the add-on names), never by names:
+- charts/openstack-cloud-controller-manager/templates/daemonset.yaml labels the DaemonSet with
+  Bitnami's `common.labels.standard` (older charts: `occm.labels`); both say
+  app.kubernetes.io/name=<chart name> and app.kubernetes.io/instance=<release>;
+- charts/cinder-csi-plugin (chart name openstack-cinder-csi): controllerplugin-deployment.yaml and
+  nodeplugin-daemonset.yaml label with `cinder-csi.{controllerplugin,nodeplugin}.labels`:
+  app=<chart name>, release=<release>, component=controllerplugin|nodeplugin.
+A chart `nameOverride` in the add-on overrides would change these; the restart then finds no
+workload and says so.
 
 This step never fails the rotation: whatever goes wrong is reported in a `RestartOutcome` with
 the kubectl commands that do the same by hand. Secret content is never logged or shown.
