@@ -30,8 +30,10 @@ from scs_kaas.openstack.mgmt_host import console_log
 from scs_kaas.settings.loader import LoadedSettings
 from scs_kaas.settings.model import Settings
 from scs_kaas.workflows import mgmt, mgmt_access, mgmt_delete, mgmt_userdata
+from scs_kaas.workflows.cluster_delete import DEFAULT_TIMEOUT as CLUSTER_DELETE_TIMEOUT
 from scs_kaas.workflows.images import ImageRequest, start_image_ensure
 from scs_kaas.workflows.mgmt_state import MgmtState, StatePaths, load_state
+from scs_kaas.workflows.mgmt_tunnel import management_access
 
 app = typer.Typer(
     help="The management host (a VM with kind and Cluster API).", no_args_is_help=True
@@ -171,26 +173,44 @@ def delete(
     assignments: list[str] = SETTINGS_FLAGS,
     state_dir: Path | None = STATE_DIR,
     dry_run: bool = DRY_RUN,
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Delete the host even when its management cluster does not answer and workload "
+        "clusters still have servers (they are left behind).",
+    ),
+    timeout: float = typer.Option(
+        CLUSTER_DELETE_TIMEOUT, "--timeout", min=1, help="Seconds to wait for each cluster."
+    ),
     output: DataFormat = OUTPUT,
 ) -> None:
-    """Delete the management host's resources in reverse order, then its local state."""
+    """Delete the workload clusters of this prefix, then the host's resources in reverse
+    order, then its local state.
+
+    The clusters are deleted through the management cluster (an SSH tunnel to the host, or
+    management.kubeconfig). Should it not answer while servers of workload clusters are left
+    in the cloud, nothing is deleted unless --force. After `kaas mgmt move` the clusters stay.
+    """
     loaded, paths = _context(env_dir, assignments, state_dir)
-    conn = connect(loaded.settings.cloud)
+    settings = loaded.settings
+    conn = connect(settings.cloud)
+    access = management_access(settings, paths)
     if dry_run:
-        plan = mgmt_delete.plan_delete(conn, loaded.settings, paths)
+        plan = mgmt_delete.plan_delete(conn, settings, paths, access, force)
     else:
         with _RichProgress() as progress:
-            plan = mgmt_delete.delete_mgmt(conn, loaded.settings, paths, progress=progress)
+            plan = mgmt_delete.delete_mgmt(
+                conn, settings, paths, progress, access, force, cluster_timeout=timeout
+            )
     if output is DataFormat.json:
         _print_json(asdict(plan) | {"dry_run": dry_run})
         return
     verb = "would delete" if dry_run else "deleted"
     console = _err()
-    # a real run has shown the workload-cluster step in its progress already
-    shown = () if dry_run else (mgmt_delete.WORKLOAD_CLUSTERS_NOTE,)
     for note in plan.notes:
-        if note not in shown:
-            console.print(f"note: {escape(note)}")
+        console.print(f"note: {escape(note)}")
+    for cluster in plan.clusters:
+        typer.echo(f"{verb} workload cluster {cluster}")
     for step, kind, resource_id in plan.resources:
         typer.echo(f"{verb} {kind} {resource_id} ({step})")
     if plan.keypair:
