@@ -157,8 +157,24 @@ def test_a_cluster_of_another_prefix_is_refused_untouched(
     assert credentials(conn, "u", CLUSTER) == [credential]
 
 
-def _kaas(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def kaas(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([KAAS, *args], capture_output=True, text=True, check=False, env=env)
+
+
+def cli_environment(
+    localcloud: LocalCloud, project: Project, tmp_path: Path, cloud: str
+) -> tuple[dict[str, str], str]:
+    """The process environment for `kaas` with a clouds.yaml entry `cloud` for the project
+    (an unrestricted credential: the CLI may make and delete others); and its secret."""
+    made = identity(project.user).create_application_credential(
+        project.tenant.user_id, f"cli-{secrets.token_hex(4)}", unrestricted=True
+    )
+    clouds = tmp_path / "clouds.yaml"
+    config = localcloud.app_credential_config(str(made.id), str(made.secret))
+    clouds.write_text(yaml.safe_dump({"clouds": {cloud: config}}))
+    env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(clouds)}
+    env.pop("OS_CLOUD", None)
+    return env, str(made.secret)
 
 
 def test_cli_dry_run_then_delete_through_the_console_script(
@@ -169,36 +185,29 @@ def test_cli_dry_run_then_delete_through_the_console_script(
     kubeconfig_file: Path,
     tmp_path: Path,
 ) -> None:
-    made = identity(project.user).create_application_credential(
-        project.tenant.user_id, f"cli-{secrets.token_hex(4)}", unrestricted=True
-    )
-    clouds = tmp_path / "clouds.yaml"
-    config = localcloud.app_credential_config(str(made.id), str(made.secret))
-    clouds.write_text(yaml.safe_dump({"clouds": {"delcloud": config}}))
-    env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(clouds)}
-    env.pop("OS_CLOUD", None)
+    env, secret = cli_environment(localcloud, project, tmp_path, "delcloud")
     credential = create_cluster(project.user, kube, Settings(cloud="delcloud", prefix="t"), CLUSTER)
     set_finalizer(kube, CLUSTER, CLUSTER, held=True)
     argv = ["cluster", "delete", CLUSTER, "-e", str(tmp_path), "--set", "prefix=t"]
     argv += ["--set", "cloud=delcloud", "--kubeconfig", str(kubeconfig_file)]
 
-    dry = _kaas(*argv, "--dry-run", "-o", "json", env=env)
+    dry = kaas(*argv, "--dry-run", "-o", "json", env=env)
     assert dry.returncode == 0, dry.stderr
     planned = json.loads(dry.stdout)
     assert planned["cluster_found"] and planned["credential_ids"] == [credential]
     assert "deletionTimestamp" not in clusters(emulator, CLUSTER)[CLUSTER]["metadata"]  # type: ignore[index]
 
-    timed_out = _kaas(*argv, "--timeout", "1", env=env)
+    timed_out = kaas(*argv, "--timeout", "1", env=env)
     assert timed_out.returncode == 1
     assert "Cluster del/del" in timed_out.stderr and "deletion" in timed_out.stderr
     assert credentials(project.user, "t", CLUSTER) == [credential]
 
     set_finalizer(kube, CLUSTER, CLUSTER, held=False)
-    done = _kaas(*argv, "-o", "yaml", env=env)
+    done = kaas(*argv, "-o", "yaml", env=env)
     assert done.returncode == 0, done.stderr
     shown = yaml.safe_load(done.stdout)
     assert shown["credential_ids"] == [credential] and shown["objects"]
     assert "app-credential" in done.stderr  # progress went to stderr
     assert credentials(project.user, "t", CLUSTER) == []
     assert labelled_objects(kube, ClusterTarget("t", CLUSTER, CLUSTER)) == []
-    assert str(made.secret) not in done.stdout + done.stderr + timed_out.stderr
+    assert secret not in done.stdout + done.stderr + timed_out.stderr

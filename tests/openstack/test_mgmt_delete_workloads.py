@@ -7,6 +7,7 @@ the host, credentials and workload servers are in the local cloud.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from openstack.connection import Connection
 from scs_kaas import naming
 from scs_kaas.errors import ClusterError
 from scs_kaas.kube.client import KubeClient
+from scs_kaas.localcloud import LocalCloud
 from scs_kaas.render.metadata import CLUSTER_API
 from scs_kaas.settings.model import Settings
 from scs_kaas.workflows import mgmt_delete
@@ -25,7 +27,12 @@ from scs_kaas.workflows.mgmt_tunnel import ManagementAccess
 from tests.kube import conftest as kube_fixtures
 from tests.kube.conftest import Emulator
 from tests.openstack.support import LOCALCLOUD, Project
-from tests.openstack.test_cluster_delete import create_cluster, credentials
+from tests.openstack.test_cluster_delete import (
+    cli_environment,
+    create_cluster,
+    credentials,
+    kaas,
+)
 from tests.openstack.test_mgmt_host import EMPTY, _create, _inventory, _settings
 
 pytestmark = LOCALCLOUD
@@ -155,3 +162,46 @@ def test_an_existing_management_cluster_has_its_clusters_deleted_and_no_host(
     assert plan.clusters == ["w5/w5"] and plan.resources == []
     assert any("no management host" in note for note in plan.notes)
     assert clusters(emulator, "w5") == set() and credentials(conn, "tm", "w5") == []
+
+
+def test_cli_refuses_to_orphan_workload_servers_then_forced(
+    localcloud: LocalCloud, project: Project, tmp_path: Path
+) -> None:
+    env, _ = cli_environment(localcloud, project, tmp_path, "mcloud")
+    left = workload_server(project.user, "tn", "w6")
+    argv = ["mgmt", "delete", "-e", str(tmp_path), "--state-dir", str(tmp_path / "state")]
+    argv += ["--set", "prefix=tn", "--set", "cloud=mcloud"]
+    dry = kaas(*argv, "--dry-run", "-o", "json", env=env)
+    assert dry.returncode == 0, dry.stderr
+    assert left in json.loads(dry.stdout)["left_servers"][0]
+    refused = kaas(*argv, env=env)
+    assert refused.returncode == 1
+    assert left in refused.stderr and "--force" in refused.stderr
+    assert "kaas mgmt create" in refused.stderr  # why the management cluster does not answer
+    forced = kaas(*argv, "--force", env=env)
+    assert forced.returncode == 0, forced.stderr
+    assert "left behind" in forced.stderr
+    assert project.user.compute.get_server(left).status != "DELETED"
+
+
+def test_cli_deletes_the_clusters_of_an_existing_management_cluster(
+    localcloud: LocalCloud,
+    project: Project,
+    emulator: Emulator,
+    kube: KubeClient,
+    kubeconfig_file: Path,
+    tmp_path: Path,
+) -> None:
+    env, _ = cli_environment(localcloud, project, tmp_path, "mcloud")
+    create_cluster(project.user, kube, Settings(cloud="mcloud", prefix="to"), "w7")
+    argv = ["mgmt", "delete", "-e", str(tmp_path), "--state-dir", str(tmp_path / "state")]
+    argv += ["--set", "prefix=to", "--set", "cloud=mcloud"]
+    argv += ["--set", f"management.kubeconfig={kubeconfig_file}"]
+    dry = kaas(*argv, "--dry-run", env=env)
+    assert dry.returncode == 0, dry.stderr
+    assert "would delete workload cluster w7/w7" in dry.stdout
+    assert clusters(emulator, "w7") == {"w7"}
+    done = kaas(*argv, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "deleted workload cluster w7/w7" in done.stdout
+    assert clusters(emulator, "w7") == set() and credentials(project.user, "to", "w7") == []
