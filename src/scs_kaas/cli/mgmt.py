@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import asdict
 from enum import StrEnum
@@ -47,6 +48,12 @@ class DataFormat(StrEnum):
 
 OUTPUT = typer.Option(DataFormat.table, "--output", "-o", help="table or json.")
 DRY_RUN = typer.Option(False, "--dry-run", help="Print the plan; change nothing.")
+TRUST_ON_FIRST_USE = typer.Option(
+    False,
+    mgmt_access.TRUST_ON_FIRST_USE,
+    help="Accept the host key the management host offers on first contact, unverified "
+    "(only for clouds whose Nova keeps no console log, where its keys are published).",
+)
 DONE_PHASES = {"created", "exists", "changed", "skipped", "deleted"}
 MARKS = {"created": "+", "exists": "=", "changed": "~", "skipped": "-", "deleted": "x"}
 
@@ -124,15 +131,17 @@ def create(
         summary = mgmt.create_mgmt(
             conn, settings, paths, user_data, progress=progress, start_image_upload=start_upload
         )
-    if output is DataFormat.json:
-        _print_json(asdict(summary))
-        return
-    console = _err()
-    for note in summary.notes:
-        console.print(f"note: {escape(note)}")
     target = mgmt_access.SshTarget(
         summary.ssh_user, summary.floating_ip, paths.private_key, paths.known_hosts
     )
+    host_keys_note = mgmt_access.record_created_host(conn, summary.server_id, target)
+    if output is DataFormat.json:
+        _err().print(f"note: {escape(host_keys_note)}")
+        _print_json(asdict(summary))
+        return
+    console = _err()
+    for note in (*summary.notes, host_keys_note):
+        console.print(f"note: {escape(note)}")
     typer.echo(f"management host {naming.mgmt_server(settings.prefix)}: {summary.floating_ip}")
     typer.echo(f"  ssh:    {mgmt_access.shell_line(mgmt_access.ssh_command(target))}")
     typer.echo("  follow its bootstrap with `kaas mgmt wait`")
@@ -225,12 +234,17 @@ def wait(
     assignments: list[str] = SETTINGS_FLAGS,
     state_dir: Path | None = STATE_DIR,
     timeout: float = typer.Option(3600, "--timeout", help="Seconds to wait, in all."),
+    trust_on_first_use: bool = TRUST_ON_FIRST_USE,
 ) -> None:
-    """Follow the host's bootstrap over SSH (cloud-init's output) until it is done."""
+    """Follow the host's bootstrap over SSH (cloud-init's output) until it is done.
+
+    First the host's SSH keys are read from its console log (unless known already), so that
+    the connection is verified.
+    """
+    deadline = time.monotonic() + timeout
     loaded, paths = _context(env_dir, assignments, state_dir)
-    settings = loaded.settings
-    target = mgmt_access.target_of(paths, settings.cloud, settings.management.ssh_username)
-    mgmt_access.wait_for_bootstrap(target, timeout)
+    target = _verified_target(loaded, paths, trust_on_first_use, timeout)
+    mgmt_access.wait_for_bootstrap(target, max(1.0, deadline - time.monotonic()))
     _err().print(f"the management host {target.address} is ready")
 
 
@@ -249,6 +263,22 @@ def log(
     typer.echo(text, nl=not text.endswith("\n"))
 
 
+def _verified_target(
+    loaded: LoadedSettings,
+    paths: StatePaths,
+    trust_on_first_use: bool,
+    timeout: float = mgmt_access.HOST_KEYS_TIMEOUT,
+) -> mgmt_access.SshTarget:
+    console = _err()
+    return mgmt_access.verified_target(
+        loaded.settings,
+        paths,
+        trust_on_first_use=trust_on_first_use,
+        timeout=timeout,
+        say=lambda text: console.print(escape(text)),
+    )
+
+
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def ssh(
     ctx: typer.Context,
@@ -256,15 +286,27 @@ def ssh(
     assignments: list[str] = SETTINGS_FLAGS,
     state_dir: Path | None = STATE_DIR,
     print_only: bool = typer.Option(False, "--print", help="Print the ssh command instead."),
+    trust_on_first_use: bool = TRUST_ON_FIRST_USE,
 ) -> None:
     """SSH to the host; extra arguments are run there (`kaas mgmt ssh -- kubectl get pods -A`)."""
     loaded, paths = _context(env_dir, assignments, state_dir)
-    settings = loaded.settings
-    target = mgmt_access.target_of(paths, settings.cloud, settings.management.ssh_username)
-    command = mgmt_access.ssh_command(target, list(ctx.args))
-    if print_only:
-        typer.echo(mgmt_access.shell_line(command))
+    if print_only:  # no cloud call: the command as it is, with a hint when it cannot verify
+        settings = loaded.settings
+        target = mgmt_access.target_of(
+            paths,
+            settings.cloud,
+            settings.management.ssh_username,
+            trust_on_first_use=trust_on_first_use,
+        )
+        if not trust_on_first_use and not mgmt_access.knows_host(target):
+            _err().print(
+                f"note: no host key of {target.address} is recorded yet: run `kaas mgmt wait` "
+                "(or `kaas mgmt ssh` once) before this command"
+            )
+        typer.echo(mgmt_access.shell_line(mgmt_access.ssh_command(target, list(ctx.args))))
         return
+    target = _verified_target(loaded, paths, trust_on_first_use)
+    command = mgmt_access.ssh_command(target, list(ctx.args))
     os.execvp(command[0], command)  # noqa: S606 -- the user's own ssh, in place of this process
 
 
@@ -278,12 +320,12 @@ def kubeconfig(
         None, "--out", help="Where to write it (0600); default <state dir>/<prefix>/kubeconfig."
     ),
     tunnel: bool = typer.Option(False, "--tunnel", help="Then run the tunnel (until Ctrl-C)."),
+    trust_on_first_use: bool = TRUST_ON_FIRST_USE,
 ) -> None:
     """Write the management cluster's kubeconfig, pointing at a local SSH tunnel to kind."""
     loaded, paths = _context(env_dir, assignments, state_dir)
-    settings = loaded.settings
-    target = mgmt_access.target_of(paths, settings.cloud, settings.management.ssh_username)
-    name = naming.mgmt_server(settings.prefix)
+    target = _verified_target(loaded, paths, trust_on_first_use)
+    name = naming.mgmt_server(loaded.settings.prefix)
     written = mgmt_access.fetch_kubeconfig(target, port, name, out or paths.kubeconfig)
     command = mgmt_access.tunnel_command(target, port)
     typer.echo(f"wrote {written}")

@@ -27,9 +27,12 @@ from scs_kaas import known_hosts
 from scs_kaas.errors import CloudError, KaasError
 from scs_kaas.files import write_atomic
 from scs_kaas.hostkeys import HostKey, host_keys
+from scs_kaas.openstack.connection import connect
 from scs_kaas.openstack.mgmt_host import console_log
 from scs_kaas.polling import wait_until
 from scs_kaas.render import mgmt_bootstrap as boot
+from scs_kaas.settings.model import Settings
+from scs_kaas.workflows.mgmt import host_server_id
 from scs_kaas.workflows.mgmt_state import StatePaths, load_state
 
 SSH_UNREACHABLE = 255  # ssh's own exit code: no connection (the host may still be booting)
@@ -266,6 +269,41 @@ def ensure_host_keys(
     conn, server_id = locate()
     keys = fetch_host_keys(conn, server_id, target, timeout, interval)
     return f"recorded {len(keys)} SSH host key(s) of {target.address} from its console log"
+
+
+def _silent(text: str) -> None:
+    del text
+
+
+def verified_target(
+    settings: Settings,
+    paths: StatePaths,
+    *,
+    trust_on_first_use: bool = False,
+    timeout: float = HOST_KEYS_TIMEOUT,
+    say: Callable[[str], None] = _silent,
+) -> SshTarget:
+    """The environment's host, its keys in the environment's known_hosts (fetched from the
+    console log when missing; the cloud is asked only then). `say` gets progress and notes."""
+    target = target_of(
+        paths,
+        settings.cloud,
+        settings.management.ssh_username,
+        trust_on_first_use=trust_on_first_use,
+    )
+
+    def locate() -> tuple[Connection, str]:
+        say(
+            f"reading the SSH host keys of {target.address} from its console log "
+            f"(up to {timeout:.0f} s)"
+        )
+        conn = connect(settings.cloud)
+        return conn, host_server_id(conn, settings, paths)
+
+    note = ensure_host_keys(target, locate, timeout)
+    if note:
+        say(f"note: {note}")
+    return target
 
 
 def record_created_host(conn: Connection, server_id: str, target: SshTarget) -> str:
