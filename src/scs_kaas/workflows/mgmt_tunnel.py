@@ -130,7 +130,8 @@ def management_access(
     def open_management() -> AbstractContextManager[KubeClient | None]:
         if settings.management.kubeconfig:
             return KubeClient.from_file(Path(settings.management.kubeconfig).expanduser())
-        target = mgmt_access.target_of(paths, settings.cloud, settings.management.ssh_username)
+        # StrictHostKeyChecking=yes: the host keys from the console log unless recorded already
+        target = mgmt_access.verified_target(settings, paths, timeout=timeout)
         return tunnel(target, naming.mgmt_server(settings.prefix), timeout)
 
     return open_management
