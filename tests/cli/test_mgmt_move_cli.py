@@ -1,0 +1,186 @@
+"""`kaas mgmt move` as a user runs it: the console script against two emulated API servers.
+
+clusterctl is the stand-in of tests/workflows. For the default mode, which runs the move on the
+management host, `ssh` is a stand-in too: it runs the remote command line in a folder laid out
+like the host's home (kaas-env/, .kube/config), so quoting, the remote call and the copy back
+are real; only the network hop is not.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scs_kaas.kube.client import KubeClient
+from scs_kaas.workflows.mgmt_state import MgmtState, StatePaths, load_state, save_state
+from tests.kube.conftest import Emulator
+from tests.workflows.test_mgmt_move import (
+    ORC,
+    PREFIX,
+    STAND_IN,
+    TOKEN,
+    add_cluster,
+    add_kubeconfig_secret,
+    names,
+)
+
+KAAS = str(Path(sys.executable).parent / "kaas")
+HOST_KEY = "AAAAC3NzaC1lZDI1NTE5AAAAIMu9TXsNrrmf8jW5F0Cw0z8hW+Z3WzTqvCw8TNpDzG3d"
+
+# Runs what would run on the host: everything after user@address, in $STAND_IN_HOME.
+SSH_STAND_IN = """\
+import os, subprocess, sys
+args = sys.argv[1:]
+at = next(i for i, a in enumerate(args) if "@" in a and not args[i - 1] in ("-o", "-i", "-L"))
+with open(os.environ["STAND_IN_SSH_LOG"], "a") as log:
+    log.write(" ".join(args[at + 1:]) + "\\n")
+remote = " ".join(args[at + 1:])
+sys.exit(subprocess.run(remote, shell=True, cwd=os.environ["STAND_IN_HOME"]).returncode)
+"""
+
+
+@pytest.fixture
+def tools(tmp_path: Path) -> dict[str, str]:
+    """PATH with stand-ins for clusterctl and ssh, and kaas itself."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "ssh.py").write_text(SSH_STAND_IN, encoding="utf-8")
+    scripts = {
+        "clusterctl": f'exec {sys.executable} {STAND_IN} "$@"',
+        "ssh": f'exec {sys.executable} {bin_dir / "ssh.py"} "$@"',
+    }
+    for name, line in scripts.items():
+        path = bin_dir / name
+        path.write_text(f"#!/bin/sh\n{line}\n", encoding="utf-8")
+        path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return {
+        **os.environ,
+        "PATH": os.pathsep.join([str(bin_dir), str(Path(KAAS).parent), os.environ["PATH"]]),
+        "PYTHONPATH": os.pathsep.join(sys.path),
+        "STAND_IN_LOG": str(tmp_path / "clusterctl.log"),
+        "STAND_IN_SSH_LOG": str(tmp_path / "ssh.log"),
+        "STAND_IN_HOME": str(tmp_path / "host"),
+    }
+
+
+@pytest.fixture
+def env_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "env"
+    folder.mkdir()
+    (folder / "environment.yaml").write_text(f"prefix: {PREFIX}\ncloud: nowhere\n")
+    return folder
+
+
+@pytest.fixture
+def orc_file(tmp_path: Path) -> Path:
+    path = tmp_path / "install.yaml"
+    path.write_text(yaml.safe_dump_all(ORC), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def landscape(kube: KubeClient, target_emulator: Emulator) -> KubeClient:
+    add_cluster(kube, "ha", "ha")
+    add_kubeconfig_secret(kube, "ha", "ha", target_emulator)
+    add_cluster(kube, "app", "app")
+    return kube
+
+
+def move(
+    env: dict[str, str], env_dir: Path, state: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [KAAS, "mgmt", "move", "-e", str(env_dir), "--state-dir", str(state), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+
+
+def test_move_from_a_given_kubeconfig_records_the_new_manager(
+    landscape: KubeClient,
+    target: KubeClient,
+    kubeconfig_file: Path,
+    tools: dict[str, str],
+    env_dir: Path,
+    orc_file: Path,
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "state"
+    source = ["--kubeconfig", str(kubeconfig_file), "--orc-manifest", str(orc_file)]
+    planned = move(tools, env_dir, state, "--to", "ha", *source, "--dry-run", "-o", "json")
+    assert planned.returncode == 0, planned.stderr
+    assert json.loads(planned.stdout)["namespaces"] == ["app", "ha"]
+    assert names(target) == [] and not state.exists()  # a dry run changes nothing
+
+    result = move(tools, env_dir, state, "--to", "ha", *source)
+    assert result.returncode == 0, result.stderr
+    assert names(target) == ["app/app", "ha/ha"]
+    paths = StatePaths(state, PREFIX)
+    assert stat.S_IMODE(paths.moved_kubeconfig.stat().st_mode) == 0o600
+    assert yaml.safe_load(paths.moved_kubeconfig.read_text())["current-context"] == "ha-admin@ha"
+    assert load_state(paths, "nowhere").moved_to == "ha"
+    assert TOKEN not in result.stdout + result.stderr
+    assert "management runs on cluster ha" in result.stdout
+
+    again = move(tools, env_dir, state, "--to", "ha", "-o", "json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["status"] == "already moved"
+
+
+def test_by_default_the_move_runs_on_the_management_host(
+    landscape: KubeClient,
+    target: KubeClient,
+    kubeconfig_file: Path,
+    tools: dict[str, str],
+    env_dir: Path,
+    orc_file: Path,
+    tmp_path: Path,
+) -> None:
+    host = tmp_path / "host"
+    (host / "kaas-env").mkdir(parents=True)
+    (host / "kaas-env" / "environment.yaml").write_text(f"prefix: {PREFIX}\ncloud: nowhere\n")
+    (host / ".kube").mkdir()
+    (host / ".kube" / "config").write_text(kubeconfig_file.read_text())
+    paths = StatePaths(tmp_path / "state", PREFIX)
+    save_state(paths, MgmtState(prefix=PREFIX, cloud="nowhere", floating_ip_address="192.0.2.9"))
+    paths.private_key.write_text("not shown")
+    paths.private_key.chmod(0o600)
+    # the host's key, as `kaas mgmt create` records it from the console log: no cloud asked
+    paths.known_hosts.write_text(f"192.0.2.9 ssh-ed25519 {HOST_KEY}\n")
+
+    result = move(tools, env_dir, paths.state_dir, "--to", "ha", "--orc-manifest", str(orc_file))
+    assert result.returncode == 0, result.stderr
+    assert "running the move on the management host 192.0.2.9" in result.stderr
+    assert names(target) == ["app/app", "ha/ha"]
+    remote = (tmp_path / "ssh.log").read_text().splitlines()
+    assert remote[0].startswith("kaas mgmt move --to ha --env kaas-env --kubeconfig .kube/config")
+    assert remote[1] == f"cat .local/state/scs-kaas/{PREFIX}/management.kubeconfig"
+    assert load_state(paths, "nowhere").moved_to == "ha"
+    assert stat.S_IMODE(paths.moved_kubeconfig.stat().st_mode) == 0o600
+    assert TOKEN not in result.stdout + result.stderr
+
+
+def test_a_bad_target_name_exits_2_before_anything(
+    tools: dict[str, str], env_dir: Path, tmp_path: Path
+) -> None:
+    result = move(tools, env_dir, tmp_path / "state", "--to", "Bad_Name")
+    assert result.returncode == 2
+    assert "--to" in result.stderr and "a-z" in result.stderr
+    assert not (tmp_path / "clusterctl.log").exists()
+
+
+def test_without_a_host_or_kubeconfig_the_user_is_told_what_to_give(
+    tools: dict[str, str], env_dir: Path, tmp_path: Path
+) -> None:
+    result = move(tools, env_dir, tmp_path / "state", "--to", "ha")
+    assert result.returncode == 1
+    assert "kaas mgmt create" in result.stderr and "--kubeconfig" in result.stderr
