@@ -7,7 +7,7 @@ import ipaddress
 import json
 import re
 
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from scs_kaas.settings.model import Settings
@@ -106,6 +106,7 @@ def test_api_port(value: int) -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(_not_a_dns_label(40))
+@example("-v")  # after the command it is a name, not kaas's --verbose (a traceback once)
 def test_cluster_name(value: str) -> None:
     result = kaas("config", "show", "-o", "json", "--", value)
     assert result.exit_code == 2

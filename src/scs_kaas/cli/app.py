@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import sys
 
@@ -49,6 +50,13 @@ def _print_error(error: KaasError) -> None:
         console.print(f"[bold red]error:[/] {escape(str(error))}")
 
 
+def _verbose(argv: list[str]) -> bool:
+    """-v/--verbose is an option of `kaas` itself, so it comes before the first command word:
+    a cluster named "-v" after the command is not a request for tracebacks."""
+    root_options = itertools.takewhile(lambda arg: arg.startswith("-"), argv)
+    return any(arg in ("-v", "--verbose") for arg in root_options)
+
+
 def run(argv: list[str]) -> int:
     """Run one command; KaasError becomes one clear message and its exit code (2 = bad input)."""
     try:
@@ -57,7 +65,7 @@ def run(argv: list[str]) -> int:
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else int(done.code is not None)
     except KaasError as error:
-        if "-v" in argv or "--verbose" in argv:
+        if _verbose(argv):
             raise
         _print_error(error)
         return error.exit_code

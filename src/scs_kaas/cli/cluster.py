@@ -65,6 +65,16 @@ class RotateFormat(StrEnum):
     json = "json"
 
 
+MANAGEMENT_KUBECONFIG = typer.Option(
+    None,
+    "--kubeconfig",
+    help="Management cluster kubeconfig; default: the one `kaas mgmt move` stored, else "
+    "management.kubeconfig, $KUBECONFIG or ~/.kube/config.",
+    dir_okay=False,
+)
+CONTEXT = typer.Option(None, "--context", help="Context in the kubeconfig.")
+
+
 def _management_kubeconfig(option: Path | None, settings: Settings) -> Path:
     """See `workflows.mgmt_target`: flag, moved management, setting, $KUBECONFIG, default."""
     paths = StatePaths(state_dir_or_default(None), settings.prefix)
@@ -77,14 +87,8 @@ def rotate_credentials(
     env_dir: Path | None = ENV_DIR,
     cluster_file: Path | None = CLUSTER_FILE,
     assignments: list[str] = SETTINGS_FLAGS,
-    kubeconfig: Path | None = typer.Option(
-        None,
-        "--kubeconfig",
-        help="Management cluster kubeconfig; default management.kubeconfig, $KUBECONFIG "
-        "or ~/.kube/config.",
-        dir_okay=False,
-    ),
-    context: str | None = typer.Option(None, "--context", help="Context in the kubeconfig."),
+    kubeconfig: Path | None = MANAGEMENT_KUBECONFIG,
+    context: str | None = CONTEXT,
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Check the Secrets and list the credentials; change nothing."
     ),
@@ -170,14 +174,8 @@ def delete(
     env_dir: Path | None = ENV_DIR,
     cluster_file: Path | None = CLUSTER_FILE,
     assignments: list[str] = SETTINGS_FLAGS,
-    kubeconfig: Path | None = typer.Option(
-        None,
-        "--kubeconfig",
-        help="Management cluster kubeconfig; default management.kubeconfig, $KUBECONFIG "
-        "or ~/.kube/config.",
-        dir_okay=False,
-    ),
-    context: str | None = typer.Option(None, "--context", help="Context in the kubeconfig."),
+    kubeconfig: Path | None = MANAGEMENT_KUBECONFIG,
+    context: str | None = CONTEXT,
     timeout: float = typer.Option(
         cluster_delete.DEFAULT_TIMEOUT, "--timeout", min=1, help="Seconds to wait, in all."
     ),

@@ -10,12 +10,10 @@ from collections.abc import Callable
 from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
-from types import TracebackType
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.status import Status
 from rich.table import Table
 
 from scs_kaas import naming
@@ -26,6 +24,7 @@ from scs_kaas.cli.options import (
     load_environment_settings,
     state_dir_or_default,
 )
+from scs_kaas.cli.progress import RichProgress, err_console
 from scs_kaas.errors import KaasError
 from scs_kaas.kube.client import KubeClient
 from scs_kaas.kube.clusterctl import Clusterctl, source_kubeconfig
@@ -64,45 +63,6 @@ TRUST_ON_FIRST_USE = typer.Option(
     help="Accept the host key the management host offers on first contact, unverified "
     "(only for clouds whose Nova keeps no console log, where its keys are published).",
 )
-DONE_PHASES = {"created", "exists", "changed", "skipped", "deleted"}
-MARKS = {"created": "+", "exists": "=", "changed": "~", "skipped": "-", "deleted": "x"}
-
-
-def _err() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-class _RichProgress:
-    """One spinner while a step runs, one line when it ends."""
-
-    def __init__(self) -> None:
-        self.console = _err()
-        self.status: Status | None = None
-
-    def __call__(self, event: mgmt.StepEvent) -> None:
-        self._stop()
-        if event.phase == "start":
-            self.status = self.console.status(f"{event.step}: {escape(event.detail)}")
-            self.status.start()
-        elif event.phase in DONE_PHASES:
-            mark = MARKS[event.phase]
-            self.console.print(f"{mark} {event.step:<18} {event.phase:<8} {escape(event.detail)}")
-
-    def _stop(self) -> None:
-        if self.status is not None:
-            self.status.stop()
-            self.status = None
-
-    def __enter__(self) -> _RichProgress:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._stop()
 
 
 def _context(
@@ -137,7 +97,7 @@ def create(
         return
     start_upload = _image_starter(settings) if image else None
     conn = connect(settings.cloud)
-    with _RichProgress() as progress:
+    with RichProgress() as progress:
         summary = mgmt.create_mgmt(
             conn, settings, paths, user_data, progress=progress, start_image_upload=start_upload
         )
@@ -146,10 +106,10 @@ def create(
     )
     host_keys_note = mgmt_access.record_created_host(conn, summary.server_id, target)
     if output is DataFormat.json:
-        _err().print(f"note: {escape(host_keys_note)}")
+        err_console().print(f"note: {escape(host_keys_note)}")
         _print_json(asdict(summary))
         return
-    console = _err()
+    console = err_console()
     for note in (*summary.notes, host_keys_note):
         console.print(f"note: {escape(note)}")
     typer.echo(f"management host {naming.mgmt_server(settings.prefix)}: {summary.floating_ip}")
@@ -217,7 +177,7 @@ def delete(
     if dry_run:
         plan = mgmt_delete.plan_delete(conn, settings, paths, access, force)
     else:
-        with _RichProgress() as progress:
+        with RichProgress() as progress:
             plan = mgmt_delete.delete_mgmt(
                 conn, settings, paths, progress, access, force, cluster_timeout=timeout
             )
@@ -225,7 +185,7 @@ def delete(
         _print_json(asdict(plan) | {"dry_run": dry_run})
         return
     verb = "would delete" if dry_run else "deleted"
-    console = _err()
+    console = err_console()
     for note in plan.notes:
         console.print(f"note: {escape(note)}")
     for cluster in plan.clusters:
@@ -255,7 +215,7 @@ def wait(
     loaded, paths = _context(env_dir, assignments, state_dir)
     target = _verified_target(loaded, paths, trust_on_first_use, timeout)
     mgmt_access.wait_for_bootstrap(target, max(1.0, deadline - time.monotonic()))
-    _err().print(f"the management host {target.address} is ready")
+    err_console().print(f"the management host {target.address} is ready")
 
 
 @app.command()
@@ -279,7 +239,7 @@ def _verified_target(
     trust_on_first_use: bool,
     timeout: float = mgmt_access.HOST_KEYS_TIMEOUT,
 ) -> mgmt_access.SshTarget:
-    console = _err()
+    console = err_console()
     return mgmt_access.verified_target(
         loaded.settings,
         paths,
@@ -309,7 +269,7 @@ def ssh(
             trust_on_first_use=trust_on_first_use,
         )
         if not trust_on_first_use and not mgmt_access.knows_host(target):
-            _err().print(
+            err_console().print(
                 f"note: no host key of {target.address} is recorded yet: run `kaas mgmt wait` "
                 "(or `kaas mgmt ssh` once) before this command"
             )
@@ -388,7 +348,7 @@ def move(
         clusterctl = Clusterctl.find()
         clusterctl.check_version()
         manifests = mgmt_move.load_manifests(orc_manifest)
-        with _RichProgress() as progress:
+        with RichProgress() as progress:
             moved = mgmt_move.move_management(
                 source,
                 source_kubeconfig(kubeconfig, context),
@@ -418,7 +378,7 @@ def _move_on_host(
             "management.kubeconfig names a management cluster"
         )
     target = _verified_target(loaded, paths, trust_on_first_use)
-    _err().print(f"running the move on the management host {target.address}")
+    err_console().print(f"running the move on the management host {target.address}")
     command = mgmt_move_host.remote_move_command(target, settings.prefix, to, orc, dry_run)
     # the host's kaas prints its progress (and a dry run's plan) to this terminal
     result = subprocess.run(command, check=False)
