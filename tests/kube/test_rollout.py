@@ -10,7 +10,7 @@ import pytest
 from scs_kaas.errors import ClusterError
 from scs_kaas.kube.apply import apply
 from scs_kaas.kube.client import KubeClient
-from scs_kaas.kube.rollout import RESTARTED_AT, Restarted, rollout_restart
+from scs_kaas.kube.rollout import RESTARTED_AT, Restarted, rolled_out, rollout_restart
 from tests.kube.conftest import Emulator
 
 AT = datetime.datetime(2026, 11, 24, 12, 0, 0, tzinfo=datetime.UTC)
@@ -105,3 +105,80 @@ def test_a_refused_patch_names_the_workload_and_what_was_done(
         ClusterError, match=r"Deployment apps/b failed: HTTP 403.*Deployment apps/a"
     ):
         rollout_restart(kube, "apps", "app=x", at=AT)
+
+
+@pytest.mark.parametrize(
+    ("kind", "obj", "done"),
+    [
+        # the controller has not seen the restart yet
+        ("Deployment", {"metadata": {"generation": 2}, "status": {"observedGeneration": 1}}, False),
+        (
+            "Deployment",
+            {
+                "metadata": {"generation": 2},
+                "spec": {"replicas": 2},
+                "status": {
+                    "observedGeneration": 2,
+                    "replicas": 3,  # an old pod is still there
+                    "updatedReplicas": 2,
+                    "availableReplicas": 2,
+                },
+            },
+            False,
+        ),
+        (
+            "Deployment",
+            {
+                "metadata": {"generation": 2},
+                "spec": {"replicas": 2},
+                "status": {
+                    "observedGeneration": 2,
+                    "replicas": 2,
+                    "updatedReplicas": 2,
+                    "availableReplicas": 2,
+                },
+            },
+            True,
+        ),
+        (
+            "DaemonSet",
+            {
+                "metadata": {"generation": 3},
+                "status": {
+                    "observedGeneration": 3,
+                    "desiredNumberScheduled": 3,
+                    "updatedNumberScheduled": 3,
+                    "numberAvailable": 2,  # one node's new pod is not ready
+                },
+            },
+            False,
+        ),
+        (
+            "DaemonSet",
+            {
+                "metadata": {"generation": 3},
+                "status": {
+                    "observedGeneration": 3,
+                    "desiredNumberScheduled": 3,
+                    "updatedNumberScheduled": 3,
+                    "numberAvailable": 3,
+                },
+            },
+            True,
+        ),
+        (
+            "StatefulSet",
+            {
+                "metadata": {"generation": 1},
+                "spec": {"replicas": 1},
+                "status": {"observedGeneration": 1, "updatedReplicas": 1, "readyReplicas": 1},
+            },
+            True,
+        ),
+        ("DaemonSet", None, False),
+    ],
+)
+def test_rolled_out_decides_as_kubectl_rollout_status(
+    kind: str, obj: dict[str, Any] | None, done: bool
+) -> None:
+    assert rolled_out(kind)(obj) is done

@@ -4,8 +4,10 @@ ClusterResourceSet brought the new cloud.conf; every failure a warning, never an
 from __future__ import annotations
 
 import base64
+import contextlib
 import socket
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 import yaml
@@ -27,6 +29,7 @@ from tests.workflows.workload_cluster import (
     READERS,
     cloud_conf_secret,
     crs_controller,
+    finish_rollout,
     register,
     restarted_at,
     seed,
@@ -151,10 +154,40 @@ def test_the_secret_content_is_never_in_the_outcome(
     register(management, CLUSTER, CLUSTER, workload_emulator)
     secret_conf = conf("new") + 'application-credential-secret="s3cr3t-value"\n'
     apply(workload, [cloud_conf_secret(secret_conf)])
-    outcome = restart_cloud_conf_readers(management, SETTINGS, CLUSTER, "new", timeout=5)
+    with rollout_controller(workload) as controller:
+        outcome = restart_cloud_conf_readers(management, SETTINGS, CLUSTER, "new", timeout=10)
+    controller.result(timeout=10)
     assert outcome.status is RestartStatus.restarted
     assert "s3cr3t" not in repr(outcome)
     assert base64.b64encode(b"s3cr3t-value").decode() not in repr(outcome)
+
+
+def test_a_rollout_that_does_not_finish_is_a_warning(
+    management: KubeClient, workload: KubeClient, workload_emulator: Emulator
+) -> None:
+    register(management, CLUSTER, CLUSTER, workload_emulator)
+    apply(workload, [cloud_conf_secret(conf("new"))])
+    # no controller replaces the pods: the old credential would still be in use
+    outcome = restart_cloud_conf_readers(management, SETTINGS, CLUSTER, "new", timeout=2)
+    assert outcome.status is RestartStatus.rolling
+    assert outcome.warning is not None
+    assert "the rollout of DaemonSet kube-system/openstack-cloud-controller-manager" in (
+        outcome.warning
+    )
+    assert "rotation itself is complete" in outcome.warning
+    assert all(restarted_at(workload_emulator, ref) is not None for ref in READERS)
+
+
+@contextlib.contextmanager
+def rollout_controller(workload: KubeClient) -> Iterator[Future[None]]:
+    """The workload controllers: each restarted reader's new pods come up."""
+
+    def roll_out() -> None:
+        for ref in READERS:
+            finish_rollout(workload, ref, 10)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        yield pool.submit(roll_out)
 
 
 def test_manual_commands_use_the_charts_labels() -> None:

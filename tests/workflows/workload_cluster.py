@@ -126,9 +126,11 @@ def crs_controller(
     carrier: str,
     stale_credential: str,
     timeout: float = 60.0,
+    roll_out: bool = True,
 ) -> Iterator[Future[None]]:
     """What the ClusterResourceSet does on a change: once the management carrier Secret no
-    longer names `stale_credential`, its manifests are applied to the workload cluster.
+    longer names `stale_credential`, its manifests are applied to the workload cluster. Then,
+    with `roll_out`, the workload controllers finish the rollout of the restarted readers.
 
     A watch, no sleeping; the future fails if that change does not come within `timeout`.
     """
@@ -140,6 +142,35 @@ def crs_controller(
         found = wait_for(management, "v1", "Secret", carrier, namespace, changed, timeout)
         assert found is not None
         apply(workload, carrier_manifests(found))
+        if roll_out:
+            for ref in READERS:
+                finish_rollout(workload, ref, timeout)
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         yield pool.submit(reconcile)
+
+
+def finish_rollout(workload: KubeClient, ref: tuple[str, str, str], timeout: float) -> None:
+    """The Deployment or DaemonSet controller: once the workload was restarted, its new pods
+    run and are available (two nodes; one controller replica)."""
+    kind, namespace, name = ref
+
+    def restarted(obj: Mapping[str, Any] | None) -> bool:
+        template = ((obj or {}).get("spec") or {}).get("template") or {}
+        return RESTARTED_AT in ((template.get("metadata") or {}).get("annotations") or {})
+
+    found = wait_for(workload, "apps/v1", kind, name, namespace, restarted, timeout)
+    assert found is not None
+    generation = found["metadata"]["generation"]
+    status: dict[str, Any] = {"observedGeneration": generation}
+    if kind == "DaemonSet":
+        status |= {"desiredNumberScheduled": 2, "updatedNumberScheduled": 2, "numberAvailable": 2}
+    else:
+        status |= {"replicas": 1, "updatedReplicas": 1, "availableReplicas": 1}
+    workload.dynamic.patch(
+        workload.resource("apps/v1", kind).status,
+        body={"status": status},
+        name=name,
+        namespace=namespace,
+        content_type="application/merge-patch+json",
+    )

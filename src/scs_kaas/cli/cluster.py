@@ -99,7 +99,8 @@ def rotate_credentials(
         RESTART_TIMEOUT,
         "--restart-timeout",
         min=1,
-        help="Seconds to wait for the workload cluster's cloud.conf to name the new credential.",
+        help="Seconds for the new cloud.conf to reach the workload cluster and the restarted "
+        "CCM and CSI pods to roll out.",
     ),
     output: TableFormat = typer.Option(TableFormat.table, "--output", "-o"),
 ) -> None:

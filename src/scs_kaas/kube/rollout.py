@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import urllib3
 from kubernetes.client.exceptions import ApiException
 
 from scs_kaas.errors import ClusterError
 from scs_kaas.kube.client import KubeClient, describe
+from scs_kaas.kube.wait import wait_for
 
 log = logging.getLogger(__name__)
 
@@ -88,3 +91,57 @@ def _names(
             f"listing {kind}s in {namespace} with labels {selector} failed: {describe(error)}"
         ) from None
     return sorted(str(item["metadata"]["name"]) for item in listed.get("items") or [])
+
+
+def rolled_out(kind: str) -> Callable[[Mapping[str, Any] | None], bool]:
+    """Whether a workload of `kind` finished its rollout, as `kubectl rollout status` decides:
+    the controller saw the latest spec, every replica (or scheduled pod) runs the new template
+    and is available, and none of the old ones is left."""
+
+    def done(obj: Mapping[str, Any] | None) -> bool:
+        if obj is None:
+            return False
+        generation = (obj.get("metadata") or {}).get("generation", 0)
+        spec, status = obj.get("spec") or {}, obj.get("status") or {}
+        if status.get("observedGeneration", 0) < generation:
+            return False
+        if kind == "DaemonSet":
+            desired = status.get("desiredNumberScheduled", 0)
+            return bool(
+                status.get("updatedNumberScheduled", 0) >= desired
+                and status.get("numberAvailable", 0) >= desired
+            )
+        wanted = spec.get("replicas", 1)
+        updated = status.get("updatedReplicas", 0)
+        if kind == "StatefulSet":
+            return bool(updated >= wanted and status.get("readyReplicas", 0) >= wanted)
+        return bool(  # Deployment
+            updated >= wanted
+            and status.get("replicas", 0) <= updated
+            and status.get("availableReplicas", 0) >= updated
+        )
+
+    return done
+
+
+def wait_rolled_out(client: KubeClient, workloads: Sequence[Restarted], timeout: float) -> None:
+    """Wait (watching) until every workload finished its rollout; ClusterError on timeout."""
+    deadline = time.monotonic() + timeout
+    for workload in workloads:
+        remaining = max(0.1, deadline - time.monotonic())  # at least one look
+        try:
+            wait_for(
+                client,
+                "apps/v1",
+                workload.kind,
+                workload.name,
+                workload.namespace,
+                rolled_out(workload.kind),
+                remaining,
+            )
+        except ClusterError as error:
+            if str(error).startswith("timed out"):
+                raise ClusterError(
+                    f"the rollout of {workload} did not finish within {timeout:g}s"
+                ) from None
+            raise

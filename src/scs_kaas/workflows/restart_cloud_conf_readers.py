@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -33,7 +34,7 @@ from typing import Any
 from scs_kaas.errors import ClusterError
 from scs_kaas.kube.client import KubeClient
 from scs_kaas.kube.kubeconfig import read_admin_kubeconfig, secret_name
-from scs_kaas.kube.rollout import rollout_restart
+from scs_kaas.kube.rollout import Restarted, rollout_restart, wait_rolled_out
 from scs_kaas.kube.wait import wait_for
 from scs_kaas.render.addons import cinder_csi, cloud_config, openstack_ccm
 from scs_kaas.render.addons.pins import ChartPin
@@ -41,11 +42,12 @@ from scs_kaas.settings.model import Settings
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = 300.0  # seconds for the ClusterResourceSet to bring the new cloud.conf
+DEFAULT_TIMEOUT = 300.0  # seconds for the new cloud.conf to arrive and the restarts to roll out
 
 
 class RestartStatus(StrEnum):
-    restarted = "restarted"
+    restarted = "restarted"  # and rolled out: every pod runs with the new cloud.conf
+    rolling = "rolling"  # restarted, but the rollout did not finish in time; see warning
     skipped = "skipped"  # --no-restart
     not_restarted = "not-restarted"  # the workload cluster or the wait failed; see warning
 
@@ -129,9 +131,12 @@ def restart_cloud_conf_readers(
     credential_id: str,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> RestartOutcome:
-    """Wait until the workload cluster's cloud.conf names `credential_id`, then restart its
-    readers. Never raises: a failure is the outcome's warning."""
-    restarted: list[str] = []
+    """Wait until the workload cluster's cloud.conf names `credential_id`, restart its readers
+    and wait until their rollout is done (all within `timeout`), so that the old credential is
+    deleted only when no pod uses it any more. Never raises: a failure is the outcome's
+    warning."""
+    restarted: list[Restarted] = []
+    deadline = time.monotonic() + timeout
     try:
         with _workload_client(management, settings, cluster, timeout) as workload:
             _wait_for_cloud_conf(workload, cluster, credential_id, timeout)
@@ -140,11 +145,15 @@ def restart_cloud_conf_readers(
                 found = rollout_restart(
                     workload, readers.namespace, readers.selector, readers.kinds
                 )
-                restarted += map(str, found)
+                restarted += found
                 if not found:
                     unmatched.append(f"{readers.namespace} -l '{readers.selector}'")
-        if unmatched:
-            raise ClusterError(f"no workload found in {'; '.join(unmatched)}")
+            if unmatched:
+                raise ClusterError(f"no workload found in {'; '.join(unmatched)}")
+            try:
+                wait_rolled_out(workload, restarted, max(0.0, deadline - time.monotonic()))
+            except ClusterError as error:
+                return _rolling(settings, cluster, restarted, str(error))
     except Exception as error:  # the rotation is done: nothing here may undo it
         reason = str(error) if isinstance(error, ClusterError) else type(error).__name__
         warning = (
@@ -155,11 +164,28 @@ def restart_cloud_conf_readers(
         log.warning("%s", warning)
         return RestartOutcome(
             RestartStatus.not_restarted,
-            tuple(restarted),
+            tuple(map(str, restarted)),
             warning,
             manual_commands(settings, cluster),
         )
-    return RestartOutcome(RestartStatus.restarted, tuple(restarted))
+    return RestartOutcome(RestartStatus.restarted, tuple(map(str, restarted)))
+
+
+def _rolling(
+    settings: Settings, cluster: str, restarted: list[Restarted], reason: str
+) -> RestartOutcome:
+    warning = (
+        f"OpenStack CCM and Cinder CSI of {cluster} were restarted, but {reason}: pods not yet "
+        "replaced still use the old credential, which is deleted now, until they are. The "
+        "credential rotation itself is complete"
+    )
+    log.warning("%s", warning)
+    return RestartOutcome(
+        RestartStatus.rolling,
+        tuple(map(str, restarted)),
+        warning,
+        manual_commands(settings, cluster),
+    )
 
 
 def _workload_client(
