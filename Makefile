@@ -35,7 +35,8 @@ typecheck: $(BIN)/kaas
 unit: $(BIN)/kaas
 	$(BIN)/pytest
 
-# MariaDB, RabbitMQ, qemu-utils, cloud-init for the local cloud and the user-data check.
+# MariaDB, RabbitMQ, qemu-utils, cloud-init, OpenSSH for the local cloud, the user-data check and
+# the real-SSH tests.
 debian-packages:
 	bash scripts/install-debian-packages
 
