@@ -29,7 +29,7 @@ from scs_kaas.cli.progress import RichProgress, err_console
 from scs_kaas.kube.client import KubeClient
 from scs_kaas.openstack.connection import connect
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows import cluster_delete
+from scs_kaas.workflows import cluster_create, cluster_delete
 from scs_kaas.workflows.mgmt_state import StatePaths
 from scs_kaas.workflows.mgmt_target import management_kubeconfig
 from scs_kaas.workflows.render import read_manifest_files, render_offline
@@ -167,6 +167,67 @@ def _show(fields: dict[str, Any], output: RotateFormat, title: str) -> None:
     if not console.is_terminal:
         console = Console(width=200)
     console.print(table)
+
+
+@app.command()
+def create(
+    name: str = typer.Argument(..., help="Cluster name."),
+    env_dir: Path | None = ENV_DIR,
+    cluster_file: Path | None = CLUSTER_FILE,
+    assignments: list[str] = SETTINGS_FLAGS,
+    kubeconfig: Path | None = MANAGEMENT_KUBECONFIG,
+    context: str | None = CONTEXT,
+    timeout: float = typer.Option(
+        cluster_create.DEFAULT_TIMEOUT,
+        "--timeout",
+        min=1,
+        help="Seconds to wait for the Cluster to become Available, in all.",
+    ),
+    no_wait: bool = typer.Option(
+        False, "--no-wait", help="Apply and return; a later create waits and merges."
+    ),
+    kubeconfig_out: Path | None = typer.Option(
+        None,
+        "--kubeconfig-out",
+        dir_okay=False,
+        help="Kubeconfig to merge the cluster's admin context into (0600); default ~/.kube/config.",
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Show what would be created or changed; write nothing."
+    ),
+    output: TableFormat = typer.Option(TableFormat.table, "--output", "-o"),
+) -> None:
+    """Create the cluster, or bring it in line with its settings (a re-run changes nothing).
+
+    Checks the cloud (external network, flavors, node image), ensures the cluster's application
+    credential (reused from the identity Secret while it logs in), applies every manifest to
+    the management cluster, prunes add-ons no longer in the settings, waits until the Cluster
+    is Available and merges its admin context into your kubeconfig.
+    """
+    loaded = load_settings(name, env_dir, cluster_file, assignments)
+    settings = loaded.settings
+    path = _management_kubeconfig(kubeconfig, settings)
+    files = read_manifest_files(loaded)
+    options = cluster_create.CreateOptions(timeout, not no_wait, kubeconfig_out)
+    with KubeClient.from_file(path, context) as kube:
+        conn = connect(settings.cloud)
+        try:
+            if dry_run:
+                plan = cluster_create.plan_cluster_create(conn, kube, settings, name, files)
+                title = f"Would create {settings.namespace_for(name)}/{name} (dry run)"
+                _show_any(dataclasses.asdict(plan), output, title)
+                return
+            with RichProgress() as progress:
+                result = cluster_create.create_cluster(
+                    conn, kube, settings, name, files, options, progress
+                )
+        finally:
+            conn.close()
+    fields = dataclasses.asdict(result)
+    if output is TableFormat.table:
+        fields["created"] = len(result.created)
+        fields["changed"] = len(result.changed)
+    _show_any(fields, output, f"Cluster {result.namespace}/{name}")
 
 
 @app.command()
