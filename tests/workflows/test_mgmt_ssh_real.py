@@ -7,6 +7,7 @@ tunnel and the host side of `kaas mgmt move`. See tests/workflows/sshd.py for th
 
 from __future__ import annotations
 
+import dataclasses
 import http.server
 import shutil
 import stat
@@ -267,18 +268,37 @@ def test_forwarded_port_reaches_the_hosts_loopback_and_ends_with_the_block(
     assert not mgmt_tunnel.port_accepts(port)
 
 
-def test_a_tunnel_to_an_unverified_host_ends_at_once(
+def test_a_tunnel_to_an_unverified_host_says_how_to_record_its_key(
     ssh_host: SshHost, tmp_path: Path, kind_api: int
 ) -> None:
     target = ssh_host.target(tmp_path / "known_hosts")  # no key recorded
-    to_kind_api = relocating(
-        {f"127.0.0.1:{boot.KIND_API_PORT}": f"127.0.0.1:{kind_api}"}, subprocess.Popen
-    )
     with (
-        pytest.raises(KaasError, match=r"ended at once \(exit 255\)"),
-        mgmt_tunnel.forwarded_port(target, timeout=30, popen=to_kind_api),
+        pytest.raises(KaasError, match=r"no SSH host key of .* `kaas mgmt wait` reads it"),
+        mgmt_tunnel.forwarded_port(target, timeout=30, popen=_to_kind_api(kind_api)),
     ):
         pass
+
+
+def test_a_tunnel_to_a_host_not_up_ends_at_once(
+    verified: mgmt_access.SshTarget, kind_api: int
+) -> None:
+    # the recorded host's address, but nothing listens on port 22 of it
+    down = dataclasses.replace(verified, address=_other_loopback_address(verified.address))
+    with (
+        pytest.raises(KaasError, match=r"ended at once \(exit 255\); is the host up"),
+        mgmt_tunnel.forwarded_port(down, timeout=30, popen=_to_kind_api(kind_api)),
+    ):
+        pass
+
+
+def _other_loopback_address(address: str) -> str:
+    last = int(address.rsplit(".", 1)[1])
+    return f"{address.rsplit('.', 1)[0]}.{last % 250 + 2}"
+
+
+def _to_kind_api(port: int) -> Any:
+    """Popen for the tunnel: kind's port 6443 on the host is the test server's `port` here."""
+    return relocating({f"127.0.0.1:{boot.KIND_API_PORT}": f"127.0.0.1:{port}"}, subprocess.Popen)
 
 
 # --- the host side of `kaas mgmt move` ---------------------------------------------------------
@@ -322,3 +342,59 @@ def test_fetch_moved_kubeconfig_reads_what_the_hosts_move_stored(
     assert yaml.safe_load(secret.get_secret_value()) == KIND_KUBECONFIG
     with pytest.raises(KaasError, match="could not read the moved management kubeconfig"):
         mgmt_move_host.fetch_moved_kubeconfig(verified, "other")
+
+
+# --- a refused host key is named, not retried or blamed on the boot ----------------------------
+
+
+@pytest.fixture
+def impostor_known(ssh_host: SshHost, tmp_path: Path) -> mgmt_access.SshTarget:
+    """The host with another host's key recorded for its address."""
+    known_hosts = tmp_path / "known_hosts"
+    other = keygen(tmp_path / "other_host_key")
+    record_host_keys(known_hosts, ssh_host.address, host_keys(SshHost.console_log_of(other)))
+    return ssh_host.target(known_hosts)
+
+
+REFUSED = r"could not verify the SSH host key of 127\.[0-9.]+ .*ssh-keygen -R"
+
+
+def test_wait_stops_at_once_when_the_host_key_is_refused(
+    impostor_known: mgmt_access.SshTarget, home: Path
+) -> None:
+    (home / "markers").mkdir()
+    (home / "markers" / Path(boot.DONE_MARKER).name).touch()
+    # before: retried as "unreachable" until `kaas mgmt wait`'s hour was up
+    with pytest.raises(KaasError, match=REFUSED):
+        mgmt_access.wait_for_bootstrap(
+            impostor_known, timeout=20, run=_boot_runner(home), interval=0.1
+        )
+
+
+def test_reading_the_kubeconfig_names_a_refused_host_key(
+    impostor_known: mgmt_access.SshTarget, home: Path, tmp_path: Path
+) -> None:
+    _put_kind_kubeconfig(home)
+    with pytest.raises(KaasError, match=REFUSED):
+        mgmt_access.fetch_kubeconfig(impostor_known, 16443, "kaas-mgmt", tmp_path / "kubeconfig")
+    with pytest.raises(KaasError, match=REFUSED):
+        mgmt_tunnel.read_kubeconfig(impostor_known, 16443, "kaas-mgmt")
+    with pytest.raises(KaasError, match=REFUSED):
+        mgmt_move_host.fetch_moved_kubeconfig(impostor_known, "kaas")
+
+
+def test_a_tunnel_names_a_refused_host_key(
+    impostor_known: mgmt_access.SshTarget, kind_api: int
+) -> None:
+    with (
+        pytest.raises(KaasError, match=REFUSED),
+        mgmt_tunnel.forwarded_port(impostor_known, timeout=30, popen=_to_kind_api(kind_api)),
+    ):
+        pass
+
+
+def test_a_missing_kubeconfig_says_what_the_host_said(
+    verified: mgmt_access.SshTarget, home: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(KaasError, match=r"\(exit 1: cat: \.kube/config: No such file"):
+        mgmt_access.fetch_kubeconfig(verified, 16443, "kaas-mgmt", tmp_path / "kubeconfig")

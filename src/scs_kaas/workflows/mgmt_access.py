@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import shlex
 import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,9 @@ from scs_kaas.workflows.mgmt import host_server_id
 from scs_kaas.workflows.mgmt_state import StatePaths, load_state
 
 SSH_UNREACHABLE = 255  # ssh's own exit code: no connection (the host may still be booting)
+# ssh's message when the host's key is not the recorded one (or none is): never transient, as
+# the host prints its keys to the console only once they are final.
+HOST_KEY_REFUSED = "Host key verification failed"
 WATCH_RETRY_INTERVAL = 5.0
 TRUST_ON_FIRST_USE = "--trust-on-first-use"
 # The keys come after cloud-init's package upgrade, and Nova's console log lags behind.
@@ -141,11 +145,22 @@ def wait_for_bootstrap(
 
     def finished() -> bool:
         try:
-            result = run(watch_command(target), check=False, timeout=timeout)
+            # stdout (the boot's output) streams to the terminal; ssh's messages are read to tell
+            # a refused host key (final) from a host not up yet (retried), then passed on
+            result = run(
+                watch_command(target),
+                check=False,
+                timeout=timeout,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
         except subprocess.TimeoutExpired:
             raise KaasError(
                 f"the bootstrap of {target.address} took over {timeout:.0f} s"
             ) from None
+        if result.returncode == SSH_UNREACHABLE and refused_host_key(result.stderr):
+            raise host_key_error(target)
+        sys.stderr.write(result.stderr or "")
         outcome[:] = [result.returncode]
         return result.returncode != SSH_UNREACHABLE
 
@@ -155,6 +170,42 @@ def wait_for_bootstrap(
             f"the bootstrap of {target.address} failed (exit {outcome[0]}): see the lines above, "
             "`kaas mgmt ssh` and `sudo cat /var/log/cloud-init-output.log`"
         )
+
+
+def refused_host_key(stderr: str | bytes | None) -> bool:
+    text = stderr.decode(errors="replace") if isinstance(stderr, bytes) else stderr or ""
+    return HOST_KEY_REFUSED in text
+
+
+def host_key_error(target: SshTarget) -> KaasError:
+    if not knows_host(target):
+        return KaasError(
+            f"no SSH host key of {target.address} is recorded in {target.known_hosts}: "
+            f"`kaas mgmt wait` reads it from the host's console log (or pass "
+            f"{TRUST_ON_FIRST_USE} on a cloud without console logs)"
+        )
+    return KaasError(
+        f"could not verify the SSH host key of {target.address} against {target.known_hosts}: "
+        "the host offers another key. If the host was re-created on this address, drop the old "
+        f"key (`ssh-keygen -R {target.address} -f {target.known_hosts}`) and run the command "
+        "again (the new key is read from its console log); otherwise do not connect: someone "
+        "may be intercepting it"
+    )
+
+
+def ssh_failed(
+    target: SshTarget, what: str, result: subprocess.CompletedProcess[Any], hint: str
+) -> KaasError:
+    """Why `what` over SSH failed: a refused host key, else the last thing the host said."""
+    if result.returncode == SSH_UNREACHABLE and refused_host_key(result.stderr):
+        return host_key_error(target)
+    stderr = result.stderr
+    text = stderr.decode(errors="replace") if isinstance(stderr, bytes) else stderr or ""
+    said = [line.strip() for line in text.splitlines() if line.strip()]
+    detail = f": {said[-1]}" if said else ""
+    return KaasError(
+        f"could not {what} from {target.address} (exit {result.returncode}{detail}); {hint}"
+    )
 
 
 def tunnel_kubeconfig(text: str, local_port: int, name: str) -> str:
@@ -180,16 +231,16 @@ def tunnel_kubeconfig(text: str, local_port: int, name: str) -> str:
     return yaml.safe_dump(renamed, sort_keys=False)
 
 
+KUBECONFIG_HINT = "is the bootstrap done? (`kaas mgmt wait`)"
+
+
 def fetch_kubeconfig(
     target: SshTarget, local_port: int, name: str, out: Path, run: Runner = subprocess.run
 ) -> Path:
     """Copy the management cluster's kubeconfig over SSH into `out` (0600, never printed)."""
     result = run(kubeconfig_command(target), check=False, capture_output=True, text=True)
     if result.returncode != 0:
-        raise KaasError(
-            f"could not read the kubeconfig from {target.address} (exit {result.returncode}); "
-            "is the bootstrap done? (`kaas mgmt wait`)"
-        )
+        raise ssh_failed(target, "read the kubeconfig", result, KUBECONFIG_HINT)
     write_atomic(out, tunnel_kubeconfig(result.stdout, local_port, name), mode=0o600)
     return out
 

@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from scs_kaas.errors import KaasError
 from scs_kaas.files import write_atomic
 from scs_kaas.render.cloud_init import ENVIRONMENT_DIR
-from scs_kaas.workflows.mgmt_access import Runner, SshTarget, ssh_command
+from scs_kaas.workflows.mgmt_access import Runner, SshTarget, ssh_command, ssh_failed
 from scs_kaas.workflows.mgmt_state import APP_DIR, StatePaths, load_state, save_state
 
 # On the host, relative to the login user's home (where ssh starts).
@@ -62,9 +62,8 @@ def fetch_moved_kubeconfig(
     command = ssh_command(target, ["cat", shlex.quote(host_moved_kubeconfig(prefix))])
     result = run(command, check=False, capture_output=True, text=True)
     if result.returncode != 0:
-        raise KaasError(
-            f"could not read the moved management kubeconfig from {target.address} "
-            f"(exit {result.returncode})"
+        raise ssh_failed(
+            target, "read the moved management kubeconfig", result, "see `kaas mgmt ssh`"
         )
     return SecretStr(result.stdout)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -53,27 +54,33 @@ def forwarded_port(
 ) -> Iterator[int]:
     """Run the SSH tunnel to the host's kind API; yield its local port once it accepts."""
     port = free_port()
-    process = popen(
-        mgmt_access.tunnel_command(target, port),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+    # ssh's messages go to a file (a pipe nobody reads could fill and stall a long tunnel),
+    # read only when ssh ends at once, to name a refused host key
+    with tempfile.TemporaryFile() as messages:
+        process = popen(
+            mgmt_access.tunnel_command(target, port),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=messages,
+        )
+        try:
 
-        def ready() -> bool:
-            code = process.poll()
-            if code is not None:
-                raise KaasError(
-                    f"the SSH tunnel to {target.destination} ended at once (exit {code}); "
-                    "is the host up? (`kaas mgmt ssh`)"
-                )
-            return port_accepts(port)
+            def ready() -> bool:
+                code = process.poll()
+                if code is not None:
+                    messages.seek(0)
+                    if mgmt_access.refused_host_key(messages.read()):
+                        raise mgmt_access.host_key_error(target)
+                    raise KaasError(
+                        f"the SSH tunnel to {target.destination} ended at once (exit {code}); "
+                        "is the host up? (`kaas mgmt ssh`)"
+                    )
+                return port_accepts(port)
 
-        wait_until(ready, timeout, f"the SSH tunnel to {target.destination}", interval=0.1)
-        yield port
-    finally:
-        _stop(process)
+            wait_until(ready, timeout, f"the SSH tunnel to {target.destination}", interval=0.1)
+            yield port
+        finally:
+            _stop(process)
 
 
 def _stop(process: subprocess.Popen[Any]) -> None:
@@ -100,9 +107,8 @@ def read_kubeconfig(
         timeout=TUNNEL_TIMEOUT,
     )
     if result.returncode != 0:
-        raise KaasError(
-            f"could not read the kubeconfig from {target.address} (exit {result.returncode}); "
-            "is the bootstrap done? (`kaas mgmt wait`)"
+        raise mgmt_access.ssh_failed(
+            target, "read the kubeconfig", result, mgmt_access.KUBECONFIG_HINT
         )
     return mgmt_access.tunnel_kubeconfig(str(result.stdout), port, name)
 
