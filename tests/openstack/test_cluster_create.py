@@ -26,7 +26,7 @@ from scs_kaas.kube.client import KubeClient
 from scs_kaas.kube.wait import wait_for
 from scs_kaas.localcloud import LocalCloud
 from scs_kaas.localcloud.sdk import connect
-from scs_kaas.render.metadata import CLUSTER_API
+from scs_kaas.render.metadata import CLUSTER_API, INFRA_API
 from scs_kaas.settings.model import Settings
 from scs_kaas.workflows.cluster_create import (
     CreateOptions,
@@ -200,15 +200,22 @@ def test_no_wait_then_a_timeout_names_the_last_condition(
 ) -> None:
     conn = project.user
     out = tmp_path / "config"
-    made = create_cluster(
-        conn, kube, _settings(), CLUSTER, options=CreateOptions(wait=False, kubeconfig_out=out)
-    )
+    # a restricted API: the management host's address is let in as well
+    restricted = _settings(api_server={"allowed_cidrs": ["198.51.100.0/24"]})
+    host = ("203.0.113.7/32",)
+    options = CreateOptions(wait=False, kubeconfig_out=out, api_access_cidrs=host)
+    made = create_cluster(conn, kube, restricted, CLUSTER, options=options)
     assert made.available is None and made.kubeconfig is None and not out.exists()
+    stored = emulator.stored(INFRA_API, "OpenStackCluster", CLUSTER)[CLUSTER]
+    allowed = stored["spec"]["apiServer"]["managedLoadBalancer"]["allowedCIDRs"]
+    assert {"198.51.100.0/24", host[0]} <= set(allowed)
     with capi(kubeconfig_file, workload_emulator, available=False):
         pass
-    options = CreateOptions(timeout=1, kubeconfig_out=out)
+    options = CreateOptions(timeout=1, kubeconfig_out=out, api_access_cidrs=host)
+    started = time.monotonic()
     with pytest.raises(ClusterError, match="Available=False reason WaitingForControlPlane"):
-        create_cluster(conn, kube, _settings(), CLUSTER, options=options)
+        create_cluster(conn, kube, restricted, CLUSTER, options=options)
+    assert time.monotonic() - started < 10
     assert not out.exists()
     assert credentials(conn, "t", CLUSTER) == [made.credential_id]
 

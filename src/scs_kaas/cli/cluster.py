@@ -30,7 +30,7 @@ from scs_kaas.kube.client import KubeClient
 from scs_kaas.openstack.connection import connect
 from scs_kaas.settings.model import Settings
 from scs_kaas.workflows import cluster_create, cluster_delete
-from scs_kaas.workflows.mgmt_state import StatePaths
+from scs_kaas.workflows.mgmt_state import StatePaths, load_state
 from scs_kaas.workflows.mgmt_target import management_kubeconfig
 from scs_kaas.workflows.render import read_manifest_files, render_offline
 from scs_kaas.workflows.restart_cloud_conf_readers import DEFAULT_TIMEOUT as RESTART_TIMEOUT
@@ -208,12 +208,14 @@ def create(
     settings = loaded.settings
     path = _management_kubeconfig(kubeconfig, settings)
     files = read_manifest_files(loaded)
-    options = cluster_create.CreateOptions(timeout, not no_wait, kubeconfig_out)
+    state = load_state(StatePaths(state_dir_or_default(None), settings.prefix), settings.cloud)
+    cidrs = cluster_create.management_host_cidrs(state)
+    options = cluster_create.CreateOptions(timeout, not no_wait, kubeconfig_out, cidrs)
     with KubeClient.from_file(path, context) as kube:
         conn = connect(settings.cloud)
         try:
             if dry_run:
-                plan = cluster_create.plan_cluster_create(conn, kube, settings, name, files)
+                plan = cluster_create.plan_cluster_create(conn, kube, settings, name, files, cidrs)
                 title = f"Would create {settings.namespace_for(name)}/{name} (dry run)"
                 _show_any(dataclasses.asdict(plan), output, title)
                 return

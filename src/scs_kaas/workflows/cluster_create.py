@@ -49,6 +49,7 @@ from scs_kaas.workflows.cluster_delete import ClusterTarget, owned_cluster
 from scs_kaas.workflows.cluster_facts import resolve_facts
 from scs_kaas.workflows.identity import cluster_identity
 from scs_kaas.workflows.mgmt import Progress, StepEvent, quiet
+from scs_kaas.workflows.mgmt_state import MgmtState
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,8 @@ class CreateOptions:
     timeout: float = DEFAULT_TIMEOUT
     wait: bool = True
     kubeconfig_out: Path | None = None  # None: ~/.kube/config
+    # Where the management cluster calls the API from (see `management_host_cidrs`).
+    api_access_cidrs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -171,15 +174,24 @@ def current_credential(conn: Connection, kube: KubeClient, target: ClusterTarget
     return _Current(stored, owned_ids)
 
 
+def management_host_cidrs(state: MgmtState) -> tuple[str, ...]:
+    """The management host's floating IP while its kind cluster manages the clusters: CAPI
+    calls each cluster's API from there, so a restricted API must let it in (R1 #246)."""
+    if state.moved_to is not None or not state.floating_ip_address:
+        return ()
+    return (f"{state.floating_ip_address}/32",)
+
+
 def _check_before_writes(
     conn: Connection,
     kube: KubeClient,
     settings: Settings,
     target: ClusterTarget,
     progress: Progress,
+    api_access_cidrs: tuple[str, ...] = (),
 ) -> tuple[CloudFacts, _Current]:
     progress(StepEvent("cloud", "start", "external network, flavors, node images"))
-    facts = resolve_facts(conn, settings)
+    facts = resolve_facts(conn, settings, api_access_cidrs)
     progress(StepEvent("cloud", "exists", f"external network {facts.external_network_id}"))
     owned_cluster(kube, target)  # a Cluster of that name that is not ours stops here
     return facts, current_credential(conn, kube, target)
@@ -197,7 +209,9 @@ def create_cluster(
     """Create or converge the cluster; see the module docstring for the steps."""
     started = time.monotonic()
     target = ClusterTarget(settings.prefix, settings.namespace_for(cluster), cluster)
-    facts, current = _check_before_writes(conn, kube, settings, target, progress)
+    facts, current = _check_before_writes(
+        conn, kube, settings, target, progress, options.api_access_cidrs
+    )
 
     progress(StepEvent("app-credential", "start", naming.app_credential(target.prefix, cluster)))
     made = cluster_identity(conn, settings, cluster, known=current.credential, replace=True)
@@ -320,6 +334,7 @@ def plan_cluster_create(
     settings: Settings,
     cluster: str,
     files: Mapping[str, str] = NO_FILES,
+    api_access_cidrs: tuple[str, ...] = (),
 ) -> CreatePlan:
     """Read only: the same checks as a create, then the render compared with what is there.
 
@@ -328,7 +343,7 @@ def plan_cluster_create(
     as changing, which they will (a new credential).
     """
     target = ClusterTarget(settings.prefix, settings.namespace_for(cluster), cluster)
-    facts, current = _check_before_writes(conn, kube, settings, target, quiet)
+    facts, current = _check_before_writes(conn, kube, settings, target, quiet, api_access_cidrs)
     notes: list[str] = []
     if current.credential is not None:
         identity = cluster_identity(conn, settings, cluster, known=current.credential).identity
@@ -380,19 +395,19 @@ def compare_with_live(kube: KubeClient, manifest: Mapping[str, Any]) -> str:
         raise ClusterError(f"reading {ref} failed: {describe(error)}") from None
     except urllib3.exceptions.HTTPError as error:
         raise ClusterError(f"reading {ref} failed: {describe(error)}") from None
-    return "unchanged" if _contained(manifest, live) else "change"
+    return "unchanged" if contained(manifest, live) else "change"
 
 
-def _contained(wanted: Any, live: Any) -> bool:
+def contained(wanted: Any, live: Any) -> bool:
     if isinstance(wanted, Mapping):
         return isinstance(live, Mapping) and all(
-            _contained(value, live.get(key)) for key, value in wanted.items()
+            contained(value, live.get(key)) for key, value in wanted.items()
         )
     if isinstance(wanted, list):
         return (
             isinstance(live, list)
             and len(wanted) == len(live)
-            and all(_contained(w, v) for w, v in zip(wanted, live, strict=True))
+            and all(contained(w, v) for w, v in zip(wanted, live, strict=True))
         )
     return bool(wanted == live)
 

@@ -48,8 +48,14 @@ def check_images(conn: Connection, settings: Settings) -> None:
         )
 
 
-def resolve_facts(conn: Connection, settings: Settings) -> CloudFacts:
-    """The facts `render_cluster` needs, with a CloudError naming the setting that does not fit."""
+def resolve_facts(
+    conn: Connection, settings: Settings, api_access_cidrs: tuple[str, ...] = ()
+) -> CloudFacts:
+    """The facts `render_cluster` needs, with a CloudError naming the setting that does not fit.
+
+    `api_access_cidrs`: where the management cluster reaches the API from (the management
+    host's floating IP), allowed whenever `api_server.allowed_cidrs` restricts access.
+    """
     wanted = {setting: flavor for setting, flavor, _ in _machines(settings)}
     found = flavors(conn, wanted.values())
     missing = [f"{setting}.flavor {flavor!r}" for setting, flavor in wanted.items()]
@@ -60,4 +66,5 @@ def resolve_facts(conn: Connection, settings: Settings) -> CloudFacts:
     return CloudFacts(
         external_network_id=external_network_id(conn, settings.external_network),
         flavor_disks_gib={name: spec.disk_gib for name, spec in found.items()},
+        api_access_cidrs=api_access_cidrs,
     )
