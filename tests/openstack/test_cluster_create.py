@@ -136,6 +136,15 @@ def test_create_applies_waits_merges_and_a_rerun_changes_nothing(
     print(f"cluster create: {time.monotonic() - started:.2f} s")  # shown with -s
     assert first.credential == "created" and first.available
     assert len(first.created) >= 10 and first.changed == () and first.unchanged == 0
+    kinds = {ref.split()[0].split(".")[0] for ref in first.created}
+    assert kinds >= {
+        *("Namespace", "Secret", "Cluster", "OpenStackCluster", "KubeadmControlPlane"),
+        *("OpenStackMachineTemplate", "MachineDeployment", "KubeadmConfigTemplate"),
+        *("HelmChartProxy", "ClusterResourceSet"),
+    }
+    # all of them are there, labelled as ours (the Namespace and Cluster are counted apart)
+    target = ClusterTarget("t", CLUSTER, CLUSTER)
+    assert len(labelled_objects(kube, target)) == len(first.created) - 2
     assert credentials(conn, "t", CLUSTER) == [first.credential_id]
     assert _identity_login(emulator) == first.credential_id
     assert set(emulator.stored(CLUSTER_API, "Cluster", CLUSTER)) == {CLUSTER}
@@ -279,6 +288,7 @@ def test_cli_create_through_the_console_script(
     dry = kaas(*argv, "--dry-run", "-o", "json", env=env)
     assert dry.returncode == 0, dry.stderr
     assert json.loads(dry.stdout)["credential"] == "create" and _objects(emulator) == 0
+    assert credentials(project.user, "t", CLUSTER) == []
 
     with capi(kubeconfig_file, workload_emulator):
         started = time.monotonic()
@@ -297,6 +307,7 @@ def test_cli_create_through_the_console_script(
     again = kaas(*argv, "--timeout", "10", env=env)
     assert again.returncode == 0, again.stderr
     assert "reused" in again.stdout
+    print(again.stdout)  # the table, shown with -s
     assert credentials(conn, "t", CLUSTER) == [shown["credential_id"]]
 
     identity = emulator.stored("v1", "Secret", CLUSTER)[f"{CLUSTER}-cloud-config"]
