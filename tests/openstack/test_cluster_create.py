@@ -38,7 +38,13 @@ from scs_kaas.workflows.mgmt import StepEvent
 from tests.kube import conftest as kube_fixtures
 from tests.kube.conftest import Emulator
 from tests.openstack.support import LOCALCLOUD, Project
-from tests.openstack.test_cluster_delete import cli_environment, credentials, kaas
+from tests.openstack.test_cluster_delete import (
+    cli_environment,
+    credentials,
+    kaas,
+    set_finalizer,
+)
+from tests.openstack.test_rotate_credentials import _debug_log_as_the_cli_writes_it
 from tests.workflows.workload_cluster import register
 
 pytestmark = LOCALCLOUD
@@ -242,8 +248,9 @@ def test_a_missing_node_image_names_image_ensure_and_writes_nothing(
 
 
 def test_a_credential_without_a_usable_secret_is_replaced_not_added(
-    project: Project, emulator: Emulator, kube: KubeClient
+    project: Project, emulator: Emulator, kube: KubeClient, caplog: pytest.LogCaptureFixture
 ) -> None:
+    _debug_log_as_the_cli_writes_it(caplog)
     conn = project.user
     options = CreateOptions(wait=False)
     first = create_cluster(conn, kube, _settings(), CLUSTER, options=options)
@@ -254,6 +261,26 @@ def test_a_credential_without_a_usable_secret_is_replaced_not_added(
     assert second.credential == "replaced" and second.credential_id != first.credential_id
     assert credentials(conn, "t", CLUSTER) == [second.credential_id]
     assert _identity_login(emulator) == second.credential_id
+    for secret in _held_secrets(emulator):
+        assert secret not in caplog.text
+
+
+def _held_secrets(server: Emulator) -> list[str]:
+    stored = server.stored("v1", "Secret", CLUSTER)[f"{CLUSTER}-cloud-config"]
+    (entry,) = yaml.safe_load(base64.b64decode(stored["data"]["clouds.yaml"]))["clouds"].values()
+    return [str(entry["auth"]["application_credential_secret"])]
+
+
+def test_a_cluster_being_deleted_is_not_created_again(
+    project: Project, emulator: Emulator, kube: KubeClient
+) -> None:
+    conn = project.user
+    made = create_cluster(conn, kube, _settings(), CLUSTER, options=CreateOptions(wait=False))
+    set_finalizer(kube, CLUSTER, CLUSTER, held=True)
+    kube.dynamic.delete(kube.resource(CLUSTER_API, "Cluster"), name=CLUSTER, namespace=CLUSTER)
+    with pytest.raises(ClusterError, match="being deleted; run `kaas cluster delete mk`"):
+        create_cluster(conn, kube, _settings(), CLUSTER, options=CreateOptions(wait=False))
+    assert credentials(conn, "t", CLUSTER) == [made.credential_id]
 
 
 def test_create_then_delete_leaves_nothing(

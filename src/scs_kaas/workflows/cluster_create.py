@@ -193,7 +193,12 @@ def _check_before_writes(
     progress(StepEvent("cloud", "start", "external network, flavors, node images"))
     facts = resolve_facts(conn, settings, api_access_cidrs)
     progress(StepEvent("cloud", "exists", f"external network {facts.external_network_id}"))
-    owned_cluster(kube, target)  # a Cluster of that name that is not ours stops here
+    found = owned_cluster(kube, target)  # a Cluster of that name that is not ours stops here
+    if found is not None and (found.get("metadata") or {}).get("deletionTimestamp"):
+        raise ClusterError(
+            f"Cluster {target} is being deleted; run `kaas cluster delete {target.name}` to "
+            "see it through, then create it again"
+        )
     return facts, current_credential(conn, kube, target)
 
 
