@@ -94,6 +94,11 @@ def _loopback_address() -> str:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             try:
                 probe.bind((address, SSH_PORT))
+            except PermissionError:
+                raise KaasError(
+                    "the test sshd needs root to listen on port 22 (CI runs the tests as root), "
+                    "or sysctl net.ipv4.ip_unprivileged_port_start=22"
+                ) from None
             except OSError:
                 continue
             return address
@@ -206,7 +211,11 @@ def ssh_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshHost]:
     if reason:
         # no skip: CI must not go green without having run these tests
         pytest.fail(reason, pytrace=False)
-    with running_sshd(tmp_path_factory.mktemp("sshd")) as host:
+    with contextlib.ExitStack() as stack:
+        try:
+            host = stack.enter_context(running_sshd(tmp_path_factory.mktemp("sshd")))
+        except KaasError as error:
+            pytest.fail(str(error), pytrace=False)
         yield host
 
 

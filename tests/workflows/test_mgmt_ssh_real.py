@@ -234,7 +234,7 @@ class _Hello(http.server.BaseHTTPRequestHandler):
 def kind_api() -> Iterator[int]:
     """A tiny HTTP server on the host's loopback, standing in for kind's API server."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield server.server_address[1]
@@ -398,3 +398,13 @@ def test_a_missing_kubeconfig_says_what_the_host_said(
 ) -> None:
     with pytest.raises(KaasError, match=r"\(exit 1: cat: \.kube/config: No such file"):
         mgmt_access.fetch_kubeconfig(verified, 16443, "kaas-mgmt", tmp_path / "kubeconfig")
+
+
+def test_wait_keeps_trying_a_host_not_up_yet(
+    verified: mgmt_access.SshTarget, home: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    down = dataclasses.replace(verified, address=_other_loopback_address(verified.address))
+    with pytest.raises(KaasError, match=r"timed out after 2 s waiting for SSH to"):
+        mgmt_access.wait_for_bootstrap(down, timeout=2, run=_boot_runner(home), interval=0.2)
+    # ssh's own messages still reach the user, once per attempt
+    assert capfd.readouterr().err.count("Connection refused") >= 2
