@@ -1,8 +1,9 @@
 """`kaas mgmt ssh` and `kaas mgmt kubeconfig` as a user runs them, against a real sshd.
 
 The environment's state dir holds what `kaas mgmt create` leaves there (the host's address, the
-private key) and the host key `kaas mgmt wait` recorded; the cloud `nowhere` makes any cloud
-call fail, so these commands must need none.
+key pair scs-kaas generates, its public half authorized on the host) and the host key
+`kaas mgmt wait` recorded; the cloud `nowhere` makes any cloud call fail, so these commands
+must need none.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from scs_kaas.hostkeys import host_keys
+from scs_kaas.sshkeys import KeyFiles, ensure_key
 from scs_kaas.workflows.mgmt_access import record_host_keys
 from scs_kaas.workflows.mgmt_state import MgmtState, StatePaths, save_state
 from tests.workflows.sshd import SshHost, ssh_host
@@ -32,8 +34,8 @@ def _environment(tmp_path: Path, host: SshHost) -> StatePaths:
     )
     paths = StatePaths(tmp_path / "state", "capi")
     save_state(paths, MgmtState(prefix="capi", cloud="nowhere", floating_ip_address=host.address))
-    shutil.copyfile(host.client_key, paths.private_key)
-    paths.private_key.chmod(0o600)
+    # the environment's own key, made the way `kaas mgmt create` makes it
+    host.authorize(ensure_key(KeyFiles(paths.private_key), comment="scs-kaas capi"))
     record_host_keys(paths.known_hosts, host.address, host_keys(host.console_log()))
     return paths
 

@@ -48,6 +48,12 @@ class SshHost:
     client_key: Path  # its public half is the one authorized key
     host_public_key: Path
     log: Path  # sshd's own messages (-e), for failures
+    authorized_keys: Path
+
+    def authorize(self, public_key: str) -> None:
+        """Let the holder of another key log in too (e.g. the environment's own)."""
+        with self.authorized_keys.open("a") as keys:
+            keys.write(public_key.strip() + "\n")
 
     def target(self, known_hosts: Path, *, trust_on_first_use: bool = False) -> SshTarget:
         return SshTarget(
@@ -194,6 +200,7 @@ def running_sshd(root: Path) -> Iterator[SshHost]:
             root / "id_ed25519",
             host_public_key,
             log,
+            authorized,
         )
     finally:
         process.terminate()
