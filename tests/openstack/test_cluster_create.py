@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 import yaml
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from openstack.connection import Connection
 
 from scs_kaas.errors import CloudError, ClusterError
@@ -26,6 +28,7 @@ from scs_kaas.kube.client import KubeClient
 from scs_kaas.kube.wait import wait_for
 from scs_kaas.localcloud import LocalCloud
 from scs_kaas.localcloud.sdk import connect
+from scs_kaas.openstack.keypairs import import_keypair
 from scs_kaas.render.metadata import CLUSTER_API, INFRA_API
 from scs_kaas.settings.model import Settings
 from scs_kaas.workflows.cluster_create import (
@@ -58,6 +61,14 @@ CLUSTER = "mk"
 CONTEXT = f"{CLUSTER}-admin@{CLUSTER}"
 # An image every project of the local cloud sees, standing in for the node image.
 IMAGE = {"name_template": "Ubuntu 24.04"}
+
+
+@pytest.fixture(autouse=True)
+def node_keypair(project: Project) -> None:
+    """The environment's keypair `t-keypair`, as `kaas mgmt create` imports it."""
+    key = Ed25519PrivateKey.generate().public_key()
+    public = key.public_bytes(Encoding.OpenSSH, PublicFormat.OpenSSH).decode()
+    import_keypair(project.user, "t-keypair", public)
 
 
 def _settings(**more: Any) -> Settings:
@@ -244,6 +255,9 @@ def test_a_missing_node_image_names_image_ensure_and_writes_nothing(
     bad_flavor = _settings(control_plane={"flavor": "nope"})
     with pytest.raises(CloudError, match=r"control_plane\.flavor 'nope'"):
         plan_cluster_create(project.user, kube, bad_flavor, CLUSTER)
+    no_key = _settings(ssh_key_name="nope")
+    with pytest.raises(CloudError, match="keypair 'nope' does not exist: `kaas mgmt create`"):
+        create_cluster(project.user, kube, no_key, CLUSTER)
     assert credentials(project.user, "t", CLUSTER) == [] and _objects(emulator) == 0
 
 

@@ -1,4 +1,4 @@
-"""Small lookups the cloud check needs: external networks and images by name."""
+"""Small lookups the cloud check and cluster create need: external networks, images, keypairs."""
 
 from __future__ import annotations
 
@@ -26,3 +26,11 @@ def image_statuses(conn: Connection, name: str) -> list[str]:
     except exceptions.SDKException as error:
         raise CloudError(f"looking up image {name!r} failed: {error}") from None
     return [str(image.status) for image in found]
+
+
+def keypair_exists(conn: Connection, name: str) -> bool:
+    """Whether the user has a Nova keypair `name` (keypairs belong to users, not projects)."""
+    try:
+        return conn.compute.find_keypair(name, ignore_missing=True) is not None
+    except exceptions.SDKException as error:
+        raise CloudError(f"looking up keypair {name!r} failed: {error}") from None

@@ -1,9 +1,10 @@
 """Step 2a of `kaas cluster create` (design.md): what only the cloud can tell, read only.
 
 The external network by name or ID (or the project's only one), the root disk of every flavor
-the cluster uses (diskless SCS flavors get root volumes), and the node images, which must be
-there and active: uploading one takes minutes and has its own command, so a missing image is an
-error naming `kaas image ensure` rather than a hidden upload.
+the cluster uses (diskless SCS flavors get root volumes), the nodes' keypair (CAPO would only
+fail on it when creating machines), and the node images, which must be there and active:
+uploading one takes minutes and has its own command, so a missing image is an error naming
+`kaas image ensure` rather than a hidden upload.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterator
 from openstack.connection import Connection
 
 from scs_kaas.errors import CloudError
-from scs_kaas.openstack.lookup import image_statuses
+from scs_kaas.openstack.lookup import image_statuses, keypair_exists
 from scs_kaas.openstack.network import external_network_id
 from scs_kaas.openstack.quotas import flavors
 from scs_kaas.render.facts import CloudFacts
@@ -63,6 +64,11 @@ def resolve_facts(
     if missing:
         raise CloudError(f"no such flavor in this cloud: {', '.join(missing)}")
     check_images(conn, settings)
+    if not keypair_exists(conn, settings.node_ssh_key):
+        raise CloudError(
+            f"the nodes' keypair {settings.node_ssh_key!r} does not exist: `kaas mgmt create` "
+            "imports the environment's keypair, or set ssh_key_name to one you have"
+        )
     return CloudFacts(
         external_network_id=external_network_id(conn, settings.external_network),
         flavor_disks_gib={name: spec.disk_gib for name, spec in found.items()},
