@@ -279,6 +279,32 @@ def test_a_credential_without_a_usable_secret_is_replaced_not_added(
         assert secret not in caplog.text
 
 
+def test_a_credential_that_fails_to_log_in_stops_the_create_unchanged(
+    project: Project, emulator: Emulator, kube: KubeClient
+) -> None:
+    conn = project.user
+    made = create_cluster(conn, kube, _settings(), CLUSTER, options=CreateOptions(wait=False))
+    (held,) = _held_secrets(emulator)
+    stored = emulator.stored("v1", "Secret", CLUSTER)[f"{CLUSTER}-cloud-config"]
+    text = base64.b64decode(stored["data"]["clouds.yaml"]).decode()
+    broken = base64.b64encode(text.replace(held, "not-the-secret").encode()).decode()
+    kube.dynamic.patch(
+        kube.resource("v1", "Secret"),
+        name=f"{CLUSTER}-cloud-config",
+        namespace=CLUSTER,
+        body={"data": {"clouds.yaml": broken}},
+        content_type="application/merge-patch+json",
+    )
+    with pytest.raises(CloudError, match=r"nothing was changed.*rotate-credentials mk") as failed:
+        create_cluster(conn, kube, _settings(), CLUSTER, options=CreateOptions(wait=False))
+    assert made.credential_id in str(failed.value) and held not in str(failed.value)
+    with pytest.raises(CloudError, match="rotate-credentials"):
+        plan_cluster_create(conn, kube, _settings(), CLUSTER)
+    assert credentials(conn, "t", CLUSTER) == [made.credential_id]
+    after = emulator.stored("v1", "Secret", CLUSTER)[f"{CLUSTER}-cloud-config"]
+    assert after["data"]["clouds.yaml"] == broken
+
+
 def _held_secrets(server: Emulator) -> list[str]:
     stored = server.stored("v1", "Secret", CLUSTER)[f"{CLUSTER}-cloud-config"]
     (entry,) = yaml.safe_load(base64.b64decode(stored["data"]["clouds.yaml"]))["clouds"].values()

@@ -6,10 +6,11 @@ every rendered object), `prune` (add-ons no longer rendered), `cluster` (wait fo
 
 Idempotent: a re-run applies the same objects (reported unchanged) and reuses the credential.
 Keystone never shows a secret twice, so the current credential is the one in the cluster's
-identity Secret in the management cluster: it is reused while it is still the owner's and logs
-in. Without a usable one (first run, a Secret lost, a credential deleted by hand) a new one is
-made and any other credential of the cluster deleted: nothing can use a credential whose secret
-no Secret holds. So there is never more than one credential per cluster.
+identity Secret in the management cluster: it is reused while it is still the owner's (one
+that fails to log in stops the create, see `current_credential`). Without one (first run, a
+Secret lost, a credential deleted by hand) a new one is made and any other credential of the
+cluster deleted: nothing can use a credential whose secret no Secret holds. So there is never
+more than one credential per cluster.
 
 Everything that can fail on bad input or a missing cloud resource is checked before the first
 write (facts, the Cluster's ownership, the credential in the Secret). A dry run does only those
@@ -32,7 +33,7 @@ from kubernetes.client.exceptions import ApiException
 from openstack.connection import Connection
 
 from scs_kaas import naming
-from scs_kaas.errors import ClusterError, KaasError
+from scs_kaas.errors import CloudError, ClusterError, KaasError
 from scs_kaas.kube import kubeconfig
 from scs_kaas.kube.apply import PRUNABLE, Applied, ObjectRef, apply, apply_order, prune
 from scs_kaas.kube.client import KubeClient, describe
@@ -160,7 +161,12 @@ def _stored_credential(
 
 
 def current_credential(conn: Connection, kube: KubeClient, target: ClusterTarget) -> _Current:
-    """Read only: the credential in force, if its Secret holds it and it still logs in."""
+    """Read only: the credential in force, if its Secret holds it and it still logs in.
+
+    A credential Keystone still has that fails to log in is an error, not a reason to replace
+    it here: the failure may be passing (Keystone unreachable), and a running cluster would
+    need its CCM and CSI restarted, which `kaas cluster rotate-credentials` does.
+    """
     owned = owned_app_credentials(conn, CredentialOwner(target.prefix, target.name))
     owned_ids = tuple(c.id for c in owned)
     stored = _stored_credential(kube, target, str(conn.current_project_id))
@@ -168,9 +174,13 @@ def current_credential(conn: Connection, kube: KubeClient, target: ClusterTarget
         return _Current(None, owned_ids)
     try:
         connect_app_credential(conn, stored).close()
-    except KaasError:
-        log.warning("application credential %s in the identity Secret fails to log in", stored.id)
-        return _Current(None, owned_ids)
+    except KaasError as error:
+        raise CloudError(
+            f"{error}; it is the credential in Secret {target.namespace}/"
+            f"{naming.identity_secret(target.name)}: nothing was changed. If the cloud answers "
+            f"otherwise, `kaas cluster rotate-credentials {target.name}` gives the cluster a "
+            "new one"
+        ) from None
     return _Current(stored, owned_ids)
 
 
