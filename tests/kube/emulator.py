@@ -302,8 +302,12 @@ class ApiServer(kmock.KubernetesEmulator):
                 pending = []
         seen = int(since)
         while True:
-            for event in pending:
-                await response.write(json.dumps(event).encode() + b"\n")
+            try:
+                for event in pending:
+                    await response.write(json.dumps(event).encode() + b"\n")
+            except ConnectionResetError:
+                # The client stopped watching (its predicate held): how a real watch ends too.
+                return response
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
