@@ -137,24 +137,18 @@ def _version_of(client: KubeClient, resource: Any, name: str, namespace: str | N
     return str(found.metadata.resourceVersion)
 
 
-def prune(
+def owned_objects(
     client: KubeClient,
     namespace: str,
     label_selector: str,
-    keep: Iterable[Mapping[str, Any]],
     kinds: Sequence[tuple[str, str]] = PRUNABLE,
-) -> list[ObjectRef]:
-    """Delete objects in `namespace` matching `label_selector` that are not in `keep`.
-
-    Only objects the tool can prove it owns are touched: the selector is narrowed to our
-    `app.kubernetes.io/managed-by` label, and each object's labels are checked again before its
-    deletion, which is made conditional on its uid and resourceVersion so an object changed
-    since it was listed is left alone. Returns what was deleted.
-    """
+) -> list[tuple[Any, ObjectRef, dict[str, Any]]]:
+    """(resource, reference, object) of every object of `kinds` in `namespace` that matches
+    `label_selector` and carries our `app.kubernetes.io/managed-by` label, checked again on
+    each object whatever the server did with the selector."""
     owned = f"{naming.LABEL_MANAGED_BY}={naming.MANAGED_BY}"
     selector = ",".join(filter(None, [label_selector, owned]))
-    wanted = {ObjectRef.of(m) for m in keep}
-    deleted = []
+    found = []
     for api_version, kind in kinds:
         resource = client.resource(api_version, kind)
         try:
@@ -167,11 +161,33 @@ def prune(
         except (ApiException, urllib3.exceptions.HTTPError) as error:
             raise ClusterError(f"listing {kind} in {namespace} failed: {describe(error)}") from None
         for item in listed.to_dict().get("items") or []:
-            ref = ObjectRef.of({**item, "apiVersion": api_version, "kind": kind})
-            if ref in wanted or not _ours(item, namespace):
-                continue
-            if _delete(client, resource, ref, item["metadata"]):
-                deleted.append(ref)
+            if _ours(item, namespace):
+                ref = ObjectRef.of({**item, "apiVersion": api_version, "kind": kind})
+                found.append((resource, ref, item))
+    return found
+
+
+def prune(
+    client: KubeClient,
+    namespace: str,
+    label_selector: str,
+    keep: Iterable[Mapping[str, Any]],
+    kinds: Sequence[tuple[str, str]] = PRUNABLE,
+    dry_run: bool = False,
+) -> list[ObjectRef]:
+    """Delete objects in `namespace` matching `label_selector` that are not in `keep`.
+
+    Only objects the tool can prove it owns are touched (`owned_objects`), and each deletion is
+    conditional on the object's uid and resourceVersion, so an object changed since it was
+    listed is left alone. Returns what was deleted; with `dry_run`, what would be.
+    """
+    wanted = {ObjectRef.of(m) for m in keep}
+    deleted = []
+    for resource, ref, item in owned_objects(client, namespace, label_selector, kinds):
+        if ref in wanted:
+            continue
+        if dry_run or _delete(client, resource, ref, item["metadata"]):
+            deleted.append(ref)
     return deleted
 
 

@@ -35,7 +35,7 @@ from openstack.connection import Connection
 from scs_kaas import naming
 from scs_kaas.errors import CloudError, ClusterError, KaasError
 from scs_kaas.kube import kubeconfig
-from scs_kaas.kube.apply import PRUNABLE, Applied, ObjectRef, apply, apply_order, prune
+from scs_kaas.kube.apply import Applied, ObjectRef, apply, apply_order, prune
 from scs_kaas.kube.client import KubeClient, describe
 from scs_kaas.kube.wait import condition_is, wait_for
 from scs_kaas.openstack.app_credentials import CredentialOwner, owned_app_credentials
@@ -431,23 +431,7 @@ def _prunable(
     kube: KubeClient, target: ClusterTarget, documents: list[dict[str, Any]]
 ) -> tuple[str, ...]:
     """What `prune` would delete: our add-on objects of the cluster no longer rendered."""
-    selector = f"{addon_selector(target)},{naming.LABEL_MANAGED_BY}={naming.MANAGED_BY}"
-    wanted = {ObjectRef.of(d) for d in documents}
-    found = []
-    for api_version, kind in PRUNABLE:
-        try:
-            listed = kube.dynamic.get(
-                kube.resource(api_version, kind),
-                namespace=target.namespace,
-                label_selector=selector,
-                _request_timeout=kube.timeout,
-            ).to_dict()
-        except (ApiException, urllib3.exceptions.HTTPError) as error:
-            raise ClusterError(
-                f"listing {kind} in {target.namespace} failed: {describe(error)}"
-            ) from None
-        for item in listed.get("items") or []:
-            ref = ObjectRef.of({**item, "apiVersion": api_version, "kind": kind})
-            if ref not in wanted:
-                found.append(str(ref))
-    return tuple(found)
+    return tuple(
+        str(ref)
+        for ref in prune(kube, target.namespace, addon_selector(target), documents, dry_run=True)
+    )

@@ -25,7 +25,7 @@ from openstack.connection import Connection
 
 from scs_kaas import naming
 from scs_kaas.errors import ClusterError
-from scs_kaas.kube.apply import PRUNABLE, ObjectRef, prune
+from scs_kaas.kube.apply import PRUNABLE, ObjectRef, owned_objects, prune
 from scs_kaas.kube.client import KubeClient, describe
 from scs_kaas.kube.wait import wait_deleted
 from scs_kaas.openstack.app_credentials import (
@@ -135,24 +135,9 @@ def check_owned(cluster: Mapping[str, Any], target: ClusterTarget) -> None:
 
 def labelled_objects(kube: KubeClient, target: ClusterTarget) -> list[ObjectRef]:
     """What scs-kaas applied for the cluster (our labels), besides the Cluster, still there."""
-    owned = f"{target.selector},{naming.LABEL_MANAGED_BY}={naming.MANAGED_BY}"
-    found = []
-    for api_version, kind in LEFT_BEHIND:
-        resource = kube.resource(api_version, kind)
-        try:
-            listed = kube.dynamic.get(
-                resource,
-                namespace=target.namespace,
-                label_selector=owned,
-                _request_timeout=kube.timeout,
-            ).to_dict()
-        except (ApiException, urllib3.exceptions.HTTPError) as error:
-            raise ClusterError(
-                f"listing {kind} in {target.namespace} failed: {describe(error)}"
-            ) from None
-        for item in listed.get("items") or []:
-            found.append(ObjectRef.of({**item, "apiVersion": api_version, "kind": kind}))
-    return found
+    return [
+        ref for _, ref, _ in owned_objects(kube, target.namespace, target.selector, LEFT_BEHIND)
+    ]
 
 
 def plan_cluster_delete(
