@@ -24,8 +24,13 @@ from scs_kaas.localcloud.ports import port_is_free
 from scs_kaas.localcloud.resources import EXTERNAL_NETWORK
 from scs_kaas.localcloud.sdk import connect
 from scs_kaas.localcloud.tenants import delete_tenant, ensure_tenant, replace_app_credential
+
+# the emulated management and workload clusters, for tests that pair the cloud with them
+from tests.kube.conftest import emulator, kube, kubeconfig_file, workload_emulator
 from tests.openstack.purge import purge_project
 from tests.openstack.support import Project
+
+__all__ = ["emulator", "kube", "kubeconfig_file", "workload_emulator"]
 
 REUSE_ENV = "KAAS_TEST_LOCALCLOUD"
 PORT_BASE_ENV = "KAAS_TEST_LOCALCLOUD_PORT_BASE"

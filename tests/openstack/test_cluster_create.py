@@ -38,7 +38,6 @@ from scs_kaas.workflows.cluster_create import (
 )
 from scs_kaas.workflows.cluster_delete import ClusterTarget, delete_cluster, labelled_objects
 from scs_kaas.workflows.mgmt import StepEvent
-from tests.kube import conftest as kube_fixtures
 from tests.kube.conftest import Emulator
 from tests.openstack.support import LOCALCLOUD, Project
 from tests.openstack.test_cluster_delete import (
@@ -52,10 +51,6 @@ from tests.workflows.workload_cluster import register
 
 pytestmark = LOCALCLOUD
 
-emulator = kube_fixtures.emulator
-kubeconfig_file = kube_fixtures.kubeconfig_file
-kube = kube_fixtures.kube
-workload_emulator = kube_fixtures.workload_emulator
 
 CLUSTER = "mk"
 CONTEXT = f"{CLUSTER}-admin@{CLUSTER}"

@@ -38,15 +38,11 @@ from scs_kaas.workflows.cluster_delete import (
 )
 from scs_kaas.workflows.identity import cluster_identity
 from scs_kaas.workflows.mgmt import StepEvent
-from tests.kube import conftest as kube_fixtures
 from tests.kube.conftest import Emulator
 from tests.openstack.support import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD
 
-emulator = kube_fixtures.emulator
-kubeconfig_file = kube_fixtures.kubeconfig_file
-kube = kube_fixtures.kube
 
 CLUSTER = "del"
 KAAS = str(Path(sys.executable).parent / "kaas")

@@ -24,7 +24,6 @@ from scs_kaas.workflows import mgmt_delete
 from scs_kaas.workflows.mgmt import StepEvent
 from scs_kaas.workflows.mgmt_state import StatePaths, load_state, save_state
 from scs_kaas.workflows.mgmt_tunnel import ManagementAccess
-from tests.kube import conftest as kube_fixtures
 from tests.kube.conftest import Emulator
 from tests.openstack.support import LOCALCLOUD, Project
 from tests.openstack.test_cluster_delete import (
@@ -36,10 +35,6 @@ from tests.openstack.test_cluster_delete import (
 from tests.openstack.test_mgmt_host import EMPTY, _create, _inventory, _settings
 
 pytestmark = LOCALCLOUD
-
-emulator = kube_fixtures.emulator
-kubeconfig_file = kube_fixtures.kubeconfig_file
-kube = kube_fixtures.kube
 
 
 def answering(client: KubeClient) -> ManagementAccess:

@@ -28,7 +28,6 @@ from scs_kaas.settings.model import Settings
 from scs_kaas.workflows.identity import cluster_identity
 from scs_kaas.workflows.restart_cloud_conf_readers import RestartStatus
 from scs_kaas.workflows.rotate_credentials import carrier_cloud_conf, rotate_cluster_credentials
-from tests.kube import conftest as kube_fixtures
 from tests.kube.conftest import Emulator
 from tests.openstack.support import LOCALCLOUD, Project
 from tests.workflows.workload_cluster import (
@@ -43,11 +42,6 @@ from tests.workflows.workload_cluster import (
 
 pytestmark = LOCALCLOUD
 
-# The emulated management cluster, re-exposed from tests/kube for the tests here.
-emulator = kube_fixtures.emulator
-kubeconfig_file = kube_fixtures.kubeconfig_file
-kube = kube_fixtures.kube
-workload_emulator = kube_fixtures.workload_emulator
 
 CLUSTER = "rot"
 CARRIER = f"{CLUSTER}-cloud-config-manifests"

@@ -8,9 +8,24 @@ from collections.abc import Iterator
 import pytest
 
 from scs_kaas.kube.client import KubeClient
-from tests.kube.conftest import CRDS, Emulator, emulator, kube, kubeconfig_file, running
+from tests.kube.conftest import (
+    CRDS,
+    Emulator,
+    emulator,
+    kube,
+    kubeconfig_file,
+    running,
+    workload_emulator,
+)
 
-__all__ = ["emulator", "kube", "kubeconfig_file", "target", "target_emulator"]
+__all__ = [
+    "emulator",
+    "kube",
+    "kubeconfig_file",
+    "target",
+    "target_emulator",
+    "workload_emulator",
+]
 
 
 @pytest.fixture

@@ -21,11 +21,7 @@ from scs_kaas.workflows.mgmt_tunnel import (
     port_accepts,
     read_kubeconfig,
 )
-from tests.kube import conftest as kube_fixtures
 from tests.kube.conftest import Emulator
-
-emulator = kube_fixtures.emulator
-kubeconfig_file = kube_fixtures.kubeconfig_file
 
 TARGET = SshTarget("ubuntu", "203.0.113.7", Path("/s/id_ed25519"), Path("/s/known_hosts"))
 LISTEN = (

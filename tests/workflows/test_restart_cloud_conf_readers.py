@@ -22,7 +22,6 @@ from scs_kaas.workflows.restart_cloud_conf_readers import (
     manual_commands,
     restart_cloud_conf_readers,
 )
-from tests.kube import conftest as kube_fixtures
 from tests.kube.conftest import Emulator
 from tests.workflows.workload_cluster import (
     BYSTANDERS,
@@ -34,11 +33,6 @@ from tests.workflows.workload_cluster import (
     restarted_at,
     seed,
 )
-
-emulator = kube_fixtures.emulator
-workload_emulator = kube_fixtures.workload_emulator
-kubeconfig_file = kube_fixtures.kubeconfig_file
-kube = kube_fixtures.kube
 
 CLUSTER = "demo"
 CARRIER = f"{CLUSTER}-cloud-config-manifests"
