@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from scs_kaas.errors import SettingProblem, SettingsError
 from scs_kaas.settings.layers import Layer, flag_layer, read_yaml_layer
 from scs_kaas.settings.loader import (
     ENVIRONMENT_FILE,
@@ -56,15 +57,26 @@ def load_settings(
     cluster: str, env_dir: Path | None, cluster_file: Path | None, assignments: list[str]
 ) -> LoadedSettings:
     """Settings for `cluster` from the files and flags the user gave, plus OS_CLOUD."""
-    if env_dir is None:
-        env_dir = Path(os.environ.get("KAAS_ENV", "."))
     return load_cluster_settings(
-        cluster, env_dir, cluster_file, assignments, os_cloud=os.environ.get("OS_CLOUD")
+        cluster,
+        env_dir_or_default(env_dir),
+        cluster_file,
+        assignments,
+        os_cloud=os.environ.get("OS_CLOUD"),
     )
 
 
 def env_dir_or_default(env_dir: Path | None) -> Path:
-    return env_dir if env_dir is not None else Path(os.environ.get("KAAS_ENV", "."))
+    """--env, else $KAAS_ENV, else the current folder. A folder that does not exist is bad
+    input: a mistyped environment must not fall back to the built-in defaults (and prefix)."""
+    source, chosen = "flag --env", env_dir
+    if chosen is None:
+        source, chosen = "$KAAS_ENV", Path(os.environ.get("KAAS_ENV") or ".")
+    if not chosen.is_dir():
+        raise SettingsError(
+            [SettingProblem("environment folder", "no such directory", str(chosen), source)]
+        )
+    return chosen
 
 
 def load_environment_settings(env_dir: Path | None, assignments: list[str]) -> LoadedSettings:
