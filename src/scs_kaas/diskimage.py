@@ -16,10 +16,21 @@ DEBIAN_PACKAGE = "qemu-utils"
 SUPPORTED_FORMATS = ("qcow2", "raw")
 
 
+# Bounds of a plausible node image's virtual size: a Kubernetes node's disk is not smaller (R1's
+# images are 20 GiB, the local cloud's empty test images 64 MiB), and every machine's root
+# volume would need more than any flavor gives.
+MIN_NODE_IMAGE_BYTES = 64 * 1024**2
+MAX_NODE_IMAGE_BYTES = 2 * 1024**4
+# A raw disk starts with a partition table: the MBR's (or GPT's protective MBR's) boot signature.
+_BOOT_SIGNATURE_OFFSET = 510
+_BOOT_SIGNATURE = b"\x55\xaa"
+
+
 @dataclass(frozen=True)
 class DiskImageInfo:
     format: str
     virtual_size: int  # bytes
+    backing_file: str | None = None
 
 
 def _qemu_img() -> str:
@@ -48,7 +59,11 @@ def inspect(path: Path) -> DiskImageInfo:
     """Format and virtual size of a disk image (never trusting its file name)."""
     output = _run(["info", "--output=json", str(path)], f"{QEMU_IMG} info {path}")
     info = json.loads(output)
-    found = DiskImageInfo(format=str(info["format"]), virtual_size=int(info["virtual-size"]))
+    found = DiskImageInfo(
+        format=str(info["format"]),
+        virtual_size=int(info["virtual-size"]),
+        backing_file=info.get("full-backing-filename") or info.get("backing-filename"),
+    )
     if found.format not in SUPPORTED_FORMATS:
         raise KaasError(
             f"{path} is a {found.format} image; node images must be "
@@ -63,3 +78,29 @@ def convert_to_raw(source: Path, target: Path) -> None:
         ["convert", "-f", "qcow2", "-O", "raw", "-S", "4k", str(source), str(target)],
         f"{QEMU_IMG} convert {source} to raw",
     )
+
+
+def check_node_image(path: Path) -> DiskImageInfo:
+    """A file given as the node image must look like one before anything is uploaded: qemu-img
+    calls any file `raw`, so 1 MB of random bytes or a YAML file would otherwise be registered
+    as the image that every prefix then reuses."""
+    info = inspect(path)
+    problem = None
+    if info.backing_file is not None:
+        problem = f"has a backing file ({info.backing_file}); upload a self-contained image"
+    elif not MIN_NODE_IMAGE_BYTES <= info.virtual_size <= MAX_NODE_IMAGE_BYTES:
+        problem = (
+            f"has a virtual size of {info.virtual_size} bytes; a node image has "
+            f"{MIN_NODE_IMAGE_BYTES // 1024**2} MiB to {MAX_NODE_IMAGE_BYTES // 1024**4} TiB"
+        )
+    elif info.format == "raw" and not _has_partition_table(path):
+        problem = "is not a disk image: qemu-img reads it as raw, but it has no partition table"
+    if problem is not None:
+        raise KaasError(f"{path} {problem}")
+    return info
+
+
+def _has_partition_table(path: Path) -> bool:
+    with path.open("rb") as stream:
+        stream.seek(_BOOT_SIGNATURE_OFFSET)
+        return stream.read(len(_BOOT_SIGNATURE)) == _BOOT_SIGNATURE

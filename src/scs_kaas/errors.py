@@ -34,9 +34,12 @@ class SettingsError(KaasError):
 
     exit_code = 2
 
-    def __init__(self, problems: list[SettingProblem]) -> None:
+    def __init__(self, problems: list[SettingProblem], omitted: int = 0) -> None:
         self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+        # Problems found but not listed: thousands of them help nobody and cost minutes.
+        self.omitted = omitted
+        more = [f"... and {omitted} more problems"] if omitted else []
+        super().__init__("\n".join([*(str(p) for p in problems), *more]))
 
 
 class CloudError(KaasError):

@@ -16,6 +16,9 @@ LABEL_NODE_GROUP_ON_NODE = "node.cluster.x-k8s.io/node-group"
 # DNS label. CAPI names machines `<KCP name>-<5 random>` and `<MachineSet name>-<5 random>`, where a
 # MachineSet is `<MachineDeployment name>-<up to 10 characters>`.
 MAX_HOSTNAME = 63
+
+# On the Cluster: the name OCCM and Cinder CSI give its cloud resources, kept for its lifetime.
+CLOUD_NAME_ANNOTATION = "kaas.scs.community/cloud-cluster-name"
 _RANDOM_SUFFIX = 6
 _MACHINESET_SUFFIX = 11
 
@@ -29,6 +32,18 @@ def ownership_tags(prefix: str, cluster: str | None = None) -> list[str]:
     if cluster is not None:
         tags.append(f"cluster={cluster}")
     return tags
+
+
+def cluster_namespace(prefix: str, cluster: str) -> str:
+    """The default management-cluster namespace: CAPO names the cluster's network, router and
+    API load balancer after namespace and cluster, so the prefix keeps environments apart."""
+    return f"{prefix}-{cluster}"
+
+
+def cloud_cluster_name(prefix: str, cluster: str) -> str:
+    """What OCCM (`cluster.name`, in load balancer names) and Cinder CSI (`clusterID`, on
+    volumes) call a new cluster: unique per prefix in a project."""
+    return f"{prefix}-{cluster}"
 
 
 def control_plane(cluster: str) -> str:
@@ -46,6 +61,11 @@ def hashed(name: str, digest: str) -> str:
 
 def identity_secret(cluster: str) -> str:
     return f"{cluster}-cloud-config"
+
+
+def cluster_lease(cluster: str) -> str:
+    """The Lease in the cluster's namespace that its changing commands hold (one at a time)."""
+    return f"scs-kaas-{cluster}"
 
 
 def app_credential(prefix: str, cluster: str) -> str:
@@ -138,3 +158,20 @@ def mgmt_floating_ip(prefix: str) -> str:
 
 def mgmt_root_volume(prefix: str) -> str:
     return f"{prefix}-mgmt-root"
+
+
+# What the OpenStack CCM and the Cinder CSI plugin are told the cluster is called (`--cluster-name`,
+# `--cluster`): it goes into load balancer names (`kube_service_<name>_<namespace>_<service>`),
+# floating IP and security group descriptions, and the volume metadata key below.
+CSI_CLUSTER_METADATA = "cinder.csi.openstack.org/cluster"
+OCCM_LOAD_BALANCER_PREFIX = "kube_service_"
+
+
+def cloud_provider_cluster_names(prefix: str, cluster: str) -> tuple[str, str]:
+    """The names OCCM and CSI may know `cluster` by: first the per-prefix-unique one, then the
+    bare cluster name that clusters rendered before it carry (not unique across prefixes, so a
+    resource named with it needs a second proof: see openstack/leftovers.py).
+
+    The sweep only recognises; `workflows.cluster_names` chooses which one a cluster renders.
+    """
+    return (cloud_cluster_name(prefix, cluster), cluster)

@@ -42,6 +42,8 @@ def context(**changes: Any) -> AddonContext:
         service_cidrs=("10.96.0.0/12",),
         cloud_conf=CLOUD_CONF,
         kubernetes_version="v1.34.1",
+        node_name_prefixes=("prod-control-plane", "prod-md-0"),
+        node_address_cidrs=("10.8.0.0/20",),
         labels={
             "cluster.x-k8s.io/cluster-name": "prod",
             "app.kubernetes.io/managed-by": "scs-kaas",

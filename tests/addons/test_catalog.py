@@ -33,9 +33,15 @@ def test_every_dependency_comes_earlier_in_the_catalog() -> None:
 
 def test_every_pin_is_an_exact_version_over_https() -> None:
     fixed = [v for v in vars(pins).values() if isinstance(v, pins.ChartPin)]
+    tables = (
+        pins.OPENSTACK_CCM_BY_MINOR,
+        pins.CINDER_CSI_BY_MINOR,
+        pins.CILIUM_BY_MINOR,
+        pins.CALICO_BY_MINOR,
+    )
     fixed += [
         pins.cloud_provider_openstack_chart("c", table, f"v{minor}.0")
-        for table in (pins.OPENSTACK_CCM_BY_MINOR, pins.CINDER_CSI_BY_MINOR)
+        for table in tables
         for minor in table
     ]
     assert len(fixed) >= 10
@@ -55,7 +61,7 @@ def test_defaults_match_the_issue() -> None:
         "cinder-csi",
         "kubelet-csr-approver",
         "metrics-server",
-        "ingress-nginx",
+        "traefik",
     }
 
 

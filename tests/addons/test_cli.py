@@ -21,7 +21,7 @@ def test_list_json_is_the_catalog_with_pins_and_defaults() -> None:
     assert [r["name"] for r in rows] == [a.name for a in CATALOG]
     by_name = {r["name"]: r for r in rows}
     assert by_name["cilium"]["kind"] == "helm"
-    assert by_name["cilium"]["version"] == "1.18.4"
+    assert by_name["cilium"]["version"] == "1.19.8"  # the pin of the default Kubernetes minor
     assert by_name["cilium"]["default"] is True
     assert by_name["calico"]["default"] is False
     assert by_name["cinder-csi"]["kind"] == "helm+manifest"

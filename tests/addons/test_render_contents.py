@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import base64
+import configparser
+import re
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scs_kaas.render.addons import AddonRenderError, render_addons
 from scs_kaas.render.addons.cloud_config import CA_FILE
+from scs_kaas.render.addons.context import ClusterNetworking
 from scs_kaas.settings.addons import AddonsSettings
 from tests.addons.support import (
     CA,
+    CLOUD_CONF,
     by_kind,
     chart_proxy,
     chart_values,
@@ -62,7 +69,9 @@ def test_cloud_conf_reaches_kube_system_with_the_load_balancer_options() -> None
     conf = base64.b64decode(secret["data"]["cloud.conf"]).decode()
     for line in ('tenant-id="project-42"', "manage-security-groups=true", "create-monitor=true"):
         assert line in conf
-    assert "use-octavia=true" in conf and f"ca-file={CA_FILE}" in conf
+    assert f"ca-file={CA_FILE}" in conf
+    # options no OpenStack CCM reads (pkg/openstack/openstack.go LoadBalancerOpts)
+    assert "use-octavia" not in conf and "interface" not in conf
     assert base64.b64decode(secret["data"]["ca.crt"]).decode() == CA
     # The carrier in the management cluster is a resource-set Secret, not a ConfigMap.
     (carrier,) = of_addon(by_kind(objects, "Secret"), "cloud-config")
@@ -73,6 +82,46 @@ def test_cloud_conf_reaches_kube_system_with_the_load_balancer_options() -> None
     ]
     # CAPO's identity Secret of the same cluster is `<cluster>-cloud-config`: never overwrite it.
     assert carrier["metadata"]["name"] != "prod-cloud-config"
+
+
+def _cloud_conf(objects: list[dict[str, Any]]) -> configparser.ConfigParser:
+    (secret,) = [o for o in workload_objects(objects) if o["kind"] == "Secret"]
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read_string(base64.b64decode(secret["data"]["cloud.conf"]).decode())
+    return parser
+
+
+def test_cloud_conf_names_the_cluster_network_and_the_resolved_external_network() -> None:
+    networking = ClusterNetworking(
+        internal_network="k8s-clusterapi-cluster-team-a-prod",
+        floating_network_id="0f9e6c4a-1111-2222-3333-444455556666",
+    )
+    conf = _cloud_conf(render_addons(context(networking=networking), DEFAULTS))
+    assert conf["Networking"]["internal-network-name"] == "k8s-clusterapi-cluster-team-a-prod"
+    assert conf["LoadBalancer"]["floating-network-id"] == "0f9e6c4a-1111-2222-3333-444455556666"
+    assert "lb-provider" not in conf["LoadBalancer"]  # the cloud's default provider
+    assert not _cloud_conf(render_addons(context(), DEFAULTS)).has_section("Networking")
+
+
+def test_cloud_conf_with_the_ovn_provider_uses_its_only_balancing_method() -> None:
+    ovn = _cloud_conf(
+        render_addons(context(networking=ClusterNetworking(load_balancer_provider="ovn")), DEFAULTS)
+    )
+    assert (
+        dict(ovn["LoadBalancer"]).items()
+        >= {"lb-provider": "ovn", "lb-method": "SOURCE_IP_PORT"}.items()
+    )
+    amphora = ClusterNetworking(load_balancer_provider="amphora")
+    conf = _cloud_conf(render_addons(context(networking=amphora), DEFAULTS))
+    assert conf["LoadBalancer"]["lb-provider"] == "amphora"
+    assert "lb-method" not in conf["LoadBalancer"]
+
+
+def test_the_callers_cloud_conf_wins_over_the_network_options() -> None:
+    own = CLOUD_CONF + "\n[Networking]\ninternal-network-name=mine\n"
+    networking = ClusterNetworking(internal_network="k8s-clusterapi-cluster-team-a-prod")
+    conf = _cloud_conf(render_addons(context(cloud_conf=own, networking=networking), DEFAULTS))
+    assert conf["Networking"]["internal-network-name"] == "mine"
 
 
 def test_cloud_conf_without_tenant_id_is_refused() -> None:
@@ -102,9 +151,22 @@ def test_calico_carries_mtu_and_pod_cidr() -> None:
     ctx = context(mtu=1392, pod_cidrs=("172.20.0.0/16",))
     objects = render_addons(ctx, AddonsSettings(cni="calico"))
     network = chart_values(objects, "calico")["installation"]["calicoNetwork"]
-    assert network["mtu"] == 1392
+    assert network["mtu"] == 1342  # the pods' MTU: 50 bytes of VXLAN less than the network's
     assert [p["cidr"] for p in network["ipPools"]] == ["172.20.0.0/16"]
     assert not of_addon(objects, "cilium")
+
+
+@settings(max_examples=25, deadline=None)  # renders are slow on a loaded machine
+@given(st.integers(min_value=1280, max_value=9000))
+def test_each_cni_derives_its_mtu_from_the_network_mtu(network_mtu: int) -> None:
+    """`network.mtu` is the node network's: Cilium takes it as the underlay MTU and subtracts
+    its tunnel overhead itself; Calico's operator wants the pods' MTU, 50 bytes less for VXLAN
+    over IPv4, so an encapsulated full-size pod packet fits the network exactly."""
+    ctx = context(mtu=network_mtu)
+    assert chart_values(render_addons(ctx, DEFAULTS), "cilium")["MTU"] == network_mtu
+    calico = chart_values(render_addons(ctx, AddonsSettings(cni="calico")), "calico")
+    pod = calico["installation"]["calicoNetwork"]["mtu"]
+    assert pod + 20 + 8 + 8 + 14 == network_mtu  # outer IPv4, UDP, VXLAN, inner Ethernet
 
 
 def test_dual_stack_pod_cidrs_reach_both_cnis() -> None:
@@ -147,8 +209,10 @@ def test_cloud_provider_charts_follow_the_kubernetes_minor() -> None:
         )
 
     assert versions("v1.33.5") == ("2.33.1", "2.33.1")
-    assert versions("v1.36.0") == ("2.36.0", "2.35.0")  # no newer CSI line: the newest older one
-    assert versions("v1.30.0") == ("2.32.0", "2.32.0")  # older than every line: the oldest
+    assert versions("v1.34.10") == ("2.34.2", "2.34.3")
+    assert versions("v1.36.3") == ("2.36.0", "2.36.0")
+    assert versions("v1.37.0") == ("2.36.0", "2.36.0")  # no newer line: the newest older one
+    assert versions("v1.30.0") == ("2.32.0", "2.32.2")  # older than every line: the oldest
 
 
 def test_metrics_server_verifies_kubelets_unless_asked_not_to() -> None:
@@ -160,8 +224,28 @@ def test_metrics_server_verifies_kubelets_unless_asked_not_to() -> None:
     assert not of_addon(insecure, "kubelet-csr-approver")
 
 
+def test_csr_approver_signs_only_this_clusters_node_names_and_addresses() -> None:
+    scoped = context(
+        node_name_prefixes=("prod-control-plane", "prod-md-0"),
+        node_address_cidrs=("10.8.0.0/20",),
+    )
+    values = chart_values(render_addons(scoped, DEFAULTS), "kubelet-csr-approver")
+    assert values["providerIpPrefixes"] == ["10.8.0.0/20"]
+    regex = re.compile(values["providerRegex"])  # RE2 and Python agree on this subset
+    for name in ("prod-control-plane-x7k2q", "prod-md-0-5d8f9c-abcde"):
+        assert regex.fullmatch(name), name
+    for name in ("other-md-0-abcde", "prod-md-1-abcde", "prod-control-plane", "evil.example.com"):
+        assert not regex.fullmatch(name), name
+    # without them the approver would accept any name and any IP: refuse to render that
+    with pytest.raises(AddonRenderError, match="kubelet-csr-approver"):
+        render_addons(context(node_name_prefixes=()), DEFAULTS)
+    with pytest.raises(AddonRenderError, match="kubelet-csr-approver"):
+        render_addons(context(node_address_cidrs=()), DEFAULTS)
+
+
 def test_ingress_nginx_has_a_health_monitored_load_balancer() -> None:
-    controller = chart_values(render_addons(context(), DEFAULTS), "ingress-nginx")["controller"]
+    chosen = AddonsSettings(ingress_nginx=True)  # retired upstream: an explicit opt-in only
+    controller = chart_values(render_addons(context(), chosen), "ingress-nginx")["controller"]
     service = controller["service"]
     assert service["type"] == "LoadBalancer"
     assert service["annotations"] == {"loadbalancer.openstack.org/enable-health-monitor": "true"}
@@ -169,7 +253,7 @@ def test_ingress_nginx_has_a_health_monitored_load_balancer() -> None:
 
 
 def test_ingress_nginx_proxy_protocol_configures_both_ends() -> None:
-    settings = AddonsSettings(ingress_nginx_proxy_protocol=True)
+    settings = AddonsSettings(ingress_nginx=True, ingress_proxy_protocol=True)
     controller = chart_values(render_addons(context(), settings), "ingress-nginx")["controller"]
     assert (
         controller["service"]["annotations"]["loadbalancer.openstack.org/proxy-protocol"] == "true"
@@ -191,7 +275,40 @@ def test_cert_manager_issuer_only_with_an_email() -> None:
     assert issuer["spec"]["acme"]["email"] == "ops@example.org"
     assert "acme-staging-v02" in issuer["spec"]["acme"]["server"]
     assert issuer["spec"]["acme"]["privateKeySecretRef"]["name"]
-    assert issuer["spec"]["acme"]["solvers"][0]["http01"]["ingress"]["ingressClassName"]
+    assert issuer["spec"]["acme"]["solvers"] == [  # the default controller's class
+        {"http01": {"ingress": {"ingressClassName": "traefik"}}}
+    ]
+
+
+def test_the_issuer_names_no_class_when_the_tool_installs_no_ingress_controller() -> None:
+    settings = AddonsSettings(
+        cert_manager=True,
+        cert_manager_letsencrypt_email="ops@example.org",
+        ingress_nginx=False,
+        traefik=False,
+    )
+    (issuer,) = [
+        o
+        for o in workload_objects(render_addons(context(), settings))
+        if o["kind"] == "ClusterIssuer"
+    ]
+    # no class: the challenge goes to the cluster's default IngressClass
+    assert issuer["spec"]["acme"]["solvers"] == [{"http01": {"ingress": {}}}]
+
+
+def test_cinder_gets_the_secret_at_etc_config_only_where_its_chart_does_not_mount_it_there() -> (
+    None
+):
+    def mounts(kubernetes: str) -> Any:
+        ctx = context(kubernetes_version=kubernetes, ca_bundle=CA)
+        plugin = chart_values(render_addons(ctx, DEFAULTS), "cinder-csi")["csi"].get("plugin")
+        return None if plugin is None else [m["mountPath"] for m in plugin["volumeMounts"]]
+
+    # chart 2.32 mounts the Secret at /etc/kubernetes; cloud.conf's ca-file is under /etc/config
+    assert mounts("v1.32.9") == ["/etc/kubernetes", "/etc/config"]
+    # from 2.33 the chart mounts it at /etc/config itself (cloud-provider-openstack #2892)
+    for kubernetes in ("v1.33.5", "v1.34.10", "v1.36.3"):
+        assert mounts(kubernetes) is None, kubernetes
 
 
 def test_monitoring_requests_resources_and_storage() -> None:

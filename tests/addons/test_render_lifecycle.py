@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
+from scs_kaas.render.addons import ADDON_LABEL as ADDON
 from scs_kaas.render.addons import AddonRenderError, render_addons
 from scs_kaas.settings.addons import AddonsSettings
 from tests.addons.support import (
@@ -29,11 +30,14 @@ ALL_ON = AddonsSettings(
 # Switch off -> the add-ons whose objects must disappear (metrics-server takes its CSR approver).
 TURNED_OFF = {
     "metrics_server": {"metrics-server", "kubelet-csr-approver"},
-    "ingress_nginx": {"ingress-nginx"},
+    "traefik": {"traefik"},
     "cert_manager": {"cert-manager"},
     "monitoring": {"monitoring"},
     "nvidia_gpu_operator": {"nvidia-gpu-operator"},
 }
+# ... and those whose content follows the switch: the Let's Encrypt issuer names the ingress
+# controller's class.
+ADAPTED = {"ingress_nginx": {"cert-manager"}, "traefik": {"cert-manager"}}
 
 
 def _render(settings: AddonsSettings) -> list[dict[str, Any]]:
@@ -48,8 +52,13 @@ def test_turning_an_addon_off_drops_exactly_its_objects(switch: str) -> None:
     assert dropped, f"{switch} rendered nothing while on"
     assert keys(before) - keys(after) == keys(dropped)
     assert keys(after) <= keys(before)
+    adapted = ADAPTED.get(switch, set())
+    changed = [o for addon in adapted for o in of_addon(after, addon)]
+    assert keys(changed) == keys([o for addon in adapted for o in of_addon(before, addon)])
     # Everything else is unchanged, object for object.
-    assert [o for o in before if o not in dropped] == after
+    assert [
+        o for o in before if o not in dropped and o["metadata"]["labels"][ADDON] not in adapted
+    ] == [o for o in after if o not in changed]
 
 
 def test_switching_the_cni_replaces_exactly_the_cni() -> None:

@@ -23,12 +23,13 @@ from tests.addons.support import (
 SWITCHES: dict[str, list[Any]] = {
     "cni": ["cilium", "calico"],
     "metrics_server": [True, False],
+    "traefik": [True, False],
     "ingress_nginx": [True, False],
     "cert_manager": [True, False],
     "monitoring": [True, False],
     "nvidia_gpu_operator": [True, False],
     "metrics_server_insecure_tls": [True, False],
-    "ingress_nginx_proxy_protocol": [True, False],
+    "ingress_proxy_protocol": [True, False],
     "cilium_kube_proxy_replacement": [True, False],
 }
 EVERYTHING_ON = {
@@ -36,7 +37,7 @@ EVERYTHING_ON = {
     "cert_manager_letsencrypt_email": "ops@example.org",
     "monitoring": True,
     "nvidia_gpu_operator": True,
-    "ingress_nginx_proxy_protocol": True,
+    "ingress_proxy_protocol": True,
     "cilium_kube_proxy_replacement": True,
     "custom_charts": [
         {
@@ -58,6 +59,7 @@ EVERYTHING_ON = {
 EVERYTHING_OFF = {
     "cni": "calico",
     "metrics_server": False,
+    "traefik": False,
     "ingress_nginx": False,
     "cert_manager": False,
     "monitoring": False,

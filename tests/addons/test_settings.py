@@ -38,7 +38,11 @@ def _chart(**changes: Any) -> dict[str, Any]:
 def test_defaults() -> None:
     settings = AddonsSettings()
     assert settings.cni == "cilium"
-    assert (settings.metrics_server, settings.ingress_nginx) == (True, True)
+    assert (settings.metrics_server, settings.traefik, settings.ingress_nginx) == (
+        True,
+        True,
+        False,
+    )
     assert (settings.cert_manager, settings.monitoring, settings.nvidia_gpu_operator) == (
         False,
         False,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-from scs_kaas.workflows.mgmt_state import MgmtState, StatePaths, save_state
+from scs_kaas.workflows.mgmt_state import MgmtState, StatePaths, environment_lock, save_state
 
 KAAS = str(Path(sys.executable).parent / "kaas")
 
@@ -62,3 +63,26 @@ def test_wait_without_a_host_says_what_to_do(tmp_path: Path) -> None:
     result = _kaas("wait", env_dir=tmp_path)
     assert result.returncode == 1
     assert "run `kaas mgmt create` first" in result.stderr
+
+
+def test_a_create_while_another_holds_the_environment_lock_refuses_or_waits(
+    tmp_path: Path,
+) -> None:
+    """The lock is taken before any cloud call (`cloud: nowhere` is never connected to)."""
+    (tmp_path / "environment.yaml").write_text("prefix: team\ncloud: nowhere\n")
+    paths = StatePaths(tmp_path / "state", "team")
+    said: list[str] = []
+    with environment_lock(paths, "kaas mgmt delete", 0, said.append):
+        refused = _kaas("create", "--lock-timeout", "0", env_dir=tmp_path)
+        waited = _kaas("create", "--lock-timeout", "1", env_dir=tmp_path)
+    message = " ".join(refused.stderr.split())
+    assert refused.returncode == 1, refused.stderr
+    assert f"kaas mgmt delete of prefix team (pid {os.getpid()} on " in message
+    assert "is running and holds" in message and "nothing was changed" in message
+    assert "Traceback" not in refused.stderr
+    assert waited.returncode == 1, waited.stderr
+    waiting = " ".join(waited.stderr.split())
+    assert f"waiting for kaas mgmt delete of prefix team (pid {os.getpid()} on " in waiting
+    assert "still holds" in waiting and "after 1 s" in waiting
+    assert not paths.root.exists()  # refused before anything was made
+    assert said == []

@@ -1,9 +1,13 @@
-"""`kaas mgmt move` as a user runs it: the console script against two emulated API servers.
+"""`kaas mgmt move` as a user runs it: the console script with the real clusterctl (on PATH)
+between two real management clusters (tests/workflows/test_mgmt_move.py has the setup).
 
-clusterctl is the stand-in of tests/workflows. For the default mode, which runs the move on the
-management host, `ssh` is a stand-in too: it runs the remote command line in a folder laid out
-like the host's home (kaas-env/, .kube/config), so quoting, the remote call and the copy back
-are real; only the network hop is not.
+The clusters run (unpaused: clusterctl moves running clusters only). The target `ha` must be
+Available, which the real controller never reports here (nodes never join): an admission policy
+of the test's own holds the Available=True the test wrote (`holding_available`).
+
+For the default mode, which runs the move on the management host, `ssh` is a stand-in: it runs
+the remote command line in a folder laid out like the host's home (kaas-env/, .kube/config), so
+quoting, the remote call and the copy back are real; only the network hop is not.
 """
 
 from __future__ import annotations
@@ -13,23 +17,31 @@ import os
 import stat
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
 from scs_kaas.kube.client import KubeClient
+from scs_kaas.localmgmt import ManagementCluster
 from scs_kaas.workflows.mgmt_state import MgmtState, StatePaths, load_state, save_state
-from tests.kube.conftest import Emulator
 from tests.workflows.test_mgmt_move import (
+    CAPI,
     ORC,
-    PREFIX,
-    STAND_IN,
-    TOKEN,
-    add_cluster,
+    World,
     add_kubeconfig_secret,
+    add_running_cluster,
+    client_key,
+    clusterctl_binary,
+    holding_available,
     names,
+    secrets,
+    target_kubeconfig,
+    world,
 )
+
+__all__ = ["world"]
 
 KAAS = str(Path(sys.executable).parent / "kaas")
 HOST_KEY = "AAAAC3NzaC1lZDI1NTE5AAAAIMu9TXsNrrmf8jW5F0Cw0z8hW+Z3WzTqvCw8TNpDzG3d"
@@ -48,33 +60,31 @@ sys.exit(subprocess.run(remote, shell=True, cwd=os.environ["STAND_IN_HOME"]).ret
 
 @pytest.fixture
 def tools(tmp_path: Path) -> dict[str, str]:
-    """PATH with stand-ins for clusterctl and ssh, and kaas itself."""
+    """PATH with the real clusterctl, a stand-in for ssh, and kaas itself."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / "ssh.py").write_text(SSH_STAND_IN, encoding="utf-8")
-    scripts = {
-        "clusterctl": f'exec {sys.executable} {STAND_IN} "$@"',
-        "ssh": f'exec {sys.executable} {bin_dir / "ssh.py"} "$@"',
-    }
-    for name, line in scripts.items():
-        path = bin_dir / name
-        path.write_text(f"#!/bin/sh\n{line}\n", encoding="utf-8")
-        path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    ssh = bin_dir / "ssh"
+    ssh.write_text(f'#!/bin/sh\nexec {sys.executable} {bin_dir / "ssh.py"} "$@"\n')
+    ssh.chmod(ssh.stat().st_mode | stat.S_IXUSR)
+    binary = clusterctl_binary()
+    if not binary.is_file():
+        pytest.fail(f"{binary} is missing: run `kaas devcloud build`", pytrace=False)
+    (bin_dir / "clusterctl").symlink_to(binary)
     return {
         **os.environ,
         "PATH": os.pathsep.join([str(bin_dir), str(Path(KAAS).parent), os.environ["PATH"]]),
-        "PYTHONPATH": os.pathsep.join(sys.path),
-        "STAND_IN_LOG": str(tmp_path / "clusterctl.log"),
+        "CLUSTERCTL_DISABLE_VERSIONCHECK": "true",  # it would ask GitHub
         "STAND_IN_SSH_LOG": str(tmp_path / "ssh.log"),
         "STAND_IN_HOME": str(tmp_path / "host"),
     }
 
 
 @pytest.fixture
-def env_dir(tmp_path: Path) -> Path:
+def env_dir(tmp_path: Path, world: World) -> Path:
     folder = tmp_path / "env"
     folder.mkdir()
-    (folder / "environment.yaml").write_text(f"prefix: {PREFIX}\ncloud: nowhere\n")
+    (folder / "environment.yaml").write_text(f"prefix: {world.prefix}\ncloud: nowhere\n")
     return folder
 
 
@@ -86,11 +96,14 @@ def orc_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def landscape(kube: KubeClient, target_emulator: Emulator) -> KubeClient:
-    add_cluster(kube, "ha", "ha")
-    add_kubeconfig_secret(kube, "ha", "ha", target_emulator)
-    add_cluster(kube, "app", "app")
-    return kube
+def landscape(
+    kube: KubeClient, world: World, move_target: ManagementCluster
+) -> Iterator[KubeClient]:
+    add_running_cluster(kube, world.ns("ha"), "ha", world.prefix)
+    add_kubeconfig_secret(kube, world.ns("ha"), "ha", target_kubeconfig(move_target, "ha"))
+    add_running_cluster(kube, world.ns("app"), "app", world.prefix)
+    with holding_available(kube, world.ns("ha"), "ha"):
+        yield kube
 
 
 def move(
@@ -105,6 +118,17 @@ def move(
     )
 
 
+def assert_moved(source: KubeClient, target: KubeClient, world: World) -> None:
+    """Every object arrived, resumed on the target, and none is left on the source."""
+    assert names(target, world.selector) == [world.key("app"), world.key("ha")]
+    assert names(source, world.selector) == []
+    for short in ("app", "ha"):
+        arrived = target.resource(CAPI, "Cluster").get(name=short, namespace=world.ns(short))
+        assert not arrived.to_dict()["spec"].get("paused")
+    assert "ha-kubeconfig" in secrets(target, world.ns("ha"))
+    assert "ha-kubeconfig" not in secrets(source, world.ns("ha"))
+
+
 def test_move_from_a_given_kubeconfig_records_the_new_manager(
     landscape: KubeClient,
     target: KubeClient,
@@ -113,22 +137,25 @@ def test_move_from_a_given_kubeconfig_records_the_new_manager(
     env_dir: Path,
     orc_file: Path,
     tmp_path: Path,
+    world: World,
+    move_target: ManagementCluster,
 ) -> None:
     state = tmp_path / "state"
     source = ["--kubeconfig", str(kubeconfig_file), "--orc-manifest", str(orc_file)]
     planned = move(tools, env_dir, state, "--to", "ha", *source, "--dry-run", "-o", "json")
     assert planned.returncode == 0, planned.stderr
-    assert json.loads(planned.stdout)["namespaces"] == ["app", "ha"]
-    assert names(target) == [] and not state.exists()  # a dry run changes nothing
+    assert json.loads(planned.stdout)["namespaces"] == [world.ns("app"), world.ns("ha")]
+    # a dry run changes nothing
+    assert names(target, world.selector) == [] and not state.exists()
 
     result = move(tools, env_dir, state, "--to", "ha", *source)
     assert result.returncode == 0, result.stderr
-    assert names(target) == ["app/app", "ha/ha"]
-    paths = StatePaths(state, PREFIX)
+    assert_moved(landscape, target, world)
+    paths = StatePaths(state, world.prefix)
     assert stat.S_IMODE(paths.moved_kubeconfig.stat().st_mode) == 0o600
     assert yaml.safe_load(paths.moved_kubeconfig.read_text())["current-context"] == "ha-admin@ha"
     assert load_state(paths, "nowhere").moved_to == "ha"
-    assert TOKEN not in result.stdout + result.stderr
+    assert client_key(target_kubeconfig(move_target, "ha")) not in result.stdout + result.stderr
     assert "management runs on cluster ha" in result.stdout
 
     again = move(tools, env_dir, state, "--to", "ha", "-o", "json")
@@ -144,14 +171,18 @@ def test_by_default_the_move_runs_on_the_management_host(
     env_dir: Path,
     orc_file: Path,
     tmp_path: Path,
+    world: World,
+    move_target: ManagementCluster,
 ) -> None:
     host = tmp_path / "host"
     (host / "kaas-env").mkdir(parents=True)
-    (host / "kaas-env" / "environment.yaml").write_text(f"prefix: {PREFIX}\ncloud: nowhere\n")
+    (host / "kaas-env" / "environment.yaml").write_text(f"prefix: {world.prefix}\ncloud: nowhere\n")
     (host / ".kube").mkdir()
     (host / ".kube" / "config").write_text(kubeconfig_file.read_text())
-    paths = StatePaths(tmp_path / "state", PREFIX)
-    save_state(paths, MgmtState(prefix=PREFIX, cloud="nowhere", floating_ip_address="192.0.2.9"))
+    paths = StatePaths(tmp_path / "state", world.prefix)
+    save_state(
+        paths, MgmtState(prefix=world.prefix, cloud="nowhere", floating_ip_address="192.0.2.9")
+    )
     paths.private_key.write_text("not shown")
     paths.private_key.chmod(0o600)
     # the host's key, as `kaas mgmt create` records it from the console log: no cloud asked
@@ -160,13 +191,37 @@ def test_by_default_the_move_runs_on_the_management_host(
     result = move(tools, env_dir, paths.state_dir, "--to", "ha", "--orc-manifest", str(orc_file))
     assert result.returncode == 0, result.stderr
     assert "running the move on the management host 192.0.2.9" in result.stderr
-    assert names(target) == ["app/app", "ha/ha"]
+    assert_moved(landscape, target, world)
     remote = (tmp_path / "ssh.log").read_text().splitlines()
     assert remote[0].startswith("kaas mgmt move --to ha --env kaas-env --kubeconfig .kube/config")
-    assert remote[1] == f"cat .local/state/scs-kaas/{PREFIX}/management.kubeconfig"
+    assert remote[1] == f"cat .local/state/scs-kaas/{world.prefix}/management.kubeconfig"
     assert load_state(paths, "nowhere").moved_to == "ha"
     assert stat.S_IMODE(paths.moved_kubeconfig.stat().st_mode) == 0o600
-    assert TOKEN not in result.stdout + result.stderr
+    assert client_key(target_kubeconfig(move_target, "ha")) not in result.stdout + result.stderr
+
+
+def test_paused_clusters_are_refused_naming_them(
+    landscape: KubeClient,
+    target: KubeClient,
+    kubeconfig_file: Path,
+    tools: dict[str, str],
+    env_dir: Path,
+    orc_file: Path,
+    tmp_path: Path,
+    world: World,
+) -> None:
+    clusters = landscape.resource(CAPI, "Cluster")
+    clusters.patch(
+        name="app",
+        namespace=world.ns("app"),
+        body={"spec": {"paused": True}},
+        content_type="application/merge-patch+json",
+    )
+    source = ["--kubeconfig", str(kubeconfig_file), "--orc-manifest", str(orc_file)]
+    result = move(tools, env_dir, tmp_path / "state", "--to", "ha", *source)
+    assert result.returncode == 1
+    assert f"does not move paused clusters: {world.key('app')}" in result.stderr
+    assert names(target, world.selector) == []
 
 
 def test_a_bad_target_name_exits_2_before_anything(
@@ -175,7 +230,6 @@ def test_a_bad_target_name_exits_2_before_anything(
     result = move(tools, env_dir, tmp_path / "state", "--to", "Bad_Name")
     assert result.returncode == 2
     assert "--to" in result.stderr and "a-z" in result.stderr
-    assert not (tmp_path / "clusterctl.log").exists()
 
 
 def test_without_a_host_or_kubeconfig_the_user_is_told_what_to_give(

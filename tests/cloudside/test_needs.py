@@ -86,7 +86,7 @@ def test_autoscaling_volumes_server_groups_and_no_lb() -> None:
             {"name": "b", "flavor": "SCS-4V-8-50", "count": 2, "root_volume": {"size_gib": 80}},
         ],
         api_server={"load_balancer": False, "floating_ip": False},
-        addons={"ingress_nginx": False},
+        addons={"ingress_nginx": False, "traefik": False},
     )
     wanted = machines(custom, include_cluster=True, include_management=False)
     need = needs(custom, wanted, FLAVORS, include_cluster=True)

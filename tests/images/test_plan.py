@@ -9,6 +9,7 @@ import pytest
 from scs_kaas.errors import SettingsError
 from scs_kaas.settings.model import Settings
 from scs_kaas.workflows.images import ImageRequest, plan_image
+from tests.helpers import kaas
 
 
 def test_plan_of_the_defaults() -> None:
@@ -38,3 +39,18 @@ def test_bad_templates_are_named() -> None:
     with pytest.raises(SettingsError) as caught:
         plan_image(settings, ImageRequest("v1.33.5"))
     assert caught.value.problems[0].setting == "image.name_template"
+
+
+def test_a_file_that_is_no_node_image_is_refused_before_the_cloud(tmp_path: Path) -> None:
+    """Issue #16 item 10: 1 MB of random bytes or a YAML file became every prefix's node image.
+    `kaas image ensure` fails in plan_image, before it connects (no clouds.yaml here)."""
+    (tmp_path / "random.img").write_bytes(bytes(range(256)) * 4096)
+    (tmp_path / "tiny.yaml").write_text("a: b\n")
+    for name in ("random.img", "tiny.yaml"):
+        with pytest.raises(SettingsError) as caught:
+            plan_image(Settings(), ImageRequest("v1.33.5", file=tmp_path / name))
+        (problem,) = caught.value.problems
+        assert problem.setting == "--file" and "a node image has 64 MiB" in problem.message
+        result = kaas("image", "ensure", "-e", str(tmp_path), "--file", str(tmp_path / name))
+        assert result.exit_code == 2, result
+        assert "- --file: " in result.stderr and "virtual size" in result.stderr

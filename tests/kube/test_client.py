@@ -7,7 +7,6 @@ import base64
 import os
 import socket
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,18 +17,31 @@ from kubernetes import client as k8s
 
 from scs_kaas.errors import ClusterError
 from scs_kaas.kube.client import KubeClient
-from tests.kube.conftest import Emulator
+from scs_kaas.localmgmt import ManagementCluster
 
 KEY = b"-----BEGIN PRIVATE KEY-----\nnot-a-real-key-but-secret\n-----END PRIVATE KEY-----\n"
 
 
 @pytest.fixture
-def silent_port() -> Iterator[int]:
-    """A port that accepts connections and never answers (a hung API server)."""
+def silent() -> Iterator[socket.socket]:
+    """A listener whose connections are never answered (a hung API server): the kernel
+    completes them into its backlog, where they can be counted afterwards."""
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen(8)
-        yield listener.getsockname()[1]
+        yield listener
+
+
+def _connections_made(listener: socket.socket) -> int:
+    listener.setblocking(False)
+    made = 0
+    while True:
+        try:
+            accepted, _ = listener.accept()
+        except BlockingIOError:
+            return made
+        accepted.close()
+        made += 1
 
 
 @pytest.fixture
@@ -49,15 +61,22 @@ def kubeconfig(server: str, user: dict[str, Any] | None = None) -> dict[str, Any
     }
 
 
+def renamed(config: dict[str, Any], context: str) -> dict[str, Any]:
+    """The same kubeconfig with its one context called `context`."""
+    (entry,) = config["contexts"]
+    return {**config, "contexts": [{**entry, "name": context}], "current-context": context}
+
+
 def test_two_clients_side_by_side_leave_the_library_default_alone(
-    emulator: Emulator, kubeconfig_file: Path
+    management: ManagementCluster, kubeconfig_file: Path
 ) -> None:
+    other = renamed(yaml.safe_load(kubeconfig_file.read_text(encoding="utf-8")), "other")
     with (
         KubeClient.from_file(kubeconfig_file) as first,
-        KubeClient.from_dict(emulator.kubeconfig("other"), "other") as second,
+        KubeClient.from_dict(other, "other") as second,
     ):
-        assert first.server == second.server == emulator.url
-        assert (first.context, second.context) == ("emulator", "other")
+        assert first.server == second.server == f"https://127.0.0.1:{management.ports.apiserver}"
+        assert (first.context, second.context) == ("kaas-local-management", "other")
         assert first.api is not second.api
         assert first.resource("v1", "Secret").namespaced
         assert second.resource("controlplane.cluster.x-k8s.io/v1beta2", "KubeadmControlPlane")
@@ -82,22 +101,20 @@ def test_a_kind_the_server_does_not_serve_is_named(kube: KubeClient) -> None:
         kube.resource("example.com/v1", "Widget")
 
 
-def test_a_refused_connection_fails_fast_and_clearly(closed_port: int) -> None:
-    started = time.monotonic()
+def test_a_refused_connection_fails_clearly(closed_port: int) -> None:
     with pytest.raises(ClusterError) as caught:
         KubeClient.from_dict(kubeconfig(f"http://127.0.0.1:{closed_port}"), timeout=(1, 1))
-    assert time.monotonic() - started < 5
     message = str(caught.value)
     assert message.startswith(f"the Kubernetes API server at http://127.0.0.1:{closed_port}")
     assert "does not answer" in message
     assert "tok-3n-secret" not in message
 
 
-def test_a_server_that_never_answers_times_out(silent_port: int) -> None:
-    started = time.monotonic()
+def test_a_server_that_never_answers_times_out_without_retrying(silent: socket.socket) -> None:
+    port = silent.getsockname()[1]
     with pytest.raises(ClusterError, match="does not answer: ReadTimeoutError"):
-        KubeClient.from_dict(kubeconfig(f"http://127.0.0.1:{silent_port}"), timeout=(1, 1))
-    assert time.monotonic() - started < 4  # one read timeout, no retries of the read
+        KubeClient.from_dict(kubeconfig(f"http://127.0.0.1:{port}"), timeout=(1, 1))
+    assert _connections_made(silent) == 1  # one read timeout, no retries of the read
 
 
 def test_embedded_key_material_never_reaches_a_file(

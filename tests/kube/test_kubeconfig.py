@@ -10,11 +10,10 @@ import pytest
 import yaml
 
 from scs_kaas.errors import ClusterError
-from scs_kaas.kube.apply import apply
 from scs_kaas.kube.client import KubeClient
 from scs_kaas.kube.kubeconfig import merge, merge_into_file, read_admin_kubeconfig
 from scs_kaas.kube.secrets import apply_secret
-from tests.kube.conftest import Emulator
+from scs_kaas.localmgmt import ManagementCluster
 
 
 def capi_kubeconfig(cluster: str, server: str, token: str = "admin-token") -> dict[str, Any]:
@@ -85,13 +84,37 @@ def test_an_incomplete_kubeconfig_is_refused_without_quoting_it() -> None:
     assert "sekrit" not in str(caught.value)
 
 
+def as_capi_writes_it(config: dict[str, Any], cluster: str) -> dict[str, Any]:
+    """A real cluster's admin kubeconfig under the names CAPI gives its entries."""
+    (server,), (user,) = config["clusters"], config["users"]
+    context = f"{cluster}-admin@{cluster}"
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": cluster, "cluster": server["cluster"]}],
+        "users": [{"name": f"{cluster}-admin", "user": user["user"]}],
+        "contexts": [
+            {"name": context, "context": {"cluster": cluster, "user": f"{cluster}-admin"}}
+        ],
+        "current-context": context,
+    }
+
+
 @pytest.fixture
-def workload(emulator: Emulator, kube: KubeClient) -> str:
-    """The emulator plays the workload cluster too: CAPI's Secret points back to it."""
-    apply(kube, [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "demo"}}])
-    text = yaml.safe_dump(capi_kubeconfig("demo", emulator.url))
-    apply_secret(kube, "demo", "demo-kubeconfig", {"value": text}, type_="cluster.x-k8s.io/secret")
-    return "demo"
+def workload_config(workload_apiserver: ManagementCluster) -> dict[str, Any]:
+    loaded = yaml.safe_load(workload_apiserver.kubeconfig.read_text(encoding="utf-8"))
+    return as_capi_writes_it(loaded, "demo")
+
+
+@pytest.fixture
+def workload(kube: KubeClient, namespace: str, workload_config: dict[str, Any]) -> str:
+    """CAPI's Secret of cluster demo, in this test's namespace, pointing at the workload API
+    server (a real one); returns the namespace."""
+    text = yaml.safe_dump(workload_config)
+    apply_secret(
+        kube, namespace, "demo-kubeconfig", {"value": text}, type_="cluster.x-k8s.io/secret"
+    )
+    return namespace
 
 
 def test_merge_into_file_writes_0600_and_keeps_other_contexts(
@@ -101,7 +124,7 @@ def test_merge_into_file_writes_0600_and_keeps_other_contexts(
     path.parent.mkdir()
     path.write_text(yaml.safe_dump(USERS), encoding="utf-8")
     path.chmod(0o644)
-    context = merge_into_file(kube, "demo", workload, path)
+    context = merge_into_file(kube, workload, "demo", path)
     assert context == "demo-admin@demo"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     written = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -115,7 +138,7 @@ def test_merge_into_file_writes_0600_and_keeps_other_contexts(
 
 def test_merge_into_a_new_file(kube: KubeClient, workload: str, tmp_path: Path) -> None:
     path = tmp_path / "absent" / "config"
-    merge_into_file(kube, "demo", workload, path)
+    merge_into_file(kube, workload, "demo", path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert yaml.safe_load(path.read_text())["current-context"] == "demo-admin@demo"
 
@@ -126,14 +149,21 @@ def test_a_broken_user_kubeconfig_is_left_alone(
     path = tmp_path / "config"
     path.write_text("clusters: [unclosed", encoding="utf-8")
     with pytest.raises(ClusterError, match="not valid YAML; left unchanged"):
-        merge_into_file(kube, "demo", workload, path)
+        merge_into_file(kube, workload, "demo", path)
     assert path.read_text() == "clusters: [unclosed"
 
 
-def test_the_workload_kubeconfig_is_used_from_memory(kube: KubeClient, workload: str) -> None:
-    secret = read_admin_kubeconfig(kube, "demo", workload)
-    assert "admin-token" not in repr(secret)
+def test_the_workload_kubeconfig_is_used_from_memory(
+    kube: KubeClient,
+    workload: str,
+    workload_config: dict[str, Any],
+    workload_apiserver: ManagementCluster,
+) -> None:
+    secret = read_admin_kubeconfig(kube, workload, "demo")
+    key = workload_config["users"][0]["user"]["client-key-data"]
+    assert key[:40] not in repr(secret)
     text = secret.get_secret_value()
-    with KubeClient.from_text(text, origin="Secret demo/demo-kubeconfig") as client:
+    with KubeClient.from_text(text, origin=f"Secret {workload}/demo-kubeconfig") as client:
         assert client.context == "demo-admin@demo"
-        assert client.resource("cluster.x-k8s.io/v1beta2", "Cluster").namespaced
+        assert client.server == f"https://127.0.0.1:{workload_apiserver.ports.apiserver}"
+        assert client.resource("v1", "Namespace").kind == "Namespace"

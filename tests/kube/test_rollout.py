@@ -1,8 +1,15 @@
-"""`rollout_restart`: the pod templates of matching workloads get kubectl's restartedAt."""
+"""`rollout_restart`: the pod templates of matching workloads get kubectl's restartedAt.
+
+On the real management cluster, in namespaces of each test's own. No Deployment or DaemonSet
+controller runs there (kube-controller-manager runs namespace deletion and garbage collection
+only), so nothing but the test touches the workloads.
+"""
 
 from __future__ import annotations
 
 import datetime
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,7 +18,7 @@ from scs_kaas.errors import ClusterError
 from scs_kaas.kube.apply import apply
 from scs_kaas.kube.client import KubeClient
 from scs_kaas.kube.rollout import RESTARTED_AT, Restarted, rolled_out, rollout_restart
-from tests.kube.conftest import Emulator
+from tests.kube.admission import refusing
 
 AT = datetime.datetime(2026, 11, 24, 12, 0, 0, tzinfo=datetime.UTC)
 
@@ -32,79 +39,84 @@ def workload(kind: str, namespace: str, name: str, labels: dict[str, str]) -> di
     }
 
 
-def namespaces(*names: str) -> list[dict[str, Any]]:
-    return [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}} for n in names]
+@pytest.fixture
+def other(kube: KubeClient) -> Iterator[str]:
+    """A second namespace of this test's own."""
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    apply(kube, [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}])
+    yield name
+    kube.resource("v1", "Namespace").delete(name=name)
 
 
-def template_annotations(server: Emulator, kind: str, namespace: str) -> dict[str, dict[str, str]]:
-    stored = server.stored("apps/v1", kind, namespace)
+def template_annotations(kube: KubeClient, kind: str, namespace: str) -> dict[str, dict[str, str]]:
+    listed = kube.resource("apps/v1", kind).get(namespace=namespace).to_dict()
     return {
-        name: obj["spec"]["template"]["metadata"].get("annotations") or {}
-        for name, obj in stored.items()
+        obj["metadata"]["name"]: obj["spec"]["template"]["metadata"].get("annotations") or {}
+        for obj in listed["items"]
     }
 
 
 def test_matching_workloads_restart_and_nothing_else_changes(
-    emulator: Emulator, kube: KubeClient
+    kube: KubeClient, namespace: str, other: str
 ) -> None:
     mine = {"app": "web", "release": "one"}
-    apply(kube, namespaces("apps", "elsewhere"))
     apply(
         kube,
         [
-            workload("Deployment", "apps", "web", mine),
-            workload("DaemonSet", "apps", "agent", mine),
-            workload("Deployment", "apps", "other-release", {"app": "web", "release": "two"}),
-            workload("Deployment", "elsewhere", "web", mine),
+            workload("Deployment", namespace, "web", mine),
+            workload("DaemonSet", namespace, "agent", mine),
+            workload("Deployment", namespace, "other-release", {"app": "web", "release": "two"}),
+            workload("Deployment", other, "web", mine),
         ],
     )
-    restarted = rollout_restart(kube, "apps", "app=web,release=one", at=AT)
+    restarted = rollout_restart(kube, namespace, "app=web,release=one", at=AT)
     assert restarted == [
-        Restarted("Deployment", "apps", "web"),
-        Restarted("DaemonSet", "apps", "agent"),
+        Restarted("Deployment", namespace, "web"),
+        Restarted("DaemonSet", namespace, "agent"),
     ]
     stamp = "2026-11-24T12:00:00Z"
-    deployments = template_annotations(emulator, "Deployment", "apps")
+    deployments = template_annotations(kube, "Deployment", namespace)
     assert deployments["web"] == {"checksum/config": "abc", RESTARTED_AT: stamp}
     assert RESTARTED_AT not in deployments["other-release"]
-    assert template_annotations(emulator, "DaemonSet", "apps")["agent"][RESTARTED_AT] == stamp
-    assert RESTARTED_AT not in template_annotations(emulator, "Deployment", "elsewhere")["web"]
+    assert template_annotations(kube, "DaemonSet", namespace)["agent"][RESTARTED_AT] == stamp
+    assert RESTARTED_AT not in template_annotations(kube, "Deployment", other)["web"]
 
 
-def test_a_second_restart_writes_a_new_time(emulator: Emulator, kube: KubeClient) -> None:
-    apply(kube, namespaces("apps"))
-    apply(kube, [workload("Deployment", "apps", "web", {"app": "web"})])
-    rollout_restart(kube, "apps", "app=web", at=AT)
+def test_a_second_restart_writes_a_new_time(kube: KubeClient, namespace: str) -> None:
+    apply(kube, [workload("Deployment", namespace, "web", {"app": "web"})])
+    rollout_restart(kube, namespace, "app=web", at=AT)
     later = AT + datetime.timedelta(minutes=5)
-    rollout_restart(kube, "apps", "app=web", at=later)
+    rollout_restart(kube, namespace, "app=web", at=later)
     assert (
-        template_annotations(emulator, "Deployment", "apps")["web"][RESTARTED_AT]
+        template_annotations(kube, "Deployment", namespace)["web"][RESTARTED_AT]
         == "2026-11-24T12:05:00Z"
     )
 
 
-def test_no_match_restarts_nothing(kube: KubeClient) -> None:
-    apply(kube, namespaces("apps"))
-    apply(kube, [workload("Deployment", "apps", "web", {"app": "web"})])
-    assert rollout_restart(kube, "apps", "app=absent") == []
+def test_no_match_restarts_nothing(kube: KubeClient, namespace: str) -> None:
+    apply(kube, [workload("Deployment", namespace, "web", {"app": "web"})])
+    assert rollout_restart(kube, namespace, "app=absent") == []
 
 
 def test_a_refused_patch_names_the_workload_and_what_was_done(
-    emulator: Emulator, kube: KubeClient
+    kube: KubeClient, namespace: str
 ) -> None:
-    apply(kube, namespaces("apps"))
     apply(
         kube,
         [
-            workload("Deployment", "apps", "a", {"app": "x"}),
-            workload("Deployment", "apps", "b", {"app": "x"}),
+            workload("Deployment", namespace, "a", {"app": "x"}),
+            workload("Deployment", namespace, "b", {"app": "x"}),
         ],
     )
-    emulator.refuse_writes("deployments", "apps", "b", status=403)
-    with pytest.raises(
-        ClusterError, match=r"Deployment apps/b failed: HTTP 403.*Deployment apps/a"
+    expected = rf"Deployment {namespace}/b failed: HTTP 403.*Deployment {namespace}/a"
+    with (
+        refusing(kube, "apps/v1", "Deployment", namespace, "b", ["UPDATE"]) as refusal,
+        pytest.raises(ClusterError, match=expected) as caught,
     ):
-        rollout_restart(kube, "apps", "app=x", at=AT)
+        rollout_restart(kube, namespace, "app=x", at=AT)
+    assert refusal.policy in str(caught.value)  # the server's reason, from our policy
+    annotations = template_annotations(kube, "Deployment", namespace)
+    assert RESTARTED_AT in annotations["a"] and RESTARTED_AT not in annotations["b"]
 
 
 @pytest.mark.parametrize(

@@ -9,20 +9,12 @@ import pytest
 
 from scs_kaas import naming
 from scs_kaas.errors import ClusterError
-from scs_kaas.kube.apply import apply
 from scs_kaas.kube.client import KubeClient
 from scs_kaas.kube.secrets import SecretData, apply_secret, read_secret, update_secret
-from tests.kube.conftest import Emulator
 
 VALUE = "application_credential_secret: s3cr3t-value"
 NEW_VALUE = "application_credential_secret: r0tated-value"
 LABELS = {naming.LABEL_MANAGED_BY: naming.MANAGED_BY, naming.LABEL_CLUSTER_NAME: "demo"}
-
-
-@pytest.fixture
-def namespace(kube: KubeClient) -> str:
-    apply(kube, [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "demo"}}])
-    return "demo"
 
 
 def test_data_round_trips_decoded_and_hidden_from_repr(
@@ -42,9 +34,7 @@ def test_data_round_trips_decoded_and_hidden_from_repr(
     assert repr(data) == "SecretData(keys=['cacert', 'clouds.yaml'], values='***')"
 
 
-def test_update_replaces_some_keys_and_keeps_the_rest(
-    emulator: Emulator, kube: KubeClient, namespace: str
-) -> None:
+def test_update_replaces_some_keys_and_keeps_the_rest(kube: KubeClient, namespace: str) -> None:
     apply_secret(
         kube, namespace, "demo-cloud-config", {"clouds.yaml": VALUE, "cacert": "CA"}, LABELS
     )
@@ -56,7 +46,8 @@ def test_update_replaces_some_keys_and_keeps_the_rest(
         "clouds.yaml": NEW_VALUE,
         "cacert": "CA",
     }
-    stored = emulator.stored("v1", "Secret", namespace)["demo-cloud-config"]
+    secrets = kube.resource("v1", "Secret")
+    stored = secrets.get(name="demo-cloud-config", namespace=namespace).to_dict()
     assert stored["metadata"]["labels"] == LABELS
     assert stored["type"] == "Opaque"
     assert (
@@ -66,7 +57,7 @@ def test_update_replaces_some_keys_and_keeps_the_rest(
 
 
 def test_a_missing_secret_is_a_clear_error(kube: KubeClient, namespace: str) -> None:
-    with pytest.raises(ClusterError, match="Secret demo/absent does not exist"):
+    with pytest.raises(ClusterError, match=f"Secret {namespace}/absent does not exist"):
         read_secret(kube, namespace, "absent")
 
 

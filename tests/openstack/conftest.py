@@ -17,20 +17,15 @@ import pytest
 from openstack.connection import Connection
 
 from scs_kaas.errors import KaasError
-from scs_kaas.localcloud import LocalCloud, Ports
+from scs_kaas.localcloud import LocalCloud, Ports, processes
 from scs_kaas.localcloud.cloud import missing_debian_packages
 from scs_kaas.localcloud.locking import exclusive
 from scs_kaas.localcloud.ports import port_is_free
 from scs_kaas.localcloud.resources import EXTERNAL_NETWORK
 from scs_kaas.localcloud.sdk import connect
 from scs_kaas.localcloud.tenants import delete_tenant, ensure_tenant, replace_app_credential
-
-# the emulated management and workload clusters, for tests that pair the cloud with them
-from tests.kube.conftest import emulator, kube, kubeconfig_file, workload_emulator
 from tests.openstack.purge import purge_project
 from tests.openstack.support import Project
-
-__all__ = ["emulator", "kube", "kubeconfig_file", "workload_emulator"]
 
 REUSE_ENV = "KAAS_TEST_LOCALCLOUD"
 PORT_BASE_ENV = "KAAS_TEST_LOCALCLOUD_PORT_BASE"
@@ -39,13 +34,34 @@ TEST_STATE = REPO / ".state" / "localcloud-test"
 # away from the upstream defaults (5000, 9696, ...) that a devcloud or a DevStack may hold
 FIRST_PORT_BASE = 21100
 PORTS_PER_CLOUD = len(Ports().as_dict())
+# a session's claim on its block of ports: a PID file of the session's process
+CLAIMS = TEST_STATE / "claims"
 
 
-def _free_port_base() -> int:
+def _claim_port_base() -> int:
+    """A block of free ports no other session has claimed, claimed for this one.
+
+    Called under the start lock. The claim, not the lock, keeps sessions off each other's
+    ports while their clouds start, so sessions side by side (pytest-xdist workers) start at
+    the same time instead of one after the other.
+    """
+    CLAIMS.mkdir(parents=True, exist_ok=True)
     for base in range(FIRST_PORT_BASE, 40000, 20):
+        if processes.running(CLAIMS / str(base)) is not None:
+            continue
         if all(port_is_free(port) for port in Ports.from_base(base).as_dict().values()):
+            this_session = processes.record_of(os.getpid())
+            assert this_session is not None  # this process is running
+            processes.write_pid_file(CLAIMS / str(base), this_session)
             return base
     raise KaasError("no free block of ports for the local cloud between 21100 and 40000")
+
+
+def _release(base: int) -> None:
+    claim = CLAIMS / str(base)
+    record = processes.read_pid_file(claim)
+    if record is not None and record.pid == os.getpid():
+        claim.unlink()
 
 
 @pytest.fixture(scope="session")
@@ -66,21 +82,23 @@ def localcloud(request: pytest.FixtureRequest) -> Iterator[LocalCloud]:
             pytrace=False,
         )
     state = TEST_STATE / f"session-{os.getpid()}"
-    # picking ports and starting is one step for sessions running side by side
     with exclusive(TEST_STATE / ".start.lock"):
-        base = int(os.environ.get(PORT_BASE_ENV) or _free_port_base())
-        cloud = LocalCloud(
-            state, Ports.from_base(base), venv=TEST_STATE / "venv", cloud_name="localcloud"
-        )
+        base = int(os.environ.get(PORT_BASE_ENV) or _claim_port_base())
+    cloud = LocalCloud(
+        state, Ports.from_base(base), venv=TEST_STATE / "venv", cloud_name="localcloud"
+    )
+    try:
         try:
-            cloud.up()
+            cloud.up()  # the shared venv has a lock of its own
         except KaasError as error:
             cloud.down(wipe=False)
             pytest.fail(f"the local cloud did not come up: {error}", pytrace=False)
-    try:
-        yield cloud
+        try:
+            yield cloud
+        finally:
+            _stop(cloud, failed=request.session.testsfailed > 0)
     finally:
-        _stop(cloud, failed=request.session.testsfailed > 0)
+        _release(base)
 
 
 def _stop(cloud: LocalCloud, failed: bool) -> None:

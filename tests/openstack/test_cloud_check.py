@@ -39,7 +39,7 @@ def test_the_defaults_fit_into_a_fresh_project(app: Connection) -> None:
     images = {f.name: f.detail for f in report.findings if f.kind == "image"}
     assert images == {
         "Ubuntu 24.04": "active (management.image)",
-        "ubuntu-capi-image-v1.34.1": "does not exist: `kaas image ensure` uploads it (node image)",
+        "ubuntu-capi-image-v1.34.10": "does not exist: `kaas image ensure` uploads it (node image)",
     }
     assert [(f.name, f.ok) for f in report.findings if f.kind == "network"] == [("public", True)]
 
@@ -131,9 +131,9 @@ def test_cli_image_ensure_uploads_then_reuses(
     first = _kaas(env, "image", "ensure", "--file", str(source), "-o", "json")
     assert first.returncode == 0, first.stderr
     made = json.loads(first.stdout)
-    assert made["name"] == "ubuntu-capi-image-v1.34.1"
+    assert made["name"] == "ubuntu-capi-image-v1.34.10"
     assert (made["reused"], made["disk_format"], made["min_disk_gib"]) == (False, "raw", 1)
-    assert "uploading ubuntu-capi-image-v1.34.1 (raw)" in first.stderr
+    assert "uploading ubuntu-capi-image-v1.34.10 (raw)" in first.stderr
 
     again = _kaas(env, "image", "ensure", "demo", "--kubernetes-version", "1.34")
     assert again.returncode == 0, again.stderr

@@ -1,7 +1,11 @@
-"""`kaas cluster delete` against the local cloud and the emulated management cluster.
+"""`kaas cluster delete` against the local cloud and the real management cluster.
 
-The emulator runs no controllers: a test plays CAPI by holding the Cluster with a finalizer
-(CAPI's, while it deletes the machines) and removing it.
+Each test makes clusters of names (and namespaces) of its own (tests/openstack/workloads.py):
+the real Cluster API controllers take them up, CAPO builds their network, router, security
+groups and API load balancer in the test's project with the cluster's credential. A deletion is
+the real one: CAPI's own finalizer holds the Cluster until its machines are deleted and CAPO has
+deleted what it made in the cloud, which it can only while the credential is there. What a test
+leaves is deleted through CAPI after it, before the project is purged.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import secrets
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,137 +24,185 @@ import yaml
 from openstack.connection import Connection
 
 from scs_kaas.errors import ClusterError
-from scs_kaas.kube.apply import apply
+from scs_kaas.kube.apply import PRUNABLE, apply
 from scs_kaas.kube.client import KubeClient
+from scs_kaas.kube.wait import wait_deleted
 from scs_kaas.localcloud import LocalCloud
 from scs_kaas.localcloud.sdk import identity
 from scs_kaas.openstack.app_credentials import CredentialOwner, owned_app_credentials
-from scs_kaas.polling import wait_until
 from scs_kaas.render.cluster import render_cluster
+from scs_kaas.render.credentials import placeholder_identity
 from scs_kaas.render.facts import CloudFacts
-from scs_kaas.render.metadata import CLUSTER_API
+from scs_kaas.render.metadata import CLUSTER_API, INFRA_GROUP
 from scs_kaas.settings.model import Settings
+from scs_kaas.workflows.cluster_create import management_facts
 from scs_kaas.workflows.cluster_delete import (
     ClusterTarget,
     delete_cluster,
     labelled_objects,
     plan_cluster_delete,
 )
-from scs_kaas.workflows.identity import cluster_identity
 from scs_kaas.workflows.mgmt import StepEvent
-from tests.kube.conftest import Emulator
 from tests.openstack.support import LOCALCLOUD, Project
+from tests.openstack.workloads import (
+    DELETE_TIMEOUT,
+    Clusters,
+    capo_made,
+    cluster_names,
+    made_clusters,
+    unique,
+    wait_infrastructure_ready,
+)
 
 pytestmark = LOCALCLOUD
 
 
-CLUSTER = "del"
 KAAS = str(Path(sys.executable).parent / "kaas")
-CAPI_FINALIZER = "cluster.cluster.x-k8s.io"
-
-
-def create_cluster(conn: Connection, client: KubeClient, settings: Settings, name: str) -> str:
-    """What `kaas cluster create` does up to the apply: credential, render, apply."""
-    made = cluster_identity(conn, settings, name)
-    apply(client, render_cluster(name, settings, CloudFacts(), made.identity))
-    return made.credential.id
-
-
-def set_finalizer(client: KubeClient, namespace: str, name: str, held: bool) -> None:
-    """Play CAPI: hold the Cluster while "deleting machines", then let it go."""
-    client.dynamic.patch(
-        client.resource(CLUSTER_API, "Cluster"),
-        name=name,
-        namespace=namespace,
-        body={"metadata": {"finalizers": [CAPI_FINALIZER] if held else None}},
-        content_type="application/merge-patch+json",
-    )
+# The kinds of the add-ons and their Secrets and ConfigMaps: CAPI leaves them, the delete prunes.
+ADDON_KINDS = {kind for _, kind in PRUNABLE}
 
 
 def credentials(conn: Connection, prefix: str, name: str) -> list[str]:
     return [c.id for c in owned_app_credentials(conn, CredentialOwner(prefix, name))]
 
 
-def clusters(server: Emulator, namespace: str) -> dict[str, object]:
-    return server.stored(CLUSTER_API, "Cluster", namespace)
+def addons(objects: Iterable[object]) -> set[str]:
+    """Of `objects` (ObjectRefs or their strings), those of the kinds CAPI does not delete."""
+    return {str(o) for o in objects if str(o).split()[0].split(".")[0] in ADDON_KINDS}
+
+
+@pytest.fixture
+def cluster() -> str:
+    """The cluster's name, and its namespace's: this test's own."""
+    return unique("del")
+
+
+@pytest.fixture
+def made(project: Project, kube: KubeClient) -> Iterator[Clusters]:
+    with made_clusters(project.user, kube) as clusters:
+        yield clusters
 
 
 def test_delete_removes_cluster_then_objects_then_credential(
-    project: Project, emulator: Emulator, kube: KubeClient, kubeconfig_file: Path
+    project: Project, made: Clusters, kube: KubeClient, cluster: str
 ) -> None:
     conn = project.user
-    settings = Settings(cloud="localcloud", prefix="t")
-    other = Settings(cloud="localcloud", prefix="u", namespace="other")
-    credential = create_cluster(conn, kube, settings, CLUSTER)
-    other_credential = create_cluster(conn, kube, other, CLUSTER)
-    set_finalizer(kube, CLUSTER, CLUSTER, held=True)
-    target = ClusterTarget("t", CLUSTER, CLUSTER)
+    settings = Settings(cloud="localcloud", prefix="t", namespace=cluster)
+    elsewhere = unique("other")
+    other = Settings(cloud="localcloud", prefix="u", namespace=elsewhere)
+    credential = made.create(settings, cluster).id
+    other_credential = made.create(other, cluster).id
+    # CAPO has built the network and load balancer: CAPI's deletion has them to delete
+    wait_infrastructure_ready(kube, cluster, cluster)
+    assert capo_made(conn, cluster)
+    target = ClusterTarget("t", cluster, cluster)
     planned = plan_cluster_delete(conn, kube, target)
     assert planned.cluster_found and planned.credential_ids == (credential,)
-    assert len(planned.objects) >= 10
+    assert len(planned.objects) >= 10 and addons(planned.objects)
     events: list[StepEvent] = []
-    with (
-        KubeClient.from_file(kubeconfig_file) as capi,
-        ThreadPoolExecutor(1) as pool,
-    ):
-        started = time.monotonic()
-        running = pool.submit(delete_cluster, conn, kube, target, 60, events.append)
+    while_deleting: list[tuple[list[str], set[str]]] = []
 
-        def marked() -> bool:
-            return "deletionTimestamp" in clusters(emulator, CLUSTER)[CLUSTER]["metadata"]  # type: ignore[index]
+    def progress(event: StepEvent) -> None:
+        events.append(event)
+        if event.step == "cluster" and event.detail.endswith(": Deleting"):
+            # CAPI is deleting the machines and CAPO the cloud resources: the credential and
+            # the add-ons must stay (seen from inside the wait, the Cluster still there)
+            while_deleting.append(
+                (credentials(conn, "t", cluster), addons(labelled_objects(kube, target)))
+            )
 
-        wait_until(marked, 10, "the Cluster to be marked deleted", 0.05)
-        # CAPI is still deleting the machines: the credential and the add-ons must stay
-        assert credentials(conn, "t", CLUSTER) == [credential]
-        assert len(labelled_objects(capi, target)) == len(planned.objects)
-        set_finalizer(capi, CLUSTER, CLUSTER, held=False)
-        result = running.result(timeout=60)
+    started = time.monotonic()
+    result = delete_cluster(conn, kube, target, DELETE_TIMEOUT, progress)
     print(f"cluster delete: {time.monotonic() - started:.2f} s")  # shown with -s
+    assert while_deleting, [e.detail for e in events]
+    assert all(seen == ([credential], addons(planned.objects)) for seen in while_deleting)
     assert result.cluster_deleted and result.credential_ids == (credential,)
-    assert sorted(result.objects) == sorted(planned.objects)
-    assert clusters(emulator, CLUSTER) == {}
+    # CAPI deleted the rest (KCP, MachineDeployment, OpenStackCluster, templates by owner)
+    assert addons(planned.objects) <= set(result.objects) <= set(planned.objects)
+    assert cluster_names(kube, cluster) == set()
     assert labelled_objects(kube, target) == []
-    assert credentials(conn, "t", CLUSTER) == []
+    assert capo_made(conn, cluster) == []  # CAPO could delete them: the credential was there
+    assert credentials(conn, "t", cluster) == []
     steps = [(e.step, e.phase) for e in events if e.phase != "start"]
-    assert steps == [("cluster", "deleted"), ("objects", "deleted"), ("app-credential", "deleted")]
+    # no OCCM or CSI resource to release first; the sweep found nothing left but the credential
+    assert steps == [
+        ("cloud-provider", "skipped"),
+        ("cluster", "deleted"),
+        ("objects", "deleted"),
+        ("app-credential", "deleted"),
+    ]
     # the other environment's cluster of the same name is untouched
-    assert set(clusters(emulator, "other")) == {CLUSTER}
-    assert labelled_objects(kube, ClusterTarget("u", "other", CLUSTER))
-    assert credentials(conn, "u", CLUSTER) == [other_credential]
+    assert cluster_names(kube, elsewhere) == {cluster}
+    assert labelled_objects(kube, ClusterTarget("u", elsewhere, cluster))
+    assert credentials(conn, "u", cluster) == [other_credential]
 
 
 def test_an_interrupted_delete_converges_on_a_rerun(
-    project: Project, emulator: Emulator, kube: KubeClient
+    project: Project, made: Clusters, kube: KubeClient, cluster: str
 ) -> None:
     conn = project.user
-    settings = Settings(cloud="localcloud", prefix="t")
-    credential = create_cluster(conn, kube, settings, CLUSTER)
-    set_finalizer(kube, CLUSTER, CLUSTER, held=True)
-    target = ClusterTarget("t", CLUSTER, CLUSTER)
+    in_its_namespace = Settings(cloud="localcloud", prefix="t", namespace=cluster)
+    credential = made.create(in_its_namespace, cluster).id
+    wait_infrastructure_ready(kube, cluster, cluster)
+    target = ClusterTarget("t", cluster, cluster)
     with pytest.raises(ClusterError, match="deletion"):
-        delete_cluster(conn, kube, target, timeout=1)  # CAPI has not finished in time
-    assert credentials(conn, "t", CLUSTER) == [credential]
-    assert labelled_objects(kube, target)
-    set_finalizer(kube, CLUSTER, CLUSTER, held=False)  # CAPI finishes meanwhile
-    result = delete_cluster(conn, kube, target, timeout=10)
-    assert not result.cluster_deleted and result.objects and result.credential_ids
-    assert labelled_objects(kube, target) == [] and credentials(conn, "t", CLUSTER) == []
-    again = delete_cluster(conn, kube, target, timeout=10)
+        # CAPO takes longer than that to delete the load balancer, network and server
+        delete_cluster(conn, kube, target, timeout=1)
+    assert credentials(conn, "t", cluster) == [credential]
+    assert addons(labelled_objects(kube, target))
+    # CAPI finishes meanwhile, as the interrupted run left it to
+    wait_deleted(kube, CLUSTER_API, "Cluster", cluster, cluster, DELETE_TIMEOUT)
+    assert capo_made(conn, cluster) == []
+    result = delete_cluster(conn, kube, target, timeout=60)
+    assert not result.cluster_deleted and addons(result.objects) and result.credential_ids
+    assert labelled_objects(kube, target) == [] and credentials(conn, "t", cluster) == []
+    again = delete_cluster(conn, kube, target, timeout=60)
     assert (again.cluster_deleted, again.objects, again.credential_ids) == (False, (), ())
 
 
 def test_a_cluster_of_another_prefix_is_refused_untouched(
-    project: Project, emulator: Emulator, kube: KubeClient
+    project: Project, made: Clusters, kube: KubeClient, cluster: str
 ) -> None:
     conn = project.user
-    credential = create_cluster(conn, kube, Settings(cloud="localcloud", prefix="u"), CLUSTER)
+    in_its_namespace = Settings(cloud="localcloud", prefix="u", namespace=cluster)
+    credential = made.create(in_its_namespace, cluster).id
+    before = labelled_objects(kube, ClusterTarget("u", cluster, cluster))
     with pytest.raises(ClusterError, match="not one scs-kaas made for prefix 't'"):
-        delete_cluster(conn, kube, ClusterTarget("t", CLUSTER, CLUSTER), timeout=10)
+        delete_cluster(conn, kube, ClusterTarget("t", cluster, cluster), timeout=10)
     with pytest.raises(ClusterError, match="nothing was deleted"):
-        plan_cluster_delete(conn, kube, ClusterTarget("t", CLUSTER, CLUSTER))
-    assert set(clusters(emulator, CLUSTER)) == {CLUSTER}
-    assert labelled_objects(kube, ClusterTarget("u", CLUSTER, CLUSTER))
-    assert credentials(conn, "u", CLUSTER) == [credential]
+        plan_cluster_delete(conn, kube, ClusterTarget("t", cluster, cluster))
+    (found,) = kube.resource(CLUSTER_API, "Cluster").get(namespace=cluster).to_dict()["items"]
+    assert "deletionTimestamp" not in found["metadata"]
+    assert addons(labelled_objects(kube, ClusterTarget("u", cluster, cluster))) == addons(before)
+    assert credentials(conn, "u", cluster) == [credential]
+
+
+def test_what_capi_left_of_capos_kinds_is_pruned_in_the_version_capo_serves(
+    project: Project, kube: KubeClient, cluster: str
+) -> None:
+    """OpenStackMachineTemplates outlive their Cluster until the garbage collector comes (owner
+    references): a delete prunes them and waits for them in the version CAPO serves (v1beta1 on
+    CAPO v0.14.7, though LEFT_BEHIND names v1beta2). No Cluster is made: CAPI does nothing."""
+    settings = Settings(cloud="localcloud", prefix="t", namespace=cluster)
+    offline = render_cluster(cluster, settings, CloudFacts(), placeholder_identity("localcloud"))
+    documents = render_cluster(
+        cluster,
+        settings,
+        CloudFacts(),
+        placeholder_identity("localcloud"),
+        management=management_facts(kube, offline),
+    )
+    templates = [d for d in documents if d["kind"] in ("Namespace", "OpenStackMachineTemplate")]
+    assert {d["apiVersion"] for d in templates[1:]} == {f"{INFRA_GROUP}/v1beta1"}
+    try:
+        apply(kube, templates)
+        target = ClusterTarget("t", cluster, cluster)
+        result = delete_cluster(project.user, kube, target, timeout=60)
+        assert not result.cluster_deleted and len(result.objects) == len(templates) - 1
+        assert {o.split()[0] for o in result.objects} == {f"OpenStackMachineTemplate.{INFRA_GROUP}"}
+        assert labelled_objects(kube, target) == []
+    finally:
+        kube.resource("v1", "Namespace").delete(name=cluster)
 
 
 def kaas(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -176,34 +228,41 @@ def cli_environment(
 def test_cli_dry_run_then_delete_through_the_console_script(
     localcloud: LocalCloud,
     project: Project,
-    emulator: Emulator,
+    made: Clusters,
     kube: KubeClient,
+    cluster: str,
     kubeconfig_file: Path,
     tmp_path: Path,
 ) -> None:
     env, secret = cli_environment(localcloud, project, tmp_path, "delcloud")
-    credential = create_cluster(project.user, kube, Settings(cloud="delcloud", prefix="t"), CLUSTER)
-    set_finalizer(kube, CLUSTER, CLUSTER, held=True)
-    argv = ["cluster", "delete", CLUSTER, "-e", str(tmp_path), "--set", "prefix=t"]
+    # in namespace `cluster`: the CLI, without the setting, finds it there as a cluster made
+    # before namespaces were `<prefix>-<cluster>`
+    old = Settings(cloud="delcloud", prefix="t", namespace=cluster)
+    credential = made.create(old, cluster).id
+    wait_infrastructure_ready(kube, cluster, cluster)
+    argv = ["cluster", "delete", cluster, "-e", str(tmp_path), "--set", "prefix=t"]
     argv += ["--set", "cloud=delcloud", "--kubeconfig", str(kubeconfig_file)]
 
     dry = kaas(*argv, "--dry-run", "-o", "json", env=env)
     assert dry.returncode == 0, dry.stderr
     planned = json.loads(dry.stdout)
     assert planned["cluster_found"] and planned["credential_ids"] == [credential]
-    assert "deletionTimestamp" not in clusters(emulator, CLUSTER)[CLUSTER]["metadata"]  # type: ignore[index]
+    (found,) = kube.resource(CLUSTER_API, "Cluster").get(namespace=cluster).to_dict()["items"]
+    assert "deletionTimestamp" not in found["metadata"]
 
     timed_out = kaas(*argv, "--timeout", "1", env=env)
     assert timed_out.returncode == 1
-    assert "Cluster del/del" in timed_out.stderr and "deletion" in timed_out.stderr
-    assert credentials(project.user, "t", CLUSTER) == [credential]
+    assert f"Cluster {cluster}/{cluster}" in timed_out.stderr and "deletion" in timed_out.stderr
+    assert credentials(project.user, "t", cluster) == [credential]
 
-    set_finalizer(kube, CLUSTER, CLUSTER, held=False)
-    done = kaas(*argv, "-o", "yaml", env=env)
+    started = time.monotonic()
+    done = kaas(*argv, "--timeout", str(DELETE_TIMEOUT), "-o", "yaml", env=env)
+    print(f"kaas cluster delete (console script): {time.monotonic() - started:.2f} s")
     assert done.returncode == 0, done.stderr
     shown = yaml.safe_load(done.stdout)
     assert shown["credential_ids"] == [credential] and shown["objects"]
     assert "app-credential" in done.stderr  # progress went to stderr
-    assert credentials(project.user, "t", CLUSTER) == []
-    assert labelled_objects(kube, ClusterTarget("t", CLUSTER, CLUSTER)) == []
+    assert credentials(project.user, "t", cluster) == []
+    assert cluster_names(kube, cluster) == set() and capo_made(project.user, cluster) == []
+    assert labelled_objects(kube, ClusterTarget("t", cluster, cluster)) == []
     assert secret not in done.stdout + done.stderr + timed_out.stderr

@@ -107,8 +107,16 @@ def test_devcloud_env_prints_paths_and_cloud_name_only(tmp_path: Path) -> None:
     (state / "cloud-name").write_text("devcloud\n", encoding="utf-8")
     result = CliRunner().invoke(devcloud_app, ["env", "--state-dir", str(state)])
     assert result.exit_code == 0, result.output
+    # the project's user: `kaas cluster create` makes application credentials, which the
+    # restricted one of `devcloud` may not
     assert result.output.splitlines() == [
         f"export OS_CLIENT_CONFIG_FILE={state / 'clouds.yaml'}",
-        "export OS_CLOUD=devcloud",
+        "export OS_CLOUD=devcloud-user",
     ]
     assert secret not in result.output
+    # with a management cluster, its kubeconfig too
+    kubeconfig = state / "management" / "kubeconfig"
+    kubeconfig.parent.mkdir()
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\n", encoding="utf-8")
+    again = CliRunner().invoke(devcloud_app, ["env", "--state-dir", str(state)])
+    assert again.output.splitlines()[-1] == f"export KUBECONFIG={kubeconfig}"

@@ -201,12 +201,20 @@ def test_background_job_reports_its_error_when_joined(
         job.result(timeout=120)
 
 
+def _sparse_raw_disk(path: Path, size: int) -> Path:
+    """A raw disk of `size` bytes, sparse (takes Glance a few seconds, costs no disk), with an
+    MBR boot signature: what the upload's check requires of a raw node image."""
+    with path.open("wb") as stream:
+        stream.truncate(size)
+        stream.seek(510)
+        stream.write(b"\x55\xaa")
+    return path
+
+
 def test_a_second_run_waits_for_an_upload_under_way(
     localcloud: LocalCloud, project: Project, tmp_path: Path
 ) -> None:
-    source = tmp_path / "node.raw"
-    with source.open("wb") as stream:
-        stream.truncate(2 * 2**30)  # sparse: takes Glance a few seconds, costs no disk
+    source = _sparse_raw_disk(tmp_path / "node.raw", 2 * 2**30)
     credential = project.credential
     job = start_image_ensure(
         _settings(),
@@ -230,9 +238,7 @@ def test_a_second_run_waits_for_an_upload_under_way(
 def test_cancel_stops_the_upload_and_leaves_nothing(
     localcloud: LocalCloud, project: Project, tmp_path: Path
 ) -> None:
-    source = tmp_path / "node.raw"
-    with source.open("wb") as stream:
-        stream.truncate(4 * 2**30)
+    source = _sparse_raw_disk(tmp_path / "node.raw", 4 * 2**30)
     credential = project.credential
     job = start_image_ensure(
         _settings(),

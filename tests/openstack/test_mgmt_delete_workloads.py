@@ -1,14 +1,18 @@
 """`kaas mgmt delete` deletes the prefix's workload clusters first, or refuses to orphan them.
 
-The management cluster is the emulator (tests/kube), injected as `delete_mgmt`'s `management`;
-the host, credentials and workload servers are in the local cloud.
+The management cluster is the session's real one (tests/management.py), injected as
+`delete_mgmt`'s `management`: its Cluster API controllers delete a cluster for real (CAPO the
+network and load balancer it made in the test's project). The host, credentials and workload
+servers are in the local cloud. Every test has a prefix of its own (the Clusters of a prefix are
+looked for in every namespace) and unique cluster names; what a test leaves is deleted through
+CAPI after it (tests/openstack/workloads.py).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,21 +22,26 @@ from scs_kaas import naming
 from scs_kaas.errors import ClusterError
 from scs_kaas.kube.client import KubeClient
 from scs_kaas.localcloud import LocalCloud
-from scs_kaas.render.metadata import CLUSTER_API
 from scs_kaas.settings.model import Settings
 from scs_kaas.workflows import mgmt_delete
 from scs_kaas.workflows.mgmt import StepEvent
 from scs_kaas.workflows.mgmt_state import StatePaths, load_state, save_state
 from scs_kaas.workflows.mgmt_tunnel import ManagementAccess
-from tests.kube.conftest import Emulator
 from tests.openstack.support import LOCALCLOUD, Project
 from tests.openstack.test_cluster_delete import (
     cli_environment,
-    create_cluster,
     credentials,
     kaas,
 )
 from tests.openstack.test_mgmt_host import EMPTY, _create, _inventory, _settings
+from tests.openstack.workloads import (
+    Clusters,
+    capo_made,
+    cluster_names,
+    made_clusters,
+    unique,
+    wait_infrastructure_ready,
+)
 
 pytestmark = LOCALCLOUD
 
@@ -52,8 +61,10 @@ def never_asked() -> contextlib.AbstractContextManager[KubeClient | None]:
     raise AssertionError("the management cluster must not be asked")
 
 
-def clusters(server: Emulator, namespace: str) -> set[str]:
-    return set(server.stored(CLUSTER_API, "Cluster", namespace))
+@pytest.fixture
+def made(project: Project, kube: KubeClient) -> Iterator[Clusters]:
+    with made_clusters(project.user, kube) as clusters:
+        yield clusters
 
 
 def workload_server(conn: Connection, prefix: str, cluster: str) -> str:
@@ -73,29 +84,35 @@ def workload_server(conn: Connection, prefix: str, cluster: str) -> str:
 
 
 def test_the_prefix_clusters_go_before_the_host_and_another_prefix_stays(
-    project: Project, emulator: Emulator, kube: KubeClient, tmp_path: Path
+    project: Project, made: Clusters, kube: KubeClient, tmp_path: Path
 ) -> None:
+    """CAPI deletes w1 for real: its finalizer holds the Cluster until CAPO deleted what it made
+    in the cloud; only then does the host go."""
     conn = project.user
-    settings, paths = _settings("tg"), StatePaths(tmp_path, "tg")
+    prefix, other, w1, w2 = unique("tg"), unique("th"), unique("w1-"), unique("w2-")
+    settings, paths = _settings(prefix), StatePaths(tmp_path, prefix)
     _create(conn, settings, paths)
-    ours = create_cluster(conn, kube, Settings(cloud="localcloud", prefix="tg"), "w1")
-    theirs = create_cluster(conn, kube, Settings(cloud="localcloud", prefix="th"), "w2")
+    ours = made.create(Settings(cloud="localcloud", prefix=prefix, namespace=w1), w1).id
+    theirs = made.create(Settings(cloud="localcloud", prefix=other, namespace=w2), w2).id
+    wait_infrastructure_ready(kube, w1, w1)  # what CAPI has to delete first
+    assert capo_made(conn, w1)
     seen_at_host: list[tuple[set[str], list[str]]] = []
 
     def progress(event: StepEvent) -> None:
         if event.step == "server" and event.phase == "start":
-            seen_at_host.append((clusters(emulator, "w1"), credentials(conn, "tg", "w1")))
+            seen_at_host.append((cluster_names(kube, w1), credentials(conn, prefix, w1)))
 
     planned = mgmt_delete.plan_delete(conn, settings, paths, answering(kube))
-    assert planned.clusters == ["w1/w1"] and len(planned.resources) == 7
-    assert clusters(emulator, "w1") == {"w1"}  # a dry run deletes nothing
+    assert planned.clusters == [f"{w1}/{w1}"] and len(planned.resources) == 7
+    assert cluster_names(kube, w1) == {w1}  # a dry run deletes nothing
     plan = mgmt_delete.delete_mgmt(conn, settings, paths, progress, answering(kube))
-    assert plan.clusters == ["w1/w1"]
+    assert plan.clusters == [f"{w1}/{w1}"]
     assert seen_at_host == [(set(), [])]  # cluster and credential gone before the host
-    assert _inventory(conn, "tg") == EMPTY and not paths.root.exists()
-    assert credentials(conn, "tg", "w1") == [] and ours
-    assert clusters(emulator, "w2") == {"w2"}
-    assert credentials(conn, "th", "w2") == [theirs]
+    assert _inventory(conn, prefix) == EMPTY and not paths.root.exists()
+    assert credentials(conn, prefix, w1) == [] and ours
+    assert capo_made(conn, w1) == []  # CAPI and CAPO deleted the cluster's cloud resources
+    assert cluster_names(kube, w2) == {w2}
+    assert credentials(conn, other, w2) == [theirs]
 
 
 def test_unreachable_management_with_workload_servers_is_refused_unless_forced(
@@ -131,32 +148,38 @@ def test_no_workload_server_and_no_answer_proceeds_with_a_note(
 
 
 def test_after_a_move_the_clusters_live_on(
-    project: Project, emulator: Emulator, kube: KubeClient, tmp_path: Path
+    project: Project, made: Clusters, kube: KubeClient, tmp_path: Path
 ) -> None:
     conn = project.user
-    settings, paths = _settings("tl"), StatePaths(tmp_path, "tl")
+    prefix, w4 = unique("tl"), unique("w4-")
+    settings, paths = _settings(prefix), StatePaths(tmp_path, prefix)
     state = load_state(paths, settings.cloud)
-    state.moved_to = "w4"
+    state.moved_to = w4
     save_state(paths, state)
-    credential = create_cluster(conn, kube, Settings(cloud="localcloud", prefix="tl"), "w4")
-    workload_server(conn, "tl", "w4")
+    credential = made.create(Settings(cloud="localcloud", prefix=prefix, namespace=w4), w4).id
+    workload_server(conn, prefix, w4)
     plan = mgmt_delete.delete_mgmt(conn, settings, paths, management=never_asked)
     assert plan.clusters == [] and plan.left_servers == []
-    assert any("managed by w4" in note for note in plan.notes)
-    assert clusters(emulator, "w4") == {"w4"} and credentials(conn, "tl", "w4") == [credential]
+    assert any(f"managed by {w4}" in note for note in plan.notes)
+    assert cluster_names(kube, w4) == {w4} and credentials(conn, prefix, w4) == [credential]
 
 
 def test_an_existing_management_cluster_has_its_clusters_deleted_and_no_host(
-    project: Project, emulator: Emulator, kube: KubeClient, tmp_path: Path
+    project: Project, made: Clusters, kube: KubeClient, tmp_path: Path
 ) -> None:
     conn = project.user
-    settings = Settings(cloud="localcloud", prefix="tm", management={"kubeconfig": "/x"})
-    create_cluster(conn, kube, settings, "w5")
+    prefix, w5 = unique("tm"), unique("w5-")
+    settings = Settings(cloud="localcloud", prefix=prefix, management={"kubeconfig": "/x"})
+    made.create(settings.model_copy(update={"namespace": w5}), w5)
+    wait_infrastructure_ready(kube, w5, w5)
+    assert capo_made(conn, w5)
     access: Callable[[], contextlib.AbstractContextManager[KubeClient | None]] = answering(kube)
-    plan = mgmt_delete.delete_mgmt(conn, settings, StatePaths(tmp_path, "tm"), management=access)
-    assert plan.clusters == ["w5/w5"] and plan.resources == []
+    paths = StatePaths(tmp_path, prefix)
+    plan = mgmt_delete.delete_mgmt(conn, settings, paths, management=access)
+    assert plan.clusters == [f"{w5}/{w5}"] and plan.resources == []
     assert any("no management host" in note for note in plan.notes)
-    assert clusters(emulator, "w5") == set() and credentials(conn, "tm", "w5") == []
+    assert cluster_names(kube, w5) == set() and credentials(conn, prefix, w5) == []
+    assert capo_made(conn, w5) == []
 
 
 def test_cli_refuses_to_orphan_workload_servers_then_forced(
@@ -182,21 +205,22 @@ def test_cli_refuses_to_orphan_workload_servers_then_forced(
 def test_cli_deletes_the_clusters_of_an_existing_management_cluster(
     localcloud: LocalCloud,
     project: Project,
-    emulator: Emulator,
+    made: Clusters,
     kube: KubeClient,
     kubeconfig_file: Path,
     tmp_path: Path,
 ) -> None:
     env, _ = cli_environment(localcloud, project, tmp_path, "mcloud")
-    create_cluster(project.user, kube, Settings(cloud="mcloud", prefix="to"), "w7")
+    prefix, w7 = unique("to"), unique("w7-")
+    made.create(Settings(cloud="mcloud", prefix=prefix, namespace=w7), w7)
     argv = ["mgmt", "delete", "-e", str(tmp_path), "--state-dir", str(tmp_path / "state")]
-    argv += ["--set", "prefix=to", "--set", "cloud=mcloud"]
+    argv += ["--set", f"prefix={prefix}", "--set", "cloud=mcloud"]
     argv += ["--set", f"management.kubeconfig={kubeconfig_file}"]
     dry = kaas(*argv, "--dry-run", env=env)
     assert dry.returncode == 0, dry.stderr
-    assert "would delete workload cluster w7/w7" in dry.stdout
-    assert clusters(emulator, "w7") == {"w7"}
+    assert f"would delete workload cluster {w7}/{w7}" in dry.stdout
+    assert cluster_names(kube, w7) == {w7}
     done = kaas(*argv, env=env)
     assert done.returncode == 0, done.stderr
-    assert "deleted workload cluster w7/w7" in done.stdout
-    assert clusters(emulator, "w7") == set() and credentials(project.user, "to", "w7") == []
+    assert f"deleted workload cluster {w7}/{w7}" in done.stdout
+    assert cluster_names(kube, w7) == set() and credentials(project.user, prefix, w7) == []

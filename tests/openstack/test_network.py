@@ -8,6 +8,7 @@ import pytest
 from openstack.connection import Connection
 
 from scs_kaas.localcloud.resources import EXTERNAL_CIDR
+from scs_kaas.openstack.lookup import subnet_cidrs
 from tests.openstack.support import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD
@@ -123,3 +124,10 @@ def test_security_group_with_rules(conn: Connection) -> None:
     finally:
         conn.network.delete_security_group(group)
     assert conn.network.find_security_group(group.id) is None
+
+
+def test_the_external_networks_subnets_are_visible_to_the_project(
+    conn: Connection, project: Project
+) -> None:
+    """Where a control-plane floating IP comes from (the CSR approver admits those addresses)."""
+    assert subnet_cidrs(conn, project.external_network_id) == (EXTERNAL_CIDR,)

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 import base64
+import configparser
 from typing import Any
 
+import pytest
 import yaml
 
+from scs_kaas.errors import SettingsError
 from scs_kaas.render.cluster import render_cluster
 from scs_kaas.render.credentials import placeholder_identity
 from scs_kaas.render.documents import to_json, to_yaml
-from scs_kaas.render.facts import CloudFacts, ClusterIdentity
+from scs_kaas.render.facts import CloudFacts, ClusterIdentity, ManagementFacts
 from scs_kaas.settings.layers import Layer
 from scs_kaas.settings.loader import build_settings
 
@@ -50,16 +53,15 @@ def test_default_openstack_cluster() -> None:
     assert _one(_render(), "OpenStackCluster") == {
         "apiVersion": "infrastructure.cluster.x-k8s.io/v1beta2",
         "kind": "OpenStackCluster",
-        "metadata": {"name": "prod", "namespace": "prod", "labels": LABELS},
+        "metadata": {"name": "prod", "namespace": "capi-prod", "labels": LABELS},
         "spec": {
             "identityRef": {
                 "type": "Secret",
                 "name": "prod-cloud-config",
                 "cloudName": "openstack",
             },
-            "managedSubnets": [
-                {"cidr": "10.8.0.0/20", "dnsNameservers": ["9.9.9.9", "149.112.112.112"]}
-            ],
+            # no dnsNameservers: the nodes use the cloud's resolver (R1 #164)
+            "managedSubnets": [{"cidr": "10.8.0.0/20"}],
             "apiServer": {"port": 6443, "managedLoadBalancer": {"enabled": True}},
             "managedSecurityGroups": {"allowAllInClusterTraffic": True},
             "tags": TAGS,
@@ -81,7 +83,7 @@ def test_default_machine_deployment_and_its_templates() -> None:
     assert _one(documents, "MachineDeployment") == {
         "apiVersion": "cluster.x-k8s.io/v1beta2",
         "kind": "MachineDeployment",
-        "metadata": {"name": "prod-md-0", "namespace": "prod", "labels": group_labels},
+        "metadata": {"name": "prod-md-0", "namespace": "capi-prod", "labels": group_labels},
         "spec": {
             "clusterName": "prod",
             "replicas": 3,
@@ -92,11 +94,14 @@ def test_default_machine_deployment_and_its_templates() -> None:
                         **selector,
                         "kaas.scs.community/node-group": "md-0",
                         "node.cluster.x-k8s.io/node-group": "md-0",
+                        # CAPI syncs node-role labels from Machines to Nodes; the kubelet
+                        # may not set them
+                        "node-role.kubernetes.io/worker": "",
                     }
                 },
                 "spec": {
                     "clusterName": "prod",
-                    "version": "v1.34.1",
+                    "version": "v1.34.10",
                     "bootstrap": {
                         "configRef": {
                             "apiGroup": "bootstrap.cluster.x-k8s.io",
@@ -125,7 +130,7 @@ def test_default_machine_deployment_and_its_templates() -> None:
         "template": {
             "spec": {
                 "flavor": {"filter": {"name": "SCS-2V-4"}},
-                "image": {"filter": {"name": "ubuntu-capi-image-v1.34.1"}},
+                "image": {"filter": {"name": "ubuntu-capi-image-v1.34.10"}},
                 "sshKeyName": "capi-keypair",
                 "rootVolume": {"sizeGiB": 25},
                 "tags": TAGS,
@@ -190,7 +195,7 @@ def test_every_object_is_labelled_and_namespaced() -> None:
     for document in _render({"node_groups": [{"name": "a"}, {"name": "b"}]}):
         assert LABELS.items() <= document["metadata"]["labels"].items(), document["kind"]
         if document["kind"] != "Namespace":
-            assert document["metadata"]["namespace"] == "prod"
+            assert document["metadata"]["namespace"] == "capi-prod"
 
 
 def _template_names(data: dict[str, Any]) -> tuple[str, str, str]:
@@ -319,3 +324,142 @@ def test_add_on_switches_reach_kubeadm() -> None:
     replaced = _render({"addons": {"cilium_kube_proxy_replacement": True}})
     plane = _one(replaced, "KubeadmControlPlane")["spec"]["kubeadmConfigSpec"]
     assert plane["initConfiguration"]["skipPhases"] == ["addon/kube-proxy"]
+
+
+def _workload_cloud_conf(documents: list[dict[str, Any]]) -> configparser.ConfigParser:
+    (carrier,) = [
+        d
+        for d in documents
+        if d["kind"] == "Secret"
+        and d["metadata"]["labels"].get("kaas.scs.community/addon") == "cloud-config"
+    ]
+    for text in carrier["data"].values():
+        for inner in yaml.safe_load_all(base64.b64decode(text)):
+            parser = configparser.ConfigParser(interpolation=None)
+            parser.read_string(base64.b64decode(inner["data"]["cloud.conf"]).decode())
+            return parser
+    raise AssertionError("no cloud.conf")
+
+
+def test_cloud_conf_knows_the_cluster_network_external_network_and_provider() -> None:
+    facts = CloudFacts(external_network_id="0f9e6c4a-1111-2222-3333-444455556666")
+    data = {
+        "namespace": "team",
+        "api_server": {"load_balancer_provider": "ovn"},
+        "network": {"extra_networks": [{"network": "storage"}]},
+    }
+    conf = _workload_cloud_conf(_render(data, facts))
+    # CAPO's name of the cluster network (k8s-clusterapi-cluster-<namespace>-<name>)
+    assert conf["Networking"]["internal-network-name"] == "k8s-clusterapi-cluster-team-prod"
+    assert conf["LoadBalancer"]["floating-network-id"] == facts.external_network_id
+    assert conf["LoadBalancer"]["lb-provider"] == "ovn"
+    assert conf["LoadBalancer"]["lb-method"] == "SOURCE_IP_PORT"
+
+
+def test_csr_approver_knows_every_node_group_and_a_fixed_control_plane_floating_ip() -> None:
+    def approver(data: dict[str, Any]) -> dict[str, Any]:
+        (proxy,) = [
+            d
+            for d in _render(data)
+            if d["kind"] == "HelmChartProxy"
+            and d["metadata"]["name"] == "prod-kubelet-csr-approver"
+        ]
+        return dict(yaml.safe_load(proxy["spec"]["valuesTemplate"]))
+
+    values = approver({"node_groups": [{"name": "md-0"}, {"name": "gpu"}]})
+    assert values["providerRegex"] == (
+        "^(prod-control-plane|prod-gpu|prod-md-0)-[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+    )
+    assert values["providerIpPrefixes"] == ["10.8.0.0/20"]
+    # without a load balancer CAPO puts the API's floating IP on the control-plane machine
+    direct = {"load_balancer": False, "floating_ip_address": "203.0.113.9"}
+    values = approver({"api_server": direct})
+    assert values["providerIpPrefixes"] == ["10.8.0.0/20", "203.0.113.9/32"]
+
+
+def test_an_api_port_other_than_6443_is_bound_by_kubeadm_and_open_on_the_control_plane() -> None:
+    documents = _render({"api_server": {"port": 443}})
+    config = _one(documents, "KubeadmControlPlane")["spec"]["kubeadmConfigSpec"]
+    assert config["initConfiguration"]["localAPIEndpoint"] == {"bindPort": 443}
+    assert config["joinConfiguration"]["controlPlane"] == {"localAPIEndpoint": {"bindPort": 443}}
+    spec = _one(documents, "OpenStackCluster")["spec"]
+    assert spec["apiServer"]["port"] == 443
+    assert spec["managedSecurityGroups"]["controlPlaneNodesSecurityGroupRules"] == [
+        {
+            "name": "kubernetes-api-443",
+            "description": "Kubernetes API on api_server.port",
+            "direction": "ingress",
+            "etherType": "IPv4",
+            "protocol": "tcp",
+            "portRangeMin": 443,
+            "portRangeMax": 443,
+        }
+    ]
+    # 6443 is kubeadm's and CAPO's own default: nothing more is written
+    default = _one(_render(), "KubeadmControlPlane")["spec"]["kubeadmConfigSpec"]
+    assert "localAPIEndpoint" not in default["initConfiguration"]
+    assert "controlPlane" not in default["joinConfiguration"]
+
+
+def test_availability_zone_is_the_control_planes_failure_domain_in_both_capo_apis() -> None:
+    settings = build_settings("prod", [Layer("test", {"availability_zone": "az2"})]).settings
+    identity = placeholder_identity("openstack")
+    for version in ("v1beta2", "v1beta1"):
+        documents = render_cluster(
+            "prod", settings, CloudFacts(), identity, management=ManagementFacts(version)
+        )
+        spec = _one(documents, "OpenStackCluster")["spec"]
+        assert spec["controlPlaneAvailabilityZones"] == ["az2"], version
+        deployment = _one(documents, "MachineDeployment")["spec"]["template"]["spec"]
+        assert deployment["failureDomain"] == "az2"
+    spread = {"availability_zone": "az2", "control_plane": {"failure_domains": ["az1", "az3"]}}
+    spec = _one(_render(spread), "OpenStackCluster")["spec"]
+    assert spec["controlPlaneAvailabilityZones"] == ["az1", "az3"]
+    assert "controlPlaneAvailabilityZones" not in _one(_render(), "OpenStackCluster")["spec"]
+
+
+def test_control_plane_certificates_are_renewed_by_a_rollout_before_they_expire() -> None:
+    rollout = _one(_render(), "KubeadmControlPlane")["spec"]["rollout"]
+    assert rollout == {
+        "before": {"certificatesExpiryDays": 30},
+        "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}},
+    }
+    custom = _render({"control_plane": {"certificates_expiry_days": 60}})
+    assert _one(custom, "KubeadmControlPlane")["spec"]["rollout"]["before"] == {
+        "certificatesExpiryDays": 60
+    }
+    never = _render({"control_plane": {"certificates_expiry_days": None}})
+    assert "before" not in _one(never, "KubeadmControlPlane")["spec"]["rollout"]
+
+
+@pytest.mark.parametrize("days", [0, 6, 301, 365])
+def test_certificate_expiry_days_outside_what_kcp_and_kubeadm_allow_are_refused(days: int) -> None:
+    # KCP's minimum is 7; kubeadm's certificates last 365 days, so more would roll forever.
+    with pytest.raises(SettingsError, match="certificates_expiry_days"):
+        build_settings("prod", [Layer("t", {"control_plane": {"certificates_expiry_days": days}})])
+
+
+def test_dns_nameservers_reach_the_node_subnet_when_set() -> None:
+    data = {"network": {"dns_nameservers": ["9.9.9.9", "149.112.112.112"]}}
+    assert _one(_render(data), "OpenStackCluster")["spec"]["managedSubnets"] == [
+        {"cidr": "10.8.0.0/20", "dnsNameservers": ["9.9.9.9", "149.112.112.112"]}
+    ]
+
+
+def test_csr_approver_admits_the_external_subnets_for_a_control_plane_floating_ip() -> None:
+    facts = CloudFacts(floating_ip_cidrs=("172.24.4.0/24",))
+    direct = {"api_server": {"load_balancer": False}}
+    (proxy,) = [
+        d
+        for d in _render(direct, facts)
+        if d["metadata"]["name"] == "prod-kubelet-csr-approver" and d["kind"] == "HelmChartProxy"
+    ]
+    values = yaml.safe_load(proxy["spec"]["valuesTemplate"])
+    assert values["providerIpPrefixes"] == ["10.8.0.0/20", "172.24.4.0/24"]
+    # behind a load balancer no node has a floating IP: the facts do not matter
+    (proxy,) = [
+        d
+        for d in _render({}, facts)
+        if d["metadata"]["name"] == "prod-kubelet-csr-approver" and d["kind"] == "HelmChartProxy"
+    ]
+    assert yaml.safe_load(proxy["spec"]["valuesTemplate"])["providerIpPrefixes"] == ["10.8.0.0/20"]

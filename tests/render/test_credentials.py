@@ -33,7 +33,6 @@ def test_cloud_conf_has_tenant_id_and_load_balancer_section() -> None:
         'application-credential-id="ac-id"\n'
         'application-credential-secret="s3cr3t"\n'
         'tenant-id="p-id"\n'
-        'interface="public"\n'
         'region="RegionOne"\n'
         'ca-file="/etc/config/ca.crt"\n'
         "\n"
@@ -41,6 +40,15 @@ def test_cloud_conf_has_tenant_id_and_load_balancer_section() -> None:
         "manage-security-groups=true\n"
         "create-monitor=true\n"
     )
+
+
+def test_cloud_conf_names_the_endpoint_interface_as_gophercloud_reads_it() -> None:
+    """OpenStack CCM and Cinder CSI read `os-endpoint-type` ([Global], pkg/client); they
+    ignore `interface`, which clouds.yaml uses."""
+    internal = CloudEndpoint(auth_url=ENDPOINT.auth_url, interface="internal")
+    conf = cloud_conf(internal, CREDENTIAL)
+    assert 'os-endpoint-type="internal"' in conf and "interface=" not in conf
+    assert "os-endpoint-type" not in cloud_conf(ENDPOINT, CREDENTIAL)  # public is the default
 
 
 def test_secret_never_in_repr() -> None:

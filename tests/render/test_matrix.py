@@ -8,10 +8,11 @@ from typing import Any
 
 from scs_kaas.render.cluster import render_cluster
 from scs_kaas.render.credentials import placeholder_identity
-from scs_kaas.render.facts import CloudFacts
+from scs_kaas.render.facts import CloudFacts, ManagementFacts
+from scs_kaas.render.metadata import INFRA_API
 from scs_kaas.settings.layers import Layer
 from scs_kaas.settings.loader import build_settings
-from tests.helpers import crd_validate, require_shared, write_manifests
+from tests.helpers import capo_v014_crds, crd_validate, require_shared, write_manifests
 
 CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 NODE_GROUPS = [
@@ -87,19 +88,52 @@ def _assert_unique(documents: list[dict[str, Any]]) -> None:
     assert not duplicates
 
 
-def test_every_combination_renders_valid_manifests(tmp_path: Path) -> None:
-    require_shared()
+def _render_all(folder: Path, management: ManagementFacts) -> dict[str, list[dict[str, Any]]]:
+    folder.mkdir(exist_ok=True)
     combos = _combinations()
     assert len(combos) >= 50
     facts = CloudFacts(external_network_id=None, api_access_cidrs=("203.0.113.7/32",))
+    rendered = {}
     for name, data in combos:
         settings = build_settings(name, [Layer("matrix", data)]).settings
-        documents = render_cluster(name, settings, facts, placeholder_identity("openstack"))
+        documents = render_cluster(
+            name, settings, facts, placeholder_identity("openstack"), management=management
+        )
         _assert_unique(documents)
-        write_manifests(tmp_path / f"{name}.yaml", documents)
-    report = crd_validate(sorted(tmp_path.glob("*.yaml")))
+        write_manifests(folder / f"{name}.yaml", documents)
+        rendered[name] = documents
+    return rendered
+
+
+def _validated(folder: Path, rendered: int, crds: Path | None = None) -> str:
+    report = crd_validate(sorted(folder.glob("*.yaml")), crds)
     summary = report.strip().splitlines()[-1]
     assert " 0 failed" in summary
     checked = int(summary.split()[0])
     # Every combination renders at least 8 CRD-backed objects.
-    assert checked >= 8 * len(combos)
+    assert checked >= 8 * rendered
+    return report
+
+
+def test_every_combination_renders_valid_manifests(tmp_path: Path) -> None:
+    require_shared()
+    _validated(tmp_path, len(_render_all(tmp_path, ManagementFacts())))
+
+
+def test_every_combination_renders_valid_manifests_for_capo_v014(tmp_path: Path) -> None:
+    """CAPO v1beta1 for a management cluster on CAPO v0.14.7, checked against its own CRDs
+    (from its Go module source), with the same object names as the v1beta2 render."""
+    crds = capo_v014_crds(tmp_path / "crds")
+    rendered = _render_all(tmp_path / "v1beta1", ManagementFacts("v1beta1"))
+    report = _validated(tmp_path / "v1beta1", len(rendered), crds)
+    capo = [d for documents in rendered.values() for d in documents if d["kind"].startswith("Op")]
+    assert {d["apiVersion"] for d in capo} == {"infrastructure.cluster.x-k8s.io/v1beta1"}
+    assert report.count("(infrastructure.cluster.x-k8s.io/v1beta1)") == len(capo)
+    newest = _render_all(tmp_path / "v1beta2", ManagementFacts())
+    for name, documents in rendered.items():
+        assert [d["metadata"]["name"] for d in documents] == [
+            d["metadata"]["name"] for d in newest[name]
+        ]
+        assert [d for d in documents if not d["kind"].startswith("OpenStack")] == [
+            d for d in newest[name] if d["apiVersion"] != INFRA_API
+        ]

@@ -32,7 +32,7 @@ def test_built_in_defaults() -> None:
     assert settings.network.node_cidr == "10.8.0.0/20"
     assert settings.network.mtu == 1400
     assert settings.management.image == "Ubuntu 24.04"
-    assert settings.namespace_for("demo") == "demo"
+    assert settings.namespace_for("demo") == "capi-demo"  # unique per prefix
 
 
 def test_layers_override_in_order_and_record_their_source(tmp_path: Path) -> None:
@@ -145,3 +145,9 @@ def test_missing_cluster_file_is_an_input_error(tmp_path: Path) -> None:
 def test_malformed_set_flag() -> None:
     with pytest.raises(SettingsError, match=r"KEY\.PATH=VALUE"):
         load_cluster_settings("prod", None, assignments=["network.mtu"])
+
+
+def test_the_unused_cgroup_driver_setting_is_gone() -> None:
+    """kubeadm.cgroup_driver was never rendered (kubeadm defaults the kubelet to systemd)."""
+    with pytest.raises(SettingsError, match="cgroup_driver"):
+        build_settings("prod", [Layer("test", {"kubeadm": {"cgroup_driver": "systemd"}})])

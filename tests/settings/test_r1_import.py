@@ -103,3 +103,66 @@ def test_cli_writes_nothing_when_the_result_is_invalid(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "network.mtu" in result.stderr
     assert not (tmp_path / "env").exists()
+
+
+@pytest.mark.parametrize(
+    ("tfvars", "clusterctl", "key"),
+    [
+        ('kind_mtu = "auto"\n', None, "kind_mtu"),
+        ('controller_count = "three"\n', None, "controller_count"),
+        ("worker_count = 2.5\n", None, "worker_count"),
+        ("worker_count = true\n", None, "worker_count"),
+        ("", "MTU_VALUE: jumbo\n", "MTU_VALUE"),
+        ("", "WORKER_MACHINE_COUNT: [1]\n", "WORKER_MACHINE_COUNT"),
+    ],
+)
+def test_non_numeric_counts_and_mtus_are_input_errors(
+    tfvars: str, clusterctl: str | None, key: str
+) -> None:
+    """Issue #16 item 5: a bare int() gave a ValueError traceback."""
+    with pytest.raises(SettingsError) as caught:
+        convert_r1(tfvars, clusterctl)
+    (problem,) = caught.value.problems
+    assert (problem.setting, problem.message) == (key, "must be a whole number")
+
+
+def test_counts_written_as_strings_of_digits_still_convert() -> None:
+    conversion = convert_r1('kind_mtu = "1450"\nworker_count = " 4 "\n', "MTU_VALUE: '1400'\n")
+    assert conversion.environment["network"] == {"mtu": 1450}
+    assert conversion.environment["node_groups"] == [{"name": "md-0", "count": 4}]
+    assert conversion.cluster["network"] == {"mtu": 1400}
+
+
+@pytest.mark.parametrize("which", ["tfvars", "clusterctl.yaml"])
+def test_binary_r1_files_are_input_errors(tmp_path: Path, which: str) -> None:
+    """Issue #16 item 2: a UnicodeDecodeError traceback (only OSError was caught)."""
+    (tmp_path / "r1.tfvars").write_text(TFVARS)
+    (tmp_path / "clusterctl.yaml").write_text(CLUSTERCTL)
+    (tmp_path / ("r1.tfvars" if which == "tfvars" else which)).write_bytes(b"\x89PNG\r\n\x1a\n\xff")
+    result = kaas(
+        "config", "import-r1", str(tmp_path / "r1.tfvars"), str(tmp_path / "clusterctl.yaml"),
+        "--out", str(tmp_path / "env"),
+    )  # fmt: skip
+    assert result.exit_code == 2, result
+    assert f"- {which}: " in result.stderr and "is not UTF-8 text" in result.stderr
+    assert not (tmp_path / "env").exists()
+
+
+def test_deep_or_long_tfvars_are_refused_before_the_hcl_parser() -> None:
+    """python-hcl2 took half a minute to overflow on 50,000 brackets, 80 s for 50,000 lines."""
+    with pytest.raises(SettingsError, match="nested deeper than 64 levels"):
+        convert_r1("a = " + "[" * 50_000 + "]" * 50_000 + "\n")
+    with pytest.raises(SettingsError, match="has 50001 lines"):
+        convert_r1("".join(f"k{i} = {i}\n" for i in range(50_000)))
+    assert convert_r1('a = "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["\n')
+
+
+def test_an_out_that_is_a_file_is_an_input_error(tmp_path: Path) -> None:
+    """Issue #16 item 4: FileExistsError from mkdir."""
+    (tmp_path / "r1.tfvars").write_text(TFVARS)
+    (tmp_path / "file").write_text("")
+    result = kaas(
+        "config", "import-r1", str(tmp_path / "r1.tfvars"), "--out", str(tmp_path / "file")
+    )
+    assert result.exit_code == 2, result
+    assert "- --out: " in result.stderr and "is a file; name a folder" in result.stderr

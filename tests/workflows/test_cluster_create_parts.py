@@ -1,12 +1,11 @@
-"""The pure parts of `kaas cluster create`: progress text, the offline diff, the management
-host's address (the whole command runs in tests/openstack/test_cluster_create.py)."""
+"""The pure parts of `kaas cluster create`: progress text and the management host's
+address (the whole command runs in tests/openstack/test_cluster_create.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from scs_kaas.workflows.cluster_create import (
-    contained,
     describe_conditions,
     management_host_cidrs,
 )
@@ -32,19 +31,6 @@ def test_progress_names_the_milestones_reached_and_the_next_with_its_reason() ->
         "InfrastructureReady; waiting for ControlPlaneInitialized "
         "(WaitingForControlPlaneProviderInitialized)"
     )
-
-
-def test_the_offline_diff_ignores_what_the_server_added_but_not_what_differs() -> None:
-    rendered = {"metadata": {"name": "a", "labels": {"x": "1"}}, "spec": {"list": [{"a": 1}]}}
-    live = {
-        "metadata": {"name": "a", "labels": {"x": "1", "y": "2"}, "uid": "u"},
-        "spec": {"list": [{"a": 1, "b": 2}], "defaulted": True},
-        "status": {},
-    }
-    assert contained(rendered, live)
-    assert not contained({**rendered, "spec": {"list": [{"a": 2}]}}, live)
-    assert not contained({**rendered, "spec": {"list": [{"a": 1}, {"a": 1}]}}, live)
-    assert not contained({"data": {"k": "v"}}, {"data": None})
 
 
 def test_the_management_host_is_let_in_until_management_moved() -> None:

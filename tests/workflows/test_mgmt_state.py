@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import stat
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from scs_kaas.errors import KaasError
+from scs_kaas.errors import KaasError, SettingsError
 from scs_kaas.sshkeys import KeyFiles, ensure_key, fingerprint
 from scs_kaas.workflows.mgmt_state import (
     MgmtState,
     Recorded,
     StatePaths,
+    check_state_access,
     default_state_dir,
     load_state,
     remove_local_files,
@@ -69,11 +71,23 @@ def test_key_is_ed25519_private_0600_and_stable(tmp_path: Path) -> None:
     assert result.stdout.split()[1] == "MD5:" + fingerprint(public)
 
 
-def test_private_key_without_public_half_is_refused(tmp_path: Path) -> None:
+def test_a_missing_or_foreign_public_half_is_rewritten_from_the_private_key(
+    tmp_path: Path,
+) -> None:
     files = KeyFiles(tmp_path / "id_ed25519")
-    ensure_key(files, "x")
+    public = ensure_key(files, "x")
     files.public.unlink()
-    with pytest.raises(KaasError, match=r"exists without id_ed25519\.pub"):
+    assert ensure_key(files, "x") == public
+    other = ensure_key(KeyFiles(tmp_path / "other"), "x")
+    files.public.write_text(other + "\n")  # what two unsynchronised runs could leave
+    assert ensure_key(files, "x") == public
+    assert files.public.read_text() == public + "\n"
+
+
+def test_an_unreadable_private_key_is_refused(tmp_path: Path) -> None:
+    files = KeyFiles(tmp_path / "id_ed25519")
+    files.private.write_text("not a key")
+    with pytest.raises(KaasError, match="is not an unencrypted OpenSSH private key"):
         ensure_key(files, "x")
 
 
@@ -90,3 +104,23 @@ def test_remove_local_files(tmp_path: Path) -> None:
     removed = remove_local_files(paths)
     assert {p.name for p in removed} == {"mgmt.json", "id_ed25519", "id_ed25519.pub", "known_hosts"}
     assert not paths.root.exists()
+
+
+def test_a_new_state_directory_is_private_whatever_the_umask(tmp_path: Path) -> None:
+    """Issue #16 item 14: under `umask 000` mkdir(parents=True) made the state directory 0777."""
+    paths = StatePaths(tmp_path / "xdg" / "scs-kaas", "team")
+    previous = os.umask(0)
+    try:
+        save_state(paths, MgmtState(prefix="team", cloud="c"))
+    finally:
+        os.umask(previous)
+    for folder in (tmp_path / "xdg", paths.state_dir, paths.root):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    assert stat.S_IMODE(paths.state_file.stat().st_mode) == 0o600
+
+
+def test_state_access_is_checked_before_anything_else(tmp_path: Path) -> None:
+    check_state_access(StatePaths(tmp_path / "new" / "deeper", "team"))  # can be created
+    (tmp_path / "team").write_text("")
+    with pytest.raises(SettingsError, match="is not a folder"):
+        check_state_access(StatePaths(tmp_path, "team"))

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from scs_kaas.errors import ClusterError, KaasError
+from scs_kaas.localmgmt import ManagementCluster
 from scs_kaas.settings.model import Settings
 from scs_kaas.workflows.mgmt_access import SshTarget
 from scs_kaas.workflows.mgmt_state import StatePaths
@@ -21,7 +22,6 @@ from scs_kaas.workflows.mgmt_tunnel import (
     port_accepts,
     read_kubeconfig,
 )
-from tests.kube.conftest import Emulator
 
 TARGET = SshTarget("ubuntu", "203.0.113.7", Path("/s/id_ed25519"), Path("/s/known_hosts"))
 LISTEN = (
@@ -104,11 +104,12 @@ def test_the_kubeconfig_is_read_into_memory_pointing_at_the_tunnel() -> None:
 
 
 def test_management_kubeconfig_is_used_when_set(
-    emulator: Emulator, kubeconfig_file: Path, tmp_path: Path
+    management: ManagementCluster, kubeconfig_file: Path, tmp_path: Path
 ) -> None:
     settings = Settings(cloud="c", prefix="team", management={"kubeconfig": str(kubeconfig_file)})
     with management_access(settings, StatePaths(tmp_path, "team"))() as client:
-        assert client is not None and client.server == emulator.url
+        assert client is not None
+        assert client.server == f"https://127.0.0.1:{management.ports.apiserver}"
 
 
 def test_without_a_host_or_kubeconfig_opening_fails_with_what_to_do(tmp_path: Path) -> None:

@@ -1,5 +1,8 @@
-"""A workload cluster for the restart after a rotation: an emulator holding what the charts and
-the ClusterResourceSet put there, and the ClusterResourceSet controller played by a thread.
+"""A workload cluster for the restart after a rotation: a real, plain API server (the session's
+`workload_apiserver`) holding what the charts and the ClusterResourceSet put there, and the
+ClusterResourceSet controller played by a thread (it would apply to a cluster whose nodes
+joined; none do here). No Deployment or DaemonSet controller runs on that API server: a thread
+plays their part of a rollout too, writing the status through the status subresource.
 
 The workloads carry the labels cloud-provider-openstack's charts give them (see
 scs_kaas.workflows.restart_cloud_conf_readers) with our release names, plus look-alikes of
@@ -15,6 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import yaml
+from kubernetes.client.exceptions import ApiException
 
 from scs_kaas.kube.apply import apply
 from scs_kaas.kube.client import KubeClient
@@ -23,7 +27,6 @@ from scs_kaas.kube.rollout import RESTARTED_AT
 from scs_kaas.kube.secrets import apply_secret
 from scs_kaas.kube.wait import wait_for
 from scs_kaas.workflows.restart_cloud_conf_readers import names_credential
-from tests.kube.conftest import Emulator
 
 OCCM = ("DaemonSet", "kube-system", "openstack-cloud-controller-manager")
 CSI_CONTROLLER = ("Deployment", "kube-system", "openstack-cinder-csi-controllerplugin")
@@ -73,6 +76,14 @@ def seed(workload: KubeClient) -> None:
     apply(workload, [_workload(ref) for ref in (*READERS, *BYSTANDERS)])
 
 
+def unseed(workload: KubeClient) -> None:
+    """Remove what `seed` and the tests put there: the workload API server is the session's."""
+    for kind, namespace, name in (*READERS, *BYSTANDERS, ("Secret", "kube-system", "cloud-config")):
+        api_version = "v1" if kind == "Secret" else "apps/v1"
+        with contextlib.suppress(ApiException):
+            workload.resource(api_version, kind).delete(name=name, namespace=namespace)
+
+
 def _workload(ref: tuple[str, str, str]) -> dict[str, Any]:
     kind, namespace, name = ref
     pod = _OCCM_POD if ref == OCCM else _LABELS[ref]
@@ -90,17 +101,25 @@ def _workload(ref: tuple[str, str, str]) -> dict[str, Any]:
     }
 
 
-def restarted_at(server: Emulator, ref: tuple[str, str, str]) -> str | None:
+def restarted_at(workload: KubeClient, ref: tuple[str, str, str]) -> str | None:
     kind, namespace, name = ref
-    stored = server.stored("apps/v1", kind, namespace)[name]
+    stored = workload.resource("apps/v1", kind).get(name=name, namespace=namespace).to_dict()
     annotations = stored["spec"]["template"]["metadata"].get("annotations") or {}
-    return annotations.get(RESTARTED_AT)
+    value = annotations.get(RESTARTED_AT)
+    return None if value is None else str(value)
 
 
-def register(management: KubeClient, namespace: str, cluster: str, workload: Emulator) -> None:
-    """The `<cluster>-kubeconfig` Secret Cluster API writes, pointing at `workload`."""
-    text = yaml.safe_dump(workload.kubeconfig(f"{cluster}-admin@{cluster}"))
-    apply_secret(management, namespace, secret_name(cluster), {"value": text})
+def register(
+    management: KubeClient,
+    namespace: str,
+    cluster: str,
+    kubeconfig: Mapping[str, Any],
+) -> None:
+    """The `<cluster>-kubeconfig` Secret Cluster API writes, holding `kubeconfig` (the workload
+    cluster's admin kubeconfig)."""
+    apply_secret(
+        management, namespace, secret_name(cluster), {"value": yaml.safe_dump(dict(kubeconfig))}
+    )
 
 
 def carrier_manifests(carrier: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -164,9 +183,16 @@ def finish_rollout(workload: KubeClient, ref: tuple[str, str, str], timeout: flo
     generation = found["metadata"]["generation"]
     status: dict[str, Any] = {"observedGeneration": generation}
     if kind == "DaemonSet":
-        status |= {"desiredNumberScheduled": 2, "updatedNumberScheduled": 2, "numberAvailable": 2}
-    else:
-        status |= {"replicas": 1, "updatedReplicas": 1, "availableReplicas": 1}
+        status |= {
+            "currentNumberScheduled": 2,
+            "desiredNumberScheduled": 2,
+            "numberMisscheduled": 0,
+            "numberReady": 2,
+            "updatedNumberScheduled": 2,
+            "numberAvailable": 2,
+        }
+    else:  # the API server validates status too: available <= ready <= replicas
+        status |= {"replicas": 1, "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1}
     workload.dynamic.patch(
         workload.resource("apps/v1", kind).status,
         body={"status": status},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 import yaml
@@ -12,16 +12,19 @@ from rich.console import Console
 from rich.table import Table
 
 from scs_kaas.cli.options import CLUSTER_FILE, ENV_DIR, SETTINGS_FLAGS, TableFormat, load_settings
-from scs_kaas.render.addons import CATALOG
-from scs_kaas.render.addons.custom import addon_name
-from scs_kaas.settings.addons import AddonsSettings
 from scs_kaas.versions import DEFAULT_KUBERNETES_VERSION
+
+if TYPE_CHECKING:  # the settings models (pydantic) only when a command runs
+    from scs_kaas.settings.addons import AddonsSettings
 
 app = typer.Typer(help="Add-ons installed into workload clusters.", no_args_is_help=True)
 
 
 def catalog_rows(kubernetes_version: str, settings: AddonsSettings | None) -> list[dict[str, Any]]:
     """One row per add-on; with a cluster's settings, whether it is enabled and its version."""
+    from scs_kaas.render.addons import CATALOG
+    from scs_kaas.settings.addons import AddonsSettings
+
     defaults = AddonsSettings()
     rows: list[dict[str, Any]] = []
     for addon in CATALOG:
@@ -46,6 +49,8 @@ def catalog_rows(kubernetes_version: str, settings: AddonsSettings | None) -> li
 
 
 def _custom_rows(settings: AddonsSettings) -> list[dict[str, Any]]:
+    from scs_kaas.render.addons.custom import addon_name
+
     rows: list[dict[str, Any]] = []
     common = {"default": False, "enabled": True, "summary": "custom"}
     for chart in settings.custom_charts:

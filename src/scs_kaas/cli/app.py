@@ -11,7 +11,20 @@ from rich.console import Console
 from rich.markup import escape
 
 from scs_kaas import logredact
-from scs_kaas.cli import addons, cloud, cluster, config, devcloud, image, mgmt
+from scs_kaas.cli import (
+    addons,
+    check,
+    cleanup,
+    cloud,
+    cluster,
+    cluster_access,
+    cluster_change,
+    cluster_view,
+    config,
+    devcloud,
+    image,
+    mgmt,
+)
 from scs_kaas.errors import KaasError, SettingsError
 
 app = typer.Typer(
@@ -21,12 +34,18 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(config.app, name="config")
+cluster_view.register(cluster.app)
+cluster_change.register(cluster.app)
+cluster_access.register(cluster.app)
 app.add_typer(cluster.app, name="cluster")
 app.add_typer(addons.app, name="addons")
 app.add_typer(devcloud.app, name="devcloud")
 app.add_typer(cloud.app, name="cloud")
 app.add_typer(image.app, name="image")
 app.add_typer(mgmt.app, name="mgmt")
+app.add_typer(check.app, name="check")
+app.command("audit")(cleanup.audit)
+app.command("purge")(cleanup.purge)
 
 
 @app.callback()
@@ -40,14 +59,27 @@ def _root(
     logredact.install(logging.getLogger())  # -v shows HTTP bodies; secrets stay out
 
 
+# The error output stays readable whatever the input: a bounded list of bounded lines.
+MAX_SHOWN_PROBLEMS = 25
+MAX_PROBLEM_CHARS = 1000
+MAX_MESSAGE_CHARS = 8000
+
+
+def _bounded(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 30]}... ({len(text)} characters)"
+
+
 def _print_error(error: KaasError) -> None:
     console = Console(stderr=True, soft_wrap=True, highlight=False)
     if isinstance(error, SettingsError):
         console.print("[bold red]error:[/] invalid settings (nothing was changed):")
-        for problem in error.problems:
-            console.print(f"  - {escape(str(problem))}")
+        for problem in error.problems[:MAX_SHOWN_PROBLEMS]:
+            console.print(f"  - {escape(_bounded(str(problem), MAX_PROBLEM_CHARS))}")
+        more = max(0, len(error.problems) - MAX_SHOWN_PROBLEMS) + error.omitted
+        if more:
+            console.print(f"  ... and {more} more problems (fix these first)")
     else:
-        console.print(f"[bold red]error:[/] {escape(str(error))}")
+        console.print(f"[bold red]error:[/] {escape(_bounded(str(error), MAX_MESSAGE_CHARS))}")
 
 
 def _verbose(argv: list[str]) -> bool:
@@ -72,7 +104,23 @@ def run(argv: list[str]) -> int:
     except KeyboardInterrupt:
         Console(stderr=True).print("interrupted")
         return 130
+    except Exception as error:
+        translated = _cloud_failure(error)
+        if translated is None or _verbose(argv):
+            raise
+        _print_error(translated)
+        return translated.exit_code
     return 0
+
+
+def _cloud_failure(error: Exception) -> KaasError | None:
+    """A cloud library's error that reached the top unnamed: one message all the same. Only
+    such errors are looked at (the library is imported only when it raised one)."""
+    if not type(error).__module__.startswith(("openstack.", "keystoneauth1.")):
+        return None
+    from scs_kaas.openstack.failures import unnamed_cloud_error
+
+    return unnamed_cloud_error(error)
 
 
 def main() -> None:

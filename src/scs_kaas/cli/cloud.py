@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -14,8 +15,9 @@ from rich.table import Table
 from scs_kaas.cli.image import ResultFormat
 from scs_kaas.cli.options import CLUSTER_FILE, ENV_DIR, SETTINGS_FLAGS, load_settings
 from scs_kaas.errors import CloudError
-from scs_kaas.openstack.connection import connect
-from scs_kaas.workflows.cloud_check import CloudReport, check_cloud
+
+if TYPE_CHECKING:  # openstacksdk: imported by the command that uses it
+    from scs_kaas.workflows.cloud_check import CloudReport
 
 app = typer.Typer(help="The OpenStack cloud itself.", no_args_is_help=True)
 # Settings are loaded per cluster; without a cluster name only the environment's apply.
@@ -36,6 +38,9 @@ def check(
     output: ResultFormat = typer.Option(ResultFormat.table, "--output", "-o"),
 ) -> None:
     """Log in, then check service endpoints, flavors and free quota; exit 1 if anything lacks."""
+    from scs_kaas.openstack.connection import connect
+    from scs_kaas.workflows.cloud_check import check_cloud
+
     loaded = load_settings(cluster or NO_CLUSTER, env_dir, cluster_file, assignments)
     conn = connect(loaded.settings.cloud)
     report = check_cloud(conn, loaded.settings, cluster is not None, management)

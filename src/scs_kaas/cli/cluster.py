@@ -6,9 +6,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from contextlib import AbstractContextManager
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 import yaml
@@ -16,32 +17,32 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from scs_kaas.cli.cleanup import KEEP_VOLUMES, sweep
 from scs_kaas.cli.options import (
     CLUSTER_FILE,
     ENV_DIR,
+    INFRASTRUCTURE_API,
+    LOCK_TIMEOUT,
     SETTINGS_FLAGS,
+    InfrastructureApi,
     OutputFormat,
     TableFormat,
     load_settings,
     state_dir_or_default,
 )
 from scs_kaas.cli.progress import RichProgress, err_console
-from scs_kaas.kube.client import KubeClient
-from scs_kaas.openstack.connection import connect
-from scs_kaas.settings.model import Settings
-from scs_kaas.workflows import cluster_create, cluster_delete
-from scs_kaas.workflows.mgmt_state import StatePaths, load_state
-from scs_kaas.workflows.mgmt_target import management_kubeconfig
-from scs_kaas.workflows.render import read_manifest_files, render_offline
-from scs_kaas.workflows.restart_cloud_conf_readers import DEFAULT_TIMEOUT as RESTART_TIMEOUT
-from scs_kaas.workflows.restart_cloud_conf_readers import RestartOutcome
-from scs_kaas.workflows.rotate_credentials import (
-    RotationResult,
-    plan_rotation,
-    rotate_cluster_credentials,
-)
+from scs_kaas.workflows import defaults
+
+if TYPE_CHECKING:  # the workflows and clients are imported by the commands that use them
+    from scs_kaas.kube.client import KubeClient
+    from scs_kaas.settings.model import Settings
+    from scs_kaas.workflows import cluster_plan
+    from scs_kaas.workflows.cluster_delete import ClusterTarget
+    from scs_kaas.workflows.restart_cloud_conf_readers import RestartOutcome
+    from scs_kaas.workflows.rotate_credentials import RotationResult
 
 app = typer.Typer(help="Workload clusters.", no_args_is_help=True)
+app.command("sweep")(sweep)
 
 
 @app.command()
@@ -51,13 +52,21 @@ def render(
     cluster_file: Path | None = CLUSTER_FILE,
     assignments: list[str] = SETTINGS_FLAGS,
     output: OutputFormat = typer.Option(OutputFormat.yaml, "--output", "-o"),
+    infrastructure_api: InfrastructureApi = INFRASTRUCTURE_API,
 ) -> None:
     """Print every manifest of a cluster, without touching any cloud.
 
     Credentials are shown as placeholders: real ones are made only when a cluster is created.
+    `kaas cluster create` picks the CAPO API version the management cluster serves by itself.
     """
+    from scs_kaas.render.capo_versions import to_infrastructure_version
+    from scs_kaas.render.documents import to_json, to_yaml
+    from scs_kaas.workflows.render import offline_documents, read_manifest_files
+
     loaded = load_settings(name, env_dir, cluster_file, assignments)
-    typer.echo(render_offline(loaded, output.value), nl=False)
+    documents = offline_documents(loaded.settings, loaded.cluster, read_manifest_files(loaded))
+    documents = to_infrastructure_version(documents, infrastructure_api.value)
+    typer.echo(to_json(documents) if output is OutputFormat.json else to_yaml(documents), nl=False)
 
 
 class RotateFormat(StrEnum):
@@ -77,8 +86,29 @@ CONTEXT = typer.Option(None, "--context", help="Context in the kubeconfig.")
 
 def _management_kubeconfig(option: Path | None, settings: Settings) -> Path:
     """See `workflows.mgmt_target`: flag, moved management, setting, $KUBECONFIG, default."""
+    from scs_kaas.workflows.mgmt_state import StatePaths
+    from scs_kaas.workflows.mgmt_target import management_kubeconfig
+
     paths = StatePaths(state_dir_or_default(None), settings.prefix)
     return management_kubeconfig(option, settings, paths, os.environ, Path.home()).path
+
+
+def locked(
+    kube: KubeClient,
+    target: ClusterTarget,
+    command: str,
+    timeout: float,
+    make_namespace: bool = False,
+) -> AbstractContextManager[None]:
+    """The cluster's lock for `command` (its Lease, see README); waiting is said on stderr."""
+    from scs_kaas.workflows.cluster_lock import cluster_lock
+
+    console = err_console()
+
+    def say(text: str) -> None:
+        console.print(escape(text))
+
+    return cluster_lock(kube, target, command, timeout, say, make_namespace)
 
 
 @app.command("rotate-credentials")
@@ -96,7 +126,7 @@ def rotate_credentials(
         False, "--no-restart", help="Do not restart OpenStack CCM and Cinder CSI in the cluster."
     ),
     restart_timeout: float = typer.Option(
-        RESTART_TIMEOUT,
+        defaults.RESTART_TIMEOUT,
         "--restart-timeout",
         min=1,
         help="Seconds for the new cloud.conf to reach the workload cluster and the restarted "
@@ -112,11 +142,18 @@ def rotate_credentials(
     and in the Secrets. A restart that fails is a warning (exit 0) with the kubectl commands to
     do it by hand: the rotation itself is done.
     """
+    from scs_kaas.kube.client import KubeClient
+    from scs_kaas.openstack.connection import connect
+    from scs_kaas.workflows.cluster_names import resolve_cluster_names
+    from scs_kaas.workflows.render import read_manifest_files
+    from scs_kaas.workflows.rotate_credentials import plan_rotation, rotate_cluster_credentials
+
     loaded = load_settings(name, env_dir, cluster_file, assignments)
     settings = loaded.settings
     path = _management_kubeconfig(kubeconfig, settings)
     files = read_manifest_files(loaded)
     with KubeClient.from_file(path, context) as kube:
+        settings = resolve_cluster_names(kube, settings, name).settings  # its namespace
         conn = connect(settings.cloud)
         try:
             if dry_run:
@@ -178,7 +215,7 @@ def create(
     kubeconfig: Path | None = MANAGEMENT_KUBECONFIG,
     context: str | None = CONTEXT,
     timeout: float = typer.Option(
-        cluster_create.DEFAULT_TIMEOUT,
+        defaults.CLUSTER_CREATE_TIMEOUT,
         "--timeout",
         min=1,
         help="Seconds to wait for the Cluster to become Available, in all.",
@@ -196,6 +233,7 @@ def create(
         False, "--dry-run", help="Show what would be created or changed; write nothing."
     ),
     output: TableFormat = typer.Option(TableFormat.table, "--output", "-o"),
+    lock_timeout: float = LOCK_TIMEOUT,
 ) -> None:
     """Create the cluster, or bring it in line with its settings (a re-run changes nothing).
 
@@ -204,6 +242,13 @@ def create(
     the management cluster, prunes add-ons no longer in the settings, waits until the Cluster
     is Available and merges its admin context into your kubeconfig.
     """
+    from scs_kaas.kube.client import KubeClient
+    from scs_kaas.openstack.connection import connect
+    from scs_kaas.workflows import cluster_create, cluster_delete, cluster_plan
+    from scs_kaas.workflows.cluster_names import resolve_cluster_names
+    from scs_kaas.workflows.mgmt_state import StatePaths, load_state
+    from scs_kaas.workflows.render import read_manifest_files
+
     loaded = load_settings(name, env_dir, cluster_file, assignments)
     settings = loaded.settings
     path = _management_kubeconfig(kubeconfig, settings)
@@ -215,11 +260,18 @@ def create(
         conn = connect(settings.cloud)
         try:
             if dry_run:
-                plan = cluster_create.plan_cluster_create(conn, kube, settings, name, files, cidrs)
-                title = f"Would create {settings.namespace_for(name)}/{name} (dry run)"
-                _show_any(dataclasses.asdict(plan), output, title)
+                plan = cluster_plan.plan_cluster_create(conn, kube, settings, name, files, cidrs)
+                title = f"Would create {plan.namespace}/{name} (dry run)"
+                _show_plan(plan, output, title)
                 return
-            with RichProgress() as progress:
+            resolved = resolve_cluster_names(kube, settings, name).settings
+            target = cluster_delete.ClusterTarget(
+                resolved.prefix, resolved.namespace_for(name), name
+            )
+            with (
+                locked(kube, target, "create", lock_timeout, make_namespace=True),
+                RichProgress() as progress,
+            ):
                 result = cluster_create.create_cluster(
                     conn, kube, settings, name, files, options, progress
                 )
@@ -241,37 +293,65 @@ def delete(
     kubeconfig: Path | None = MANAGEMENT_KUBECONFIG,
     context: str | None = CONTEXT,
     timeout: float = typer.Option(
-        cluster_delete.DEFAULT_TIMEOUT, "--timeout", min=1, help="Seconds to wait, in all."
+        defaults.CLUSTER_DELETE_TIMEOUT, "--timeout", min=1, help="Seconds to wait, in all."
     ),
     dry_run: bool = typer.Option(
         False, "--dry-run", help="List what would be deleted; change nothing."
     ),
+    keep_volumes: bool = KEEP_VOLUMES,
     output: TableFormat = typer.Option(TableFormat.table, "--output", "-o"),
+    lock_timeout: float = LOCK_TIMEOUT,
 ) -> None:
     """Delete the cluster, what scs-kaas applied for it, then its application credential.
 
-    The Cluster is deleted and waited for (CAPI removes its machines and network), then the
-    add-ons and Secrets scs-kaas applied, and only then its application credential. Only a
-    Cluster labelled with this environment's prefix is touched; a re-run finishes the job.
+    First the load balancers and volumes OCCM and Cinder CSI made (through the workload cluster
+    when it answers, else directly), then the Cluster is deleted and waited for (CAPI removes
+    its machines and network), then the add-ons and Secrets scs-kaas applied, then whatever of
+    the cluster is left in the cloud (`kaas cluster sweep`), its application credential last.
+    Only a Cluster labelled with this environment's prefix is touched; a re-run finishes it.
     """
+    from scs_kaas.kube.client import KubeClient
+    from scs_kaas.openstack.connection import connect
+    from scs_kaas.workflows import cluster_delete, cluster_sweep
+    from scs_kaas.workflows.cluster_names import resolve_cluster_names
+
     settings = load_settings(name, env_dir, cluster_file, assignments).settings
     path = _management_kubeconfig(kubeconfig, settings)
-    target = cluster_delete.ClusterTarget(settings.prefix, settings.namespace_for(name), name)
     with KubeClient.from_file(path, context) as kube:
+        # where the Cluster is: a cluster made before names were unique per prefix keeps its own
+        settings = resolve_cluster_names(kube, settings, name).settings
+        target = cluster_delete.ClusterTarget(settings.prefix, settings.namespace_for(name), name)
         conn = connect(settings.cloud)
         try:
             if dry_run:
                 plan = cluster_delete.plan_cluster_delete(conn, kube, target)
                 _show_any(dataclasses.asdict(plan), output, f"Would delete {target} (dry run)")
                 return
-            with RichProgress() as progress:
-                result = cluster_delete.delete_cluster(conn, kube, target, timeout, progress)
+            with locked(kube, target, "delete", lock_timeout), RichProgress() as progress:
+                owner = cluster_sweep.cluster_owner(settings, name)
+                result = cluster_delete.delete_cluster(
+                    conn, kube, target, timeout, progress, owner, keep_volumes
+                )
         finally:
             conn.close()
     if output is TableFormat.table:
         for note in result.notes:
             err_console().print(f"note: {escape(note)}")
     _show_any(dataclasses.asdict(result), output, f"Deleted {target}")
+
+
+def _show_plan(plan: cluster_plan.CreatePlan, output: TableFormat, title: str) -> None:
+    """The plan; as a table without the field changes, which follow as unified diffs of what
+    would change (a new object is only named: its whole text says little)."""
+    fields = dataclasses.asdict(plan)
+    if output is not TableFormat.table:
+        _show_any(fields, output, title)
+        return
+    del fields["diffs"]
+    _show_any(fields, output, title)
+    for found in plan.diffs:
+        if found.action == "change" or found.fields:  # a template shown against its predecessor
+            Console(soft_wrap=True).print(escape(found.unified), highlight=False)
 
 
 def _show_any(fields: dict[str, Any], output: TableFormat, title: str) -> None:

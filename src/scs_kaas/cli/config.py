@@ -1,8 +1,9 @@
-"""`kaas config ...`: show the effective settings, import an R1 environment."""
+"""`kaas config ...`: show the effective settings, their JSON Schema, import an R1 environment."""
 
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -14,16 +15,14 @@ from scs_kaas.cli.options import (
     CLUSTER_FILE,
     ENV_DIR,
     SETTINGS_FLAGS,
+    OutputFormat,
     TableFormat,
     load_settings,
 )
 from scs_kaas.errors import SettingProblem, SettingsError
 from scs_kaas.files import write_atomic
-from scs_kaas.settings.layers import Layer
-from scs_kaas.settings.loader import CLUSTERS_DIR, ENVIRONMENT_FILE, build_settings
-from scs_kaas.settings.r1_import import convert_r1
 
-app = typer.Typer(help="Show and convert settings.", no_args_is_help=True)
+app = typer.Typer(help="Show settings and their schema, convert R1 settings.", no_args_is_help=True)
 
 
 @app.command()
@@ -58,12 +57,51 @@ def show(
     console.print(table)
 
 
+class SchemaFile(StrEnum):
+    environment = "environment"
+    cluster = "cluster"
+
+
+@app.command()
+def schema(
+    file: SchemaFile = typer.Option(
+        SchemaFile.environment,
+        "--file",
+        help="The schema of environment.yaml or of a cluster file.",
+    ),
+    output: OutputFormat = typer.Option(OutputFormat.json, "--output", "-o"),
+) -> None:
+    """Print the JSON Schema of a settings file, for editors that complete and check YAML.
+
+    Write it to a file and name that in the settings file's first line, e.g.
+    `# yaml-language-server: $schema=environment.schema.json` (relative to the YAML file).
+    """
+    from scs_kaas.settings.schema import settings_schema
+
+    document = settings_schema(file.value)
+    if output is OutputFormat.yaml:
+        typer.echo(yaml.safe_dump(document, sort_keys=False), nl=False)
+    else:
+        typer.echo(json.dumps(document, indent=2))
+
+
 def _read(path: Path, what: str) -> str:
+    """The text of an R1 file: unreadable, binary or oversized files are bad input (exit 2)."""
+    from scs_kaas.settings.yaml_limits import read_settings_text
+
     try:
-        return path.read_text(encoding="utf-8")
+        return read_settings_text(path)
+    except SettingsError as error:
+        raise SettingsError([SettingProblem(what, str(p)) for p in error.problems]) from None
+
+
+def _write(path: Path, text: str) -> None:
+    """Write one converted file; a --out that is a file or not writable is bad input."""
+    try:
+        write_atomic(path, text)
     except OSError as error:
         raise SettingsError(
-            [SettingProblem(what, f"cannot read {path}: {error.strerror}")]
+            [SettingProblem("--out", f"cannot write {path}: {error.strerror or error}")]
         ) from None
 
 
@@ -83,6 +121,10 @@ def import_r1(
     Every R1 setting that has no equivalent is named, with the reason. Credentials are never
     imported. Nothing is written unless the result is valid.
     """
+    from scs_kaas.settings.layers import Layer
+    from scs_kaas.settings.loader import CLUSTERS_DIR, ENVIRONMENT_FILE, build_settings
+    from scs_kaas.settings.r1_import import convert_r1  # python-hcl2: only here
+
     conversion = convert_r1(
         _read(tfvars, "tfvars"), _read(clusterctl, "clusterctl.yaml") if clusterctl else None
     )
@@ -97,6 +139,8 @@ def import_r1(
     outputs = {out / ENVIRONMENT_FILE: conversion.environment}
     if conversion.cluster:
         outputs[out / CLUSTERS_DIR / f"{cluster}.yaml"] = conversion.cluster
+    if out.exists() and not out.is_dir():
+        raise SettingsError([SettingProblem("--out", f"{out} is a file; name a folder")])
     existing = [str(p) for p in outputs if p.exists()]
     if existing and not force and not dry_run:
         raise SettingsError(
@@ -110,7 +154,7 @@ def import_r1(
         if dry_run:
             typer.echo(f"--- {path}\n{text}", nl=False)
         else:
-            write_atomic(path, text)
+            _write(path, text)
             console.print(f"wrote {path}")
     for note in conversion.notes:
         console.print(f"note: {note}")

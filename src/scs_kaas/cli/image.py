@@ -23,14 +23,7 @@ from rich.table import Table
 
 from scs_kaas.cli.options import ENV_DIR, SETTINGS_FLAGS, load_settings
 from scs_kaas.errors import SettingProblem, SettingsError
-from scs_kaas.openstack.connection import connect
-from scs_kaas.settings.fields import resolve_kubernetes_version
-from scs_kaas.workflows.images import (
-    DEFAULT_TIMEOUT,
-    ImageRequest,
-    ensure_node_image,
-    plan_image,
-)
+from scs_kaas.workflows import defaults
 
 app = typer.Typer(help="Node images in Glance.", no_args_is_help=True)
 
@@ -72,6 +65,8 @@ def _progress_bar() -> Iterator[RichImageProgress]:
 
 
 def _version(value: str | None, default: str) -> str:
+    from scs_kaas.settings.fields import resolve_kubernetes_version
+
     if value is None:
         return default
     try:
@@ -99,7 +94,7 @@ def ensure(
     checksum_url: str | None = typer.Option(
         None, "--checksum-url", help="Checksum file to trust; default <image URL>.CHECKSUM."
     ),
-    timeout: float = typer.Option(DEFAULT_TIMEOUT, help="Seconds to wait for 'active'."),
+    timeout: float = typer.Option(defaults.IMAGE_TIMEOUT, help="Seconds to wait for 'active'."),
     work_dir: Path | None = typer.Option(
         None, "--work-dir", help="Where the download and raw conversion go.", file_okay=False
     ),
@@ -108,6 +103,9 @@ def ensure(
     output: ResultFormat = typer.Option(ResultFormat.table, "--output", "-o"),
 ) -> None:
     """Reuse the node image of a Kubernetes version, or download, verify and upload it."""
+    from scs_kaas.openstack.connection import connect
+    from scs_kaas.workflows.images import ImageRequest, ensure_node_image, plan_image
+
     settings = load_settings(cluster, env_dir, None, assignments).settings
     problems = []
     try:

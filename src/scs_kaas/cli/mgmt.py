@@ -7,9 +7,11 @@ import os
 import subprocess
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -19,6 +21,7 @@ from rich.table import Table
 from scs_kaas import naming
 from scs_kaas.cli.options import (
     ENV_DIR,
+    LOCK_TIMEOUT,
     SETTINGS_FLAGS,
     STATE_DIR,
     load_environment_settings,
@@ -26,24 +29,13 @@ from scs_kaas.cli.options import (
 )
 from scs_kaas.cli.progress import RichProgress, err_console
 from scs_kaas.errors import KaasError
-from scs_kaas.kube.client import KubeClient
-from scs_kaas.kube.clusterctl import Clusterctl, source_kubeconfig
-from scs_kaas.openstack.connection import connect
-from scs_kaas.openstack.mgmt_host import console_log
-from scs_kaas.settings.loader import LoadedSettings
-from scs_kaas.settings.model import Settings
-from scs_kaas.workflows import (
-    mgmt,
-    mgmt_access,
-    mgmt_delete,
-    mgmt_move,
-    mgmt_move_host,
-    mgmt_userdata,
-)
-from scs_kaas.workflows.cluster_delete import DEFAULT_TIMEOUT as CLUSTER_DELETE_TIMEOUT
-from scs_kaas.workflows.images import ImageRequest, start_image_ensure
-from scs_kaas.workflows.mgmt_state import MgmtState, StatePaths, load_state
-from scs_kaas.workflows.mgmt_tunnel import management_access
+from scs_kaas.workflows import defaults
+
+if TYPE_CHECKING:  # the workflows and clients are imported by the commands that use them
+    from scs_kaas.settings.loader import LoadedSettings
+    from scs_kaas.settings.model import Settings
+    from scs_kaas.workflows import mgmt, mgmt_access, mgmt_move
+    from scs_kaas.workflows.mgmt_state import MgmtState, StatePaths
 
 app = typer.Typer(
     help="The management host (a VM with kind and Cluster API).", no_args_is_help=True
@@ -59,7 +51,7 @@ OUTPUT = typer.Option(DataFormat.table, "--output", "-o", help="table or json.")
 DRY_RUN = typer.Option(False, "--dry-run", help="Print the plan; change nothing.")
 TRUST_ON_FIRST_USE = typer.Option(
     False,
-    mgmt_access.TRUST_ON_FIRST_USE,
+    defaults.TRUST_ON_FIRST_USE,
     help="Accept the host key the management host offers on first contact, unverified "
     "(only for clouds whose Nova keeps no console log, where its keys are published).",
 )
@@ -68,8 +60,20 @@ TRUST_ON_FIRST_USE = typer.Option(
 def _context(
     env_dir: Path | None, assignments: list[str], state_dir: Path | None
 ) -> tuple[LoadedSettings, StatePaths]:
+    from scs_kaas.workflows.mgmt_state import StatePaths, check_state_access
+
     loaded = load_environment_settings(env_dir, assignments)
-    return loaded, StatePaths(state_dir_or_default(state_dir), loaded.settings.prefix)
+    paths = StatePaths(state_dir_or_default(state_dir), loaded.settings.prefix)
+    check_state_access(paths)  # bad input, refused before any cloud call
+    return loaded, paths
+
+
+def _locked(paths: StatePaths, command: str, timeout: float) -> AbstractContextManager[None]:
+    """The environment's lock for `command` (see README, exit codes); waiting is said on stderr."""
+    from scs_kaas.workflows.mgmt_state import environment_lock
+
+    console = err_console()
+    return environment_lock(paths, command, timeout, lambda text: console.print(escape(text)))
 
 
 def _print_json(data: object) -> None:
@@ -86,8 +90,13 @@ def create(
         True, "--image/--no-image", help="Upload the node image meanwhile (joined at the end)."
     ),
     output: DataFormat = OUTPUT,
+    lock_timeout: float = LOCK_TIMEOUT,
 ) -> None:
     """Create the management host, or finish an interrupted creation; a re-run changes nothing."""
+    from scs_kaas.openstack.connection import connect
+    from scs_kaas.workflows import mgmt, mgmt_access, mgmt_userdata
+    from scs_kaas.workflows.mgmt_state import load_state
+
     loaded, paths = _context(env_dir, assignments, state_dir)
     settings = loaded.settings
     mgmt.check_can_create(settings)
@@ -96,15 +105,16 @@ def create(
         _print_create_plan(mgmt.plan_create(settings), load_state(paths, settings.cloud), output)
         return
     start_upload = _image_starter(settings) if image else None
-    conn = connect(settings.cloud)
-    with RichProgress() as progress:
-        summary = mgmt.create_mgmt(
-            conn, settings, paths, user_data, progress=progress, start_image_upload=start_upload
+    with _locked(paths, "kaas mgmt create", lock_timeout):
+        conn = connect(settings.cloud)
+        with RichProgress() as progress:
+            summary = mgmt.create_mgmt(
+                conn, settings, paths, user_data, progress=progress, start_image_upload=start_upload
+            )
+        target = mgmt_access.SshTarget(
+            summary.ssh_user, summary.floating_ip, paths.private_key, paths.known_hosts
         )
-    target = mgmt_access.SshTarget(
-        summary.ssh_user, summary.floating_ip, paths.private_key, paths.known_hosts
-    )
-    host_keys_note = mgmt_access.record_created_host(conn, summary.server_id, target)
+        host_keys_note = mgmt_access.record_created_host(conn, summary.server_id, target)
     if output is DataFormat.json:
         err_console().print(f"note: {escape(host_keys_note)}")
         _print_json(asdict(summary))
@@ -118,6 +128,8 @@ def create(
 
 
 def _image_starter(settings: Settings) -> Callable[[], mgmt.PendingResult]:
+    from scs_kaas.workflows.images import ImageRequest, start_image_ensure
+
     def start() -> mgmt.PendingResult:
         return start_image_ensure(settings, ImageRequest(settings.kubernetes_version))
 
@@ -159,17 +171,25 @@ def delete(
         "clusters still have servers (they are left behind).",
     ),
     timeout: float = typer.Option(
-        CLUSTER_DELETE_TIMEOUT, "--timeout", min=1, help="Seconds to wait for each cluster."
+        defaults.CLUSTER_DELETE_TIMEOUT,
+        "--timeout",
+        min=1,
+        help="Seconds to wait for each cluster.",
     ),
     output: DataFormat = OUTPUT,
+    lock_timeout: float = LOCK_TIMEOUT,
 ) -> None:
     """Delete the workload clusters of this prefix, then the host's resources in reverse
-    order, then its local state.
+    order, then its local state (waiting, like create, for another run on the environment).
 
     The clusters are deleted through the management cluster (an SSH tunnel to the host, or
     management.kubeconfig). Should it not answer while servers of workload clusters are left
     in the cloud, nothing is deleted unless --force. After `kaas mgmt move` the clusters stay.
     """
+    from scs_kaas.openstack.connection import connect
+    from scs_kaas.workflows import mgmt_delete
+    from scs_kaas.workflows.mgmt_tunnel import management_access
+
     loaded, paths = _context(env_dir, assignments, state_dir)
     settings = loaded.settings
     conn = connect(settings.cloud)
@@ -177,7 +197,7 @@ def delete(
     if dry_run:
         plan = mgmt_delete.plan_delete(conn, settings, paths, access, force)
     else:
-        with RichProgress() as progress:
+        with _locked(paths, "kaas mgmt delete", lock_timeout), RichProgress() as progress:
             plan = mgmt_delete.delete_mgmt(
                 conn, settings, paths, progress, access, force, cluster_timeout=timeout
             )
@@ -211,6 +231,8 @@ def wait(
     First the host's SSH keys are read from its console log (unless known already), so that
     the connection is verified.
     """
+    from scs_kaas.workflows import mgmt_access
+
     deadline = time.monotonic() + timeout
     loaded, paths = _context(env_dir, assignments, state_dir)
     target = _verified_target(loaded, paths, trust_on_first_use, timeout)
@@ -226,6 +248,10 @@ def log(
     lines: int | None = typer.Option(None, "--lines", "-n", help="Only the last N lines."),
 ) -> None:
     """Print the host's console log (Nova), like R1's `make log`."""
+    from scs_kaas.openstack.connection import connect
+    from scs_kaas.openstack.mgmt_host import console_log
+    from scs_kaas.workflows import mgmt
+
     loaded, paths = _context(env_dir, assignments, state_dir)
     conn = connect(loaded.settings.cloud)
     server = mgmt.host_server_id(conn, loaded.settings, paths)
@@ -237,8 +263,10 @@ def _verified_target(
     loaded: LoadedSettings,
     paths: StatePaths,
     trust_on_first_use: bool,
-    timeout: float = mgmt_access.HOST_KEYS_TIMEOUT,
+    timeout: float = defaults.HOST_KEYS_TIMEOUT,
 ) -> mgmt_access.SshTarget:
+    from scs_kaas.workflows import mgmt_access
+
     console = err_console()
     return mgmt_access.verified_target(
         loaded.settings,
@@ -259,6 +287,8 @@ def ssh(
     trust_on_first_use: bool = TRUST_ON_FIRST_USE,
 ) -> None:
     """SSH to the host; extra arguments are run there (`kaas mgmt ssh -- kubectl get pods -A`)."""
+    from scs_kaas.workflows import mgmt_access
+
     loaded, paths = _context(env_dir, assignments, state_dir)
     if print_only:  # no cloud call: the command as it is, with a hint when it cannot verify
         settings = loaded.settings
@@ -293,6 +323,8 @@ def kubeconfig(
     trust_on_first_use: bool = TRUST_ON_FIRST_USE,
 ) -> None:
     """Write the management cluster's kubeconfig, pointing at a local SSH tunnel to kind."""
+    from scs_kaas.workflows import mgmt_access
+
     loaded, paths = _context(env_dir, assignments, state_dir)
     target = _verified_target(loaded, paths, trust_on_first_use)
     name = naming.mgmt_server(loaded.settings.prefix)
@@ -319,46 +351,54 @@ def move(
     ),
     context: str | None = typer.Option(None, "--context", help="Context in that kubeconfig."),
     orc_manifest: str = typer.Option(
-        mgmt_move.ORC_MANIFEST_URL, "--orc-manifest", help="ORC's install.yaml: URL or file."
+        defaults.ORC_MANIFEST_URL, "--orc-manifest", help="ORC's install.yaml: URL or file."
     ),
     dry_run: bool = DRY_RUN,
     output: DataFormat = OUTPUT,
     trust_on_first_use: bool = TRUST_ON_FIRST_USE,
+    lock_timeout: float = LOCK_TIMEOUT,
 ) -> None:
     """Move management onto workload cluster TO (`clusterctl init` + `clusterctl move`)."""
+    from scs_kaas.kube.client import KubeClient
+    from scs_kaas.kube.clusterctl import Clusterctl, source_kubeconfig
+    from scs_kaas.workflows import mgmt_move, mgmt_move_host
+    from scs_kaas.workflows.mgmt_state import load_state
+
     loaded, paths = _context(env_dir, assignments, state_dir)
     settings = loaded.settings
     to = mgmt_move.check_cluster_name(to)
-    state = load_state(paths, settings.cloud)
-    if kubeconfig is None and state.moved_to and paths.moved_kubeconfig.exists():
-        if state.moved_to == to:
-            _moved_summary(paths, state.moved_to, "already moved", output)
+    lock = nullcontext() if dry_run else _locked(paths, "kaas mgmt move", lock_timeout)
+    with lock:
+        state = load_state(paths, settings.cloud)
+        if kubeconfig is None and state.moved_to and paths.moved_kubeconfig.exists():
+            if state.moved_to == to:
+                _moved_summary(paths, state.moved_to, "already moved", output)
+                return
+            kubeconfig = paths.moved_kubeconfig  # moving on, from the cluster moved to before
+        if kubeconfig is None and settings.management.kubeconfig:
+            kubeconfig = Path(settings.management.kubeconfig)
+        if kubeconfig is None:
+            _move_on_host(loaded, paths, to, orc_manifest, dry_run, output, trust_on_first_use)
             return
-        kubeconfig = paths.moved_kubeconfig  # moving on, from the cluster moved to before
-    if kubeconfig is None and settings.management.kubeconfig:
-        kubeconfig = Path(settings.management.kubeconfig)
-    if kubeconfig is None:
-        _move_on_host(loaded, paths, to, orc_manifest, dry_run, output, trust_on_first_use)
-        return
-    with KubeClient.from_file(kubeconfig, context) as source:
-        plan = mgmt_move.plan_move(source, settings.prefix, to)
-        if dry_run:
-            _print_move_plan(plan, output)
-            return
-        clusterctl = Clusterctl.find()
-        clusterctl.check_version()
-        manifests = mgmt_move.load_manifests(orc_manifest)
-        with RichProgress() as progress:
-            moved = mgmt_move.move_management(
-                source,
-                source_kubeconfig(kubeconfig, context),
-                plan,
-                clusterctl,
-                manifests,
-                progress,
-            )
-    mgmt_move_host.record_move(paths, settings.cloud, to, moved)
-    _moved_summary(paths, to, "moved", output)
+        with KubeClient.from_file(kubeconfig, context) as source:
+            plan = mgmt_move.plan_move(source, settings.prefix, to)
+            if dry_run:
+                _print_move_plan(plan, output)
+                return
+            clusterctl = Clusterctl.find()
+            clusterctl.check_version()
+            manifests = mgmt_move.load_manifests(orc_manifest)
+            with RichProgress() as progress:
+                moved = mgmt_move.move_management(
+                    source,
+                    source_kubeconfig(kubeconfig, context),
+                    plan,
+                    clusterctl,
+                    manifests,
+                    progress,
+                )
+        mgmt_move_host.record_move(paths, settings.cloud, to, moved)
+        _moved_summary(paths, to, "moved", output)
 
 
 def _move_on_host(
@@ -370,6 +410,9 @@ def _move_on_host(
     output: DataFormat,
     trust_on_first_use: bool,
 ) -> None:
+    from scs_kaas.workflows import mgmt_move_host
+    from scs_kaas.workflows.mgmt_state import load_state
+
     settings = loaded.settings
     if not load_state(paths, settings.cloud).floating_ip_address:
         raise KaasError(

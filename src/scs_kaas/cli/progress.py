@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
 from rich.status import Status
 
-from scs_kaas.workflows.mgmt import StepEvent
+if TYPE_CHECKING:  # the workflows import openstacksdk: not on the way to `kaas --help`
+    from scs_kaas.workflows.mgmt import StepEvent
 
 MARKS = {"created": "+", "exists": "=", "changed": "~", "skipped": "-", "deleted": "x"}
 

@@ -31,10 +31,17 @@ Action = Literal["created", "changed", "unchanged"]
 _FIRST = {"Namespace": 0, "CustomResourceDefinition": 1}
 _CORE = 2  # Secrets and ConfigMaps that Cluster API objects refer to by name
 _REST = 3
+# Deletions tried again on a newer version of an object still ours (see `prune`).
+_CONFLICT_RETRIES = 5
 
 # What `prune` looks at: the kinds the tool renders for add-ons, deleted in this order (users
 # before what they use: a HelmChartProxy before the ConfigMap it might read).
 PRUNABLE: tuple[tuple[str, str], ...] = (
+    # the cluster-autoscaler (render.autoscaler), users before what they use
+    ("apps/v1", "Deployment"),
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+    ("rbac.authorization.k8s.io/v1", "Role"),
+    ("v1", "ServiceAccount"),
     ("addons.cluster.x-k8s.io/v1alpha1", "HelmChartProxy"),
     ("addons.cluster.x-k8s.io/v1beta2", "ClusterResourceSet"),
     ("v1", "ConfigMap"),
@@ -150,7 +157,7 @@ def owned_objects(
     selector = ",".join(filter(None, [label_selector, owned]))
     found = []
     for api_version, kind in kinds:
-        resource = client.resource(api_version, kind)
+        resource = client.resource_of_group(api_version, kind)
         try:
             listed = client.dynamic.get(
                 resource,
@@ -178,17 +185,57 @@ def prune(
     """Delete objects in `namespace` matching `label_selector` that are not in `keep`.
 
     Only objects the tool can prove it owns are touched (`owned_objects`), and each deletion is
-    conditional on the object's uid and resourceVersion, so an object changed since it was
-    listed is left alone. Returns what was deleted; with `dry_run`, what would be.
+    conditional on the object's uid and resourceVersion. An object changed since it was listed
+    is read again: if it is the same object (uid) and still ours (labels), the deletion is tried
+    again on that version, since controllers keep writing status (CAAPH a HelmChartProxy's, the
+    moment its Cluster is gone); else it is left alone. Returns what was deleted; with `dry_run`,
+    what would be.
     """
     wanted = {ObjectRef.of(m) for m in keep}
     deleted = []
     for resource, ref, item in owned_objects(client, namespace, label_selector, kinds):
         if ref in wanted:
             continue
-        if dry_run or _delete(client, resource, ref, item["metadata"]):
+        if dry_run or delete_while_ours(client, resource, ref, item, label_selector):
             deleted.append(ref)
     return deleted
+
+
+def delete_while_ours(
+    client: KubeClient, resource: Any, ref: ObjectRef, item: Mapping[str, Any], selector: str
+) -> bool:
+    metadata = item["metadata"]
+    for _ in range(_CONFLICT_RETRIES):
+        outcome = _attempt_delete(client, resource, ref, metadata)
+        if outcome is not None:
+            return outcome
+        fresh = _reread_owned(client, resource, ref, selector)
+        if fresh is None or (fresh.get("metadata") or {}).get("uid") != metadata["uid"]:
+            break  # gone, or another object of that name: not the one proven ours
+        metadata = fresh["metadata"]
+    log.warning("%s changed while pruning; left alone", ref)
+    return False
+
+
+def _reread_owned(
+    client: KubeClient, resource: Any, ref: ObjectRef, label_selector: str
+) -> dict[str, Any] | None:
+    """The object now, if it still matches the selector and is ours; else None."""
+    owned = f"{naming.LABEL_MANAGED_BY}={naming.MANAGED_BY}"
+    try:
+        listed = client.dynamic.get(
+            resource,
+            namespace=ref.namespace,
+            label_selector=",".join(filter(None, [label_selector, owned])),
+            field_selector=f"metadata.name={ref.name}",
+            _request_timeout=client.timeout,
+        )
+    except (ApiException, urllib3.exceptions.HTTPError) as error:
+        raise ClusterError(f"reading {ref} failed: {describe(error)}") from None
+    for found in listed.to_dict().get("items") or []:
+        if _ours(found, str(ref.namespace)) and found["metadata"]["name"] == ref.name:
+            return dict(found)
+    return None
 
 
 def _ours(item: Mapping[str, Any], namespace: str) -> bool:
@@ -201,6 +248,18 @@ def _ours(item: Mapping[str, Any], namespace: str) -> bool:
 
 
 def _delete(client: KubeClient, resource: Any, ref: ObjectRef, metadata: Mapping[str, Any]) -> bool:
+    """Delete the object at the uid and resourceVersion of `metadata`: True if deleted, False
+    if gone already or changed since (left alone)."""
+    outcome = _attempt_delete(client, resource, ref, metadata)
+    if outcome is None:
+        log.warning("%s changed while pruning; left alone", ref)
+    return bool(outcome)
+
+
+def _attempt_delete(
+    client: KubeClient, resource: Any, ref: ObjectRef, metadata: Mapping[str, Any]
+) -> bool | None:
+    """True: deleted; False: gone already; None: not this version any more (HTTP 409)."""
     options = {
         "apiVersion": "v1",
         "kind": "DeleteOptions",
@@ -219,8 +278,7 @@ def _delete(client: KubeClient, resource: Any, ref: ObjectRef, metadata: Mapping
         if error.status == 404:
             return False  # gone already
         if error.status == 409:
-            log.warning("%s changed while pruning; left alone", ref)
-            return False
+            return None
         raise ClusterError(f"deleting {ref} failed: {describe(error)}") from None
     except urllib3.exceptions.HTTPError as error:
         raise ClusterError(f"deleting {ref} failed: {describe(error)}") from None

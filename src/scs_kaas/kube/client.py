@@ -127,7 +127,9 @@ class KubeClient:
             prepared = _in_memory(kubeconfig, base, memfds)
             configuration = k8s.Configuration()
             # No silent retry of a read: a watch or an apply that timed out must say so.
-            configuration.retries = urllib3.Retry(connect=2, read=0, backoff_factor=0.5)
+            # Nor of a TLS failure (an unknown CA, another server at the address): retried with
+            # urllib3's default total of 10 and backoff it held a delete for minutes.
+            configuration.retries = urllib3.Retry(connect=2, read=0, other=0, backoff_factor=0.5)
             api = k8s_config.new_client_from_config_dict(  # type: ignore[no-untyped-call]
                 prepared, context=name, persist_config=False, client_configuration=configuration
             )
@@ -157,6 +159,22 @@ class KubeClient:
                 f"{self.server} does not serve {kind} of {api_version}"
                 " (are the Cluster API providers installed?)"
             ) from None
+
+    def resource_of_group(self, api_version: str, kind: str) -> Any:
+        """`kind` of `api_version` if served, else of whichever version of its group the server
+        prefers: for reads and deletions, which do not depend on the version (CAPO v0.14 serves
+        only v1beta1 of what v0.15 also serves as v1beta2)."""
+        group = api_version.rpartition("/")[0]
+        try:
+            return self.resource(api_version, kind)
+        except ClusterError:
+            if not group:
+                raise
+        found = self.dynamic.resources.search(group=group, kind=kind)
+        preferred = [r for r in found if getattr(r, "preferred", False)] or found
+        if not preferred:
+            raise ClusterError(f"{self.server} serves no version of {kind} ({group})")
+        return preferred[0]
 
     def close(self) -> None:
         self.api.close()

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 Object = Mapping[str, Any]
 Predicate = Callable[[Object | None], bool]  # None: the object does not exist (now)
 EventSink = Callable[[str, Object], None]
+ListPredicate = Callable[[list[Object]], bool]
 
 _READ_SLACK = 5.0  # seconds the client waits past the server's timeoutSeconds
 
@@ -119,6 +120,91 @@ def wait_deleted(
 ) -> None:
     """Wait until the object is gone (finalizers run, e.g. CAPI deleting a cluster's machines)."""
     wait_for(client, api_version, kind, name, namespace, Gone(), timeout, on_event)
+
+
+def wait_for_selected(
+    client: KubeClient,
+    api_version: str,
+    kind: str,
+    namespace: str | None,
+    label_selector: str,
+    predicate: ListPredicate,
+    timeout: float,
+    what: str,
+) -> list[Object]:
+    """Watch the objects `label_selector` selects until `predicate` holds for them (the pods of
+    a Deployment, whose names the ReplicaSet makes up); return them then.
+
+    The same list-then-watch as `wait_for`; `what` names the wait in the timeout error.
+    """
+    resource = client.resource(api_version, kind)
+    namespace = namespace if resource.namespaced else None
+    deadline = time.monotonic() + timeout
+    current: dict[str, Object] = {}
+    while time.monotonic() < deadline:
+        try:
+            listed = client.dynamic.get(
+                resource,
+                namespace=namespace,
+                label_selector=label_selector,
+                _request_timeout=client.timeout,
+            ).to_dict()
+            current = {item["metadata"]["name"]: item for item in listed.get("items") or []}
+            if predicate(list(current.values())):
+                return list(current.values())
+            version = str(listed["metadata"]["resourceVersion"])
+            if _watch_selected(
+                client, resource, namespace, label_selector, version, deadline, current, predicate
+            ):
+                return list(current.values())
+        except (ApiException, urllib3.exceptions.HTTPError) as error:
+            raise ClusterError(f"watching {what} failed: {describe(error)}") from None
+    raise ClusterError(f"timed out after {timeout:g}s waiting for {what}")
+
+
+def _watch_selected(
+    client: KubeClient,
+    resource: Any,
+    namespace: str | None,
+    label_selector: str,
+    version: str,
+    deadline: float,
+    current: dict[str, Object],
+    predicate: ListPredicate,
+) -> bool:
+    """Apply the changes after `version` to `current` until `predicate` holds (True) or the
+    watch ends (False)."""
+    remaining = deadline - time.monotonic()
+    watcher = watch.Watch()  # type: ignore[no-untyped-call]
+    stream = watcher.stream(  # type: ignore[no-untyped-call]
+        resource.get,
+        namespace=namespace,
+        label_selector=label_selector,
+        resource_version=version,
+        serialize=False,
+        timeout_seconds=max(1, round(remaining)),
+        _request_timeout=(client.timeout[0], remaining + _READ_SLACK),
+    )
+    try:
+        for event in stream:
+            obj = event["raw_object"]
+            name = str((obj.get("metadata") or {}).get("name"))
+            if event["type"] == "DELETED":
+                current.pop(name, None)
+            elif event["type"] in ("ADDED", "MODIFIED"):
+                current[name] = obj
+            if predicate(list(current.values())):
+                return True
+            if time.monotonic() >= deadline:
+                break
+    except ApiException as error:
+        if error.status != 410:
+            raise
+    except urllib3.exceptions.ReadTimeoutError:
+        pass
+    finally:
+        stream.close()
+    return False
 
 
 def _read(

@@ -7,7 +7,24 @@ MariaDB and RabbitMQ. It backs `kaas devcloud` and the `localcloud` tests.
 
 from __future__ import annotations
 
-from scs_kaas.localcloud.cloud import LocalCloud
-from scs_kaas.localcloud.ports import Ports
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scs_kaas.localcloud.cloud import LocalCloud
+    from scs_kaas.localcloud.ports import Ports
 
 __all__ = ["LocalCloud", "Ports"]
+
+
+def __getattr__(name: str) -> object:
+    """`LocalCloud` and `Ports` on first use: importing a light module of this package (as
+    `kaas --help` does for the devcloud's defaults) must not import openstacksdk."""
+    if name == "LocalCloud":
+        from scs_kaas.localcloud.cloud import LocalCloud
+
+        return LocalCloud
+    if name == "Ports":
+        from scs_kaas.localcloud.ports import Ports
+
+        return Ports
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -46,6 +46,16 @@ def _read_stat(pid: int) -> tuple[str, str] | None:
     return after_name[19], after_name[0]
 
 
+def record_of(pid: int) -> PidRecord | None:
+    """The record of a running process, e.g. this one's (`os.getpid()`)."""
+    stat = _read_stat(pid)
+    return PidRecord(pid, stat[0]) if stat is not None else None
+
+
+def write_pid_file(path: Path, record: PidRecord) -> None:
+    path.write_text(f"{record.pid} {record.start_time}\n", encoding="utf-8")
+
+
 def read_pid_file(path: Path) -> PidRecord | None:
     try:
         pid_text, start_time = path.read_text(encoding="utf-8").split()
@@ -79,11 +89,10 @@ def start_detached(
         lambda: pid_file.stat().st_size > 0 if pid_file.exists() else False, 10, pid_file.name
     )
     pid = int(pid_file.read_text(encoding="utf-8").strip())
-    stat = _read_stat(pid)
-    if stat is None:
+    record = record_of(pid)
+    if record is None:
         raise CloudError(f"{argv[0]} exited right after starting; see {log}")
-    record = PidRecord(pid, stat[0])
-    pid_file.write_text(f"{record.pid} {record.start_time}\n", encoding="utf-8")
+    write_pid_file(pid_file, record)
     return record
 
 

@@ -162,7 +162,13 @@ def worker_services(ctx: CloudContext) -> list[Service]:
             (str(venv_bin / "cinder-volume"), *cinder),
             cinder_volume_env,
         ),
-        Service("octavia-worker", Kind.WORKER, (str(venv_bin / "octavia-worker"), *octavia)),
+        # our network driver (and its entry point) importable
+        Service(
+            "octavia-worker",
+            Kind.WORKER,
+            (str(venv_bin / "octavia-worker"), *octavia),
+            {"PYTHONPATH": str(ctx.layout.shim)},
+        ),
     ]
 
 

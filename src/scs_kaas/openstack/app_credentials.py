@@ -130,18 +130,25 @@ def create_app_credential(
             f"application credential {name!r} already exists for this user (names are unique "
             "per user, across projects); it is not the one this tool expected"
         ) from None
-    except exceptions.ForbiddenException:
-        raise CloudError(
-            f"Keystone refused to create application credential {name!r}: the cloud entry "
-            "logs in with a restricted application credential, which cannot create others; use "
-            "a password or an unrestricted application credential"
-        ) from None
+    except exceptions.ForbiddenException as error:
+        raise CloudError(_refused(name, str(error.details or error))) from None
     except exceptions.SDKException as error:
         raise CloudError(f"creating application credential {name!r} failed: {error}") from None
     log.info("created application credential %s (%s)", name, made.id)
     return AppCredentialSecret(
         id=str(made.id), secret=str(made.secret), project_id=str(made.project_id)
     )
+
+
+def _refused(name: str, reason: str) -> str:
+    """Keystone's own reason (it holds no secret), with the fix for the common case."""
+    message = f"Keystone refused to create application credential {name!r}: {reason}"
+    if "'application_credential' is not allowed" in reason:
+        message += (
+            "; the cloud entry logs in with a restricted application credential, which cannot "
+            "create others: use a password or an unrestricted application credential"
+        )
+    return message
 
 
 def _delete(conn: Connection, credential_id: str) -> None:

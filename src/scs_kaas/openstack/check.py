@@ -9,7 +9,7 @@ turns settings into needs and compares. Counts follow what gets created:
 - a workload cluster: its control plane and node groups (an autoscaled group at its maximum),
   a root volume per machine whose flavor has no disk (or that asks for one), CAPO's network,
   router and two security groups (control plane, workers), the API load balancer and its
-  floating IP, and the ingress-nginx load balancer (its security group made by the cloud
+  floating IP, and the ingress controller's load balancer (its security group made by the cloud
   controller manager).
 """
 
@@ -140,7 +140,7 @@ def needs(
         api = settings.api_server
         need["load_balancers"] += int(api.load_balancer)
         need["floating_ips"] += int(api.floating_ip and api.floating_ip_address is None)
-        if settings.addons.ingress_nginx:
+        if settings.addons.ingress_nginx or settings.addons.traefik:
             need.update(load_balancers=1, security_groups=1)
     return need
 

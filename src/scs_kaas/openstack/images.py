@@ -92,6 +92,16 @@ def find_images(conn: Connection, name: str) -> list[GlanceImage]:
         raise CloudError(f"listing images called {name!r} failed: {error}") from None
 
 
+def owned_images(conn: Connection, prefix: str) -> list[GlanceImage]:
+    """The project's own images that `is_owned` proves the prefix's (what a purge deletes)."""
+    project = conn.current_project_id
+    try:
+        found = [_plain(image) for image in _glance(conn).images(owner=project)]
+    except exceptions.SDKException as error:
+        raise CloudError(f"listing the project's images failed: {error}") from None
+    return [image for image in found if is_owned(image, prefix, project)]
+
+
 def is_owned(image: GlanceImage, prefix: str, project_id: str | None) -> bool:
     """The tool made it, for this prefix, in this project: tags and properties agree."""
     return (

@@ -6,6 +6,7 @@ from openstack import exceptions
 from openstack.connection import Connection
 
 from scs_kaas.errors import CloudError
+from scs_kaas.openstack.failures import cloud_call
 
 
 def _fingerprint_in_nova(conn: Connection, name: str) -> str | None:
@@ -30,7 +31,12 @@ def find_keypair(conn: Connection, name: str, fingerprint: str) -> bool:
 
 def import_keypair(conn: Connection, name: str, public_key: str) -> str:
     """Import the public key; returns Nova's fingerprint of it."""
-    keypair = conn.compute.create_keypair(name=name, public_key=public_key, type="ssh")
+    conflict = (
+        f"Nova holds a keypair {name!r} already (imported meanwhile?): run the command again, "
+        "it keeps the keypair if it holds this environment's key and names it otherwise"
+    )
+    with cloud_call(f"importing keypair {name}", conflict):
+        keypair = conn.compute.create_keypair(name=name, public_key=public_key, type="ssh")
     return str(keypair.fingerprint)
 
 

@@ -1,4 +1,5 @@
-"""Small lookups the cloud check and cluster create need: external networks, images, keypairs."""
+"""Small lookups the cloud check and cluster create need: external networks and their subnets,
+images, keypairs."""
 
 from __future__ import annotations
 
@@ -14,6 +15,14 @@ def external_networks(conn: Connection) -> list[tuple[str, str]]:
         return [(str(n.id), str(n.name)) for n in conn.network.networks(is_router_external=True)]
     except exceptions.SDKException as error:
         raise CloudError(f"listing external networks failed: {error}") from None
+
+
+def subnet_cidrs(conn: Connection, network_id: str) -> tuple[str, ...]:
+    """The CIDRs of a network's subnets the project can see, sorted."""
+    try:
+        return tuple(sorted(str(s.cidr) for s in conn.network.subnets(network_id=network_id)))
+    except exceptions.SDKException as error:
+        raise CloudError(f"listing the subnets of network {network_id} failed: {error}") from None
 
 
 def image_statuses(conn: Connection, name: str) -> list[str]:

@@ -16,6 +16,7 @@ from openstack import exceptions
 from openstack.connection import Connection
 
 from scs_kaas.errors import CloudError
+from scs_kaas.openstack.failures import cloud_call
 from scs_kaas.openstack.ownership import has_metadata, has_tags, pick_owned, tags_as_metadata
 from scs_kaas.polling import wait_until
 
@@ -79,14 +80,20 @@ def create_volume(
     availability_zone: str | None,
     tags: Sequence[str],
 ) -> str:
-    volume = conn.block_storage.create_volume(
-        name=name,
-        size=size_gib,
-        image_id=image_id,
-        availability_zone=availability_zone,
-        metadata=tags_as_metadata(tags),
-        description="scs-kaas management host root volume",
+    invalid = (
+        f"check management.root_volume_gib ({size_gib}; the image must fit) and "
+        f"availability_zone ({availability_zone or 'unset'})"
     )
+    what = f"creating volume {name} ({size_gib} GiB from image {image_id})"
+    with cloud_call(what, invalid=invalid):
+        volume = conn.block_storage.create_volume(
+            name=name,
+            size=size_gib,
+            image_id=image_id,
+            availability_zone=availability_zone,
+            metadata=tags_as_metadata(tags),
+            description="scs-kaas management host root volume",
+        )
     return str(volume.id)
 
 
@@ -205,7 +212,21 @@ def create_server(conn: Connection, spec: ServerSpec) -> str:
         ]
     else:
         attrs["image_id"] = spec.boot.image_id
-    return str(conn.compute.create_server(**attrs).id)
+    with cloud_call(f"creating server {spec.name}", invalid=_server_invalid(spec)):
+        return str(conn.compute.create_server(**attrs).id)
+
+
+def _server_invalid(spec: ServerSpec) -> str:
+    if spec.root_volume_id is None:
+        return (
+            "check management.flavor, management.image, availability_zone and the keypair "
+            f"{spec.key_name}"
+        )
+    return (
+        f"is its root volume {spec.root_volume_id} available (not attached to another server, "
+        f"not in error)? `openstack volume show {spec.root_volume_id}` tells; `kaas mgmt delete` "
+        "removes it, and the next `kaas mgmt create` makes a new one"
+    )
 
 
 def wait_server_active(conn: Connection, server_id: str, timeout: float) -> None:

@@ -20,6 +20,7 @@ from openstack import exceptions
 from openstack.connection import Connection
 
 from scs_kaas.errors import CloudError
+from scs_kaas.openstack.failures import cloud_call
 from scs_kaas.openstack.ownership import has_tags, pick_owned
 from scs_kaas.polling import wait_until
 
@@ -35,6 +36,7 @@ KINDS = {
     "floating IP": "ip",
 }
 DELETE_TIMEOUT = 60.0
+RULE_EXISTS = "Security group rule already exists"  # Neutron's 409 for a duplicate rule
 
 
 def _get(conn: Connection, kind: str, resource_id: str) -> Any | None:
@@ -88,8 +90,11 @@ def owned_ids(conn: Connection, kind: str, tags: Sequence[str]) -> list[str]:
 
 
 def _create(conn: Connection, kind: str, tags: Sequence[str], claim: str, **attrs: Any) -> str:
-    resource = getattr(conn.network, f"create_{KINDS[kind]}")(description=claim, **attrs)
-    conn.network.set_tags(resource, list(tags))
+    what = f"{kind} {attrs['name']}" if "name" in attrs else kind
+    with cloud_call(f"creating {what}"):
+        resource = getattr(conn.network, f"create_{KINDS[kind]}")(description=claim, **attrs)
+    with cloud_call(f"tagging {what} {resource.id}"):
+        conn.network.set_tags(resource, list(tags))
     return str(resource.id)
 
 
@@ -133,17 +138,33 @@ def ensure_ssh_rules(conn: Connection, group_id: str, allowed_cidrs: Sequence[st
     for cidr, protocol, low, high in wanted:
         if (cidr, protocol, low, high) in existing:
             continue
-        conn.network.create_security_group_rule(
-            security_group_id=group_id,
-            direction="ingress",
-            ethertype=_ethertype(cidr),
-            protocol=protocol,
-            port_range_min=low,
-            port_range_max=high,
-            remote_ip_prefix=cidr,
-        )
-        added += 1
+        added += _add_rule(conn, group_id, cidr, protocol, low, high)
     return added
+
+
+def _add_rule(
+    conn: Connection, group_id: str, cidr: str, protocol: str, low: int | None, high: int | None
+) -> bool:
+    """One ingress rule; False when Neutron holds it already under another spelling (protocol
+    "6" for tcp, ...): the traffic is allowed, which is all the rule is for."""
+    what = f"adding the rule {protocol}{f' port {low}' if low else ''} from {cidr} to security "
+    with cloud_call(f"{what}group {group_id}"):
+        try:
+            conn.network.create_security_group_rule(
+                security_group_id=group_id,
+                direction="ingress",
+                ethertype=_ethertype(cidr),
+                protocol=protocol,
+                port_range_min=low,
+                port_range_max=high,
+                remote_ip_prefix=cidr,
+            )
+        except exceptions.ConflictException as error:
+            if RULE_EXISTS not in str(error.details):
+                raise
+            log.info("%sgroup %s: Neutron has it already (%s)", what, group_id, error.details)
+            return False
+    return True
 
 
 def create_network(conn: Connection, name: str, tags: Sequence[str], claim: str) -> str:
@@ -192,7 +213,8 @@ def ensure_router_interface(conn: Connection, router_id: str, subnet_id: str) ->
     for port in _interface_ports(conn, router_id):
         if any(ip.get("subnet_id") == subnet_id for ip in port.fixed_ips or ()):
             return False
-    conn.network.add_interface_to_router(router_id, subnet=subnet_id)
+    with cloud_call(f"attaching subnet {subnet_id} to router {router_id}"):
+        conn.network.add_interface_to_router(router_id, subnet=subnet_id)
     return True
 
 
@@ -230,7 +252,8 @@ def ensure_floating_ip_port(conn: Connection, ip_id: str, port_id: str) -> tuple
     ip = conn.network.get_ip(ip_id)
     if ip.port_id == port_id:
         return str(ip.floating_ip_address), False
-    ip = conn.network.update_ip(ip, port_id=port_id)
+    with cloud_call(f"pointing floating IP {ip.floating_ip_address} at port {port_id}"):
+        ip = conn.network.update_ip(ip, port_id=port_id)
     return str(ip.floating_ip_address), True
 
 

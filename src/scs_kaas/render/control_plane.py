@@ -22,6 +22,15 @@ def _kubeadm_config_spec(settings: Settings, cacert: str) -> dict[str, Any]:
     role = settings.control_plane.kubeadm
     registration = kubeadm.node_registration(kubeadm.kubelet_args(settings, role))
     init: dict[str, Any] = {"nodeRegistration": registration}
+    join: dict[str, Any] = {"nodeRegistration": registration}
+    port = settings.api_server.port
+    if port != kubeadm.DEFAULT_API_PORT:
+        # CAPO's load balancer forwards to the same port it listens on, so every API server
+        # must bind it; kubeadm binds 6443 unless told otherwise. Left out at 6443, so the
+        # control plane of an existing cluster is not rolled for an unchanged setting.
+        endpoint = {"localAPIEndpoint": {"bindPort": port}}
+        init.update(endpoint)
+        join["controlPlane"] = endpoint
     addons = settings.addons
     if addons.cni == "cilium" and addons.cilium_kube_proxy_replacement:
         init["skipPhases"] = ["addon/kube-proxy"]  # Cilium takes over kube-proxy's job
@@ -38,12 +47,23 @@ def _kubeadm_config_spec(settings: Settings, cacert: str) -> dict[str, Any]:
             "etcd": {"local": {"extraArgs": kubeadm.arg_list(cluster_kubeadm.etcd_extra_args)}},
         },
         "initConfiguration": init,
-        "joinConfiguration": {"nodeRegistration": registration},
+        "joinConfiguration": join,
         "files": kubeadm.node_files(settings, cacert, role),
         "preKubeadmCommands": kubeadm.pre_commands(settings, cacert, role),
         "postKubeadmCommands": kubeadm.post_commands(settings, role),
     }
     return dict(compact(spec))
+
+
+def _rollout(certificates_expiry_days: int | None) -> dict[str, Any]:
+    rollout: dict[str, Any] = {
+        "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}}
+    }
+    if certificates_expiry_days is not None:
+        # kubeadm's certificates last a year and are renewed only by an upgrade; KCP replaces
+        # the machines whose certificates expire within this many days.
+        rollout["before"] = {"certificatesExpiryDays": certificates_expiry_days}
+    return rollout
 
 
 def render_control_plane(
@@ -67,7 +87,7 @@ def render_control_plane(
             }
         },
         "kubeadmConfigSpec": _kubeadm_config_spec(settings, cacert),
-        "rollout": {"strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}}},
+        "rollout": _rollout(plane.certificates_expiry_days),
         # Stop replacing control-plane machines in a loop when something else is wrong.
         "remediation": {
             "maxRetry": 3,
@@ -80,6 +100,9 @@ def render_control_plane(
         template,
     ]
     if plane.health_check.enabled:
+        # With one replica KCP remediates only while the control plane initialises (a first
+        # machine that never becomes a node is replaced); once initialised it does not remove
+        # its only machine, so the check then just reports. From three replicas it replaces.
         selector = {naming.LABEL_CLUSTER_NAME: cluster, LABEL_CONTROL_PLANE: ""}
         documents.append(
             machine_health_check(name, namespace, cluster, labels, selector, plane.health_check)

@@ -74,8 +74,10 @@ def cloud_conf(
         f"application-credential-id={_quoted(credential.id)}",
         f"application-credential-secret={_quoted(credential.secret)}",
         f"tenant-id={_quoted(credential.project_id)}",
-        f"interface={_quoted(endpoint.interface)}",
     ]
+    if endpoint.interface != "public":
+        # gophercloud's name for clouds.yaml's `interface`; `interface` itself is not read.
+        lines.append(f"os-endpoint-type={_quoted(endpoint.interface)}")
     if endpoint.region_name:
         lines.append(f"region={_quoted(endpoint.region_name)}")
     if ca_file:

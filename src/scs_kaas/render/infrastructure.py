@@ -7,6 +7,7 @@ from typing import Any
 
 from scs_kaas import naming
 from scs_kaas.render.facts import CloudFacts, ClusterIdentity
+from scs_kaas.render.kubeadm import DEFAULT_API_PORT
 from scs_kaas.render.machines import by_name_or_id, openstack_tags
 from scs_kaas.render.metadata import (
     CLUSTER_API,
@@ -16,6 +17,7 @@ from scs_kaas.render.metadata import (
     manifest,
     ref,
 )
+from scs_kaas.render.server_groups import server_groups_annotation
 from scs_kaas.settings.model import Settings
 
 
@@ -42,7 +44,11 @@ def identity_secret(
     )
 
 
-def cluster_object(cluster: str, settings: Settings, labels: dict[str, str]) -> dict[str, Any]:
+def cluster_object(
+    cluster: str, settings: Settings, labels: dict[str, str], cloud_name: str
+) -> dict[str, Any]:
+    """The Cluster, with what it records for its lifetime: the cloud name of its OCCM and CSI,
+    the server groups the tool made for it."""
     network = settings.network
     spec = {
         "clusterNetwork": {
@@ -55,7 +61,14 @@ def cluster_object(cluster: str, settings: Settings, labels: dict[str, str]) -> 
         ),
         "infrastructureRef": ref(INFRA_GROUP, "OpenStackCluster", cluster),
     }
-    return manifest(CLUSTER_API, "Cluster", cluster, settings.namespace_for(cluster), labels, spec)
+    document = manifest(
+        CLUSTER_API, "Cluster", cluster, settings.namespace_for(cluster), labels, spec
+    )
+    document["metadata"]["annotations"] = {
+        naming.CLOUD_NAME_ANNOTATION: cloud_name,
+        **server_groups_annotation(settings, cluster),
+    }
+    return document
 
 
 def _api_server(settings: Settings, facts: CloudFacts) -> dict[str, Any]:
@@ -78,6 +91,26 @@ def _api_server(settings: Settings, facts: CloudFacts) -> dict[str, Any]:
     return result
 
 
+def _security_groups(settings: Settings) -> dict[str, Any]:
+    groups: dict[str, Any] = {"allowAllInClusterTraffic": True}
+    port = settings.api_server.port
+    if port != DEFAULT_API_PORT:
+        # CAPO opens only 6443 on the control plane ("Kubernetes API", from anywhere; the load
+        # balancer's allowedCIDRs restrict who gets there): open the API's own port alike.
+        groups["controlPlaneNodesSecurityGroupRules"] = [
+            {
+                "name": f"kubernetes-api-{port}",
+                "description": "Kubernetes API on api_server.port",
+                "direction": "ingress",
+                "etherType": "IPv4",
+                "protocol": "tcp",
+                "portRangeMin": port,
+                "portRangeMax": port,
+            }
+        ]
+    return groups
+
+
 def openstack_cluster(
     cluster: str, settings: Settings, facts: CloudFacts, labels: dict[str, str]
 ) -> dict[str, Any]:
@@ -92,15 +125,19 @@ def openstack_cluster(
         ],
         "apiServer": _api_server(settings, facts),
         # The CNIs need node-to-node traffic (VXLAN, BGP, health checks) between all nodes.
-        "managedSecurityGroups": {"allowAllInClusterTraffic": True},
+        "managedSecurityGroups": _security_groups(settings),
         "tags": openstack_tags(settings, cluster),
     }
     if facts.external_network_id:
         spec["externalNetwork"] = {"id": facts.external_network_id}
     elif settings.external_network:
         spec["externalNetwork"] = by_name_or_id(settings.external_network)
-    if settings.control_plane.failure_domains:
-        spec["controlPlaneAvailabilityZones"] = list(settings.control_plane.failure_domains)
+    zones = settings.control_plane.failure_domains or (
+        [settings.availability_zone] if settings.availability_zone else []
+    )
+    if zones:
+        # Without it CAPO offers every compute AZ to the control plane as a failure domain.
+        spec["controlPlaneAvailabilityZones"] = list(zones)
     if not settings.network.dns_nameservers:
         del spec["managedSubnets"][0]["dnsNameservers"]
     return manifest(

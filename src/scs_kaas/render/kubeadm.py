@@ -11,6 +11,8 @@ from scs_kaas.settings.nodes import Taint
 
 CA_DIR = "/usr/local/share/ca-certificates"
 CONTAINERD_CERTS_DIR = "/etc/containerd/certs.d"
+# What kube-apiserver binds unless kubeadm's localAPIEndpoint.bindPort says otherwise.
+DEFAULT_API_PORT = 6443
 # Node addresses and the provider ID come from the OpenStack cloud controller manager.
 CLOUD_PROVIDER_EXTERNAL = {"cloud-provider": "external"}
 # CA-signed kubelet serving certificates, approved by the kubelet-csr-approver add-on, so that

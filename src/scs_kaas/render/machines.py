@@ -60,9 +60,10 @@ def machine_spec(
             volume["availabilityZone"] = {"name": machine.root_volume.availability_zone}
         spec["rootVolume"] = volume
     if machine.server_group != "none":
-        spec["serverGroup"] = {
-            "filter": {"name": naming.server_group(settings.prefix, cluster, role)}
-        }
+        # CAPO only looks the group up; `kaas cluster create` made it and knows its id.
+        group = naming.server_group(settings.prefix, cluster, role)
+        group_id = facts.server_group_ids.get(group)
+        spec["serverGroup"] = {"id": group_id} if group_id else {"filter": {"name": group}}
     if machine.server_metadata:
         spec["serverMetadata"] = [
             {"key": k, "value": v} for k, v in sorted(machine.server_metadata.items())

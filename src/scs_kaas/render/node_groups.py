@@ -25,6 +25,9 @@ from scs_kaas.settings.model import Settings
 from scs_kaas.settings.nodes import NodeGroup
 
 LABEL_DEPLOYMENT = "cluster.x-k8s.io/deployment-name"
+# Cluster API copies node-role.kubernetes.io/* labels from a Machine to its Node; the kubelet may
+# not set them itself (the NodeRestriction admission plugin and its own flag check refuse it).
+WORKER_ROLE = "node-role.kubernetes.io/worker"
 AUTOSCALER_MIN = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size"
 AUTOSCALER_MAX = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size"
 
@@ -76,6 +79,7 @@ def _machine_deployment(
                     naming.LABEL_NODE_GROUP: group.name,
                     # CAPI copies node.cluster.x-k8s.io labels onto the Node (GPU operator).
                     naming.LABEL_NODE_GROUP_ON_NODE: group.name,
+                    WORKER_ROLE: "",
                 }
             },
             "spec": template_spec,

@@ -5,18 +5,19 @@ YAML shape (all keys optional; the defaults are shown):
     addons:
       cni: cilium                      # or calico
       metrics_server: true
-      ingress_nginx: true
+      traefik: true                    # the ingress controller (IngressClass `traefik`)
+      ingress_nginx: false             # retired upstream (March 2026): explicit, warned opt-in
       cert_manager: false
       monitoring: false                # kube-prometheus-stack
       nvidia_gpu_operator: false
       metrics_server_insecure_tls: false
-      ingress_nginx_proxy_protocol: false
+      ingress_proxy_protocol: false    # (was ingress_nginx_proxy_protocol, still accepted)
       cert_manager_letsencrypt_email: null
       cert_manager_letsencrypt_server: production
       cilium_kube_proxy_replacement: false
       nvidia_gpu_node_label: node.cluster.x-k8s.io/node-group
       overrides:                       # per add-on, keyed by add-on name
-        cilium: {version: "1.18.4", values: {hubble: {enabled: true}}}
+        cilium: {version: "1.19.8", values: {hubble: {enabled: true}}}
       custom_charts:
         - {name: podinfo, repo: "https://stefanprodan.github.io/podinfo", chart: podinfo,
            version: "6.9.2", namespace: podinfo, values: {replicaCount: 2}}
@@ -53,6 +54,7 @@ ADDON_NAMES: tuple[str, ...] = (
     "snapshot-controller",
     "kubelet-csr-approver",
     "metrics-server",
+    "traefik",
     "ingress-nginx",
     "cert-manager",
     "monitoring",
@@ -73,6 +75,10 @@ LABEL_KEY = re.compile(
 )
 # Custom add-on objects are named `<cluster>-custom-<name>`; keep room for the cluster name.
 CUSTOM_NAME_MAX = 30
+CUSTOM_NAME = (
+    f"add-on name: at most {CUSTOM_NAME_MAX} of a-z, 0-9 and '-', starting and ending with a "
+    "letter or digit"
+)
 
 
 def normalize_addon_name(name: str) -> str:
@@ -97,7 +103,7 @@ def _dns_label(value: str, what: str, max_length: int = 63) -> str:
 def _chart_version(value: str) -> str:
     if not CHART_VERSION.fullmatch(value):
         raise ValueError(
-            f"chart version {value!r} must be an exact SemVer version such as 1.18.4 or v1.19.1"
+            f"chart version {value!r} must be an exact SemVer version such as 1.19.8 or v1.19.1"
         )
     return value
 
@@ -150,7 +156,7 @@ class AddonOverride(_Model):
 class CustomChart(_Model):
     """A Helm chart of the user's choice, installed like the built-in add-ons."""
 
-    name: str = Field(description="add-on name: lowercase letters, digits and '-'")
+    name: str = Field(description=CUSTOM_NAME)
     repo: str = Field(description="chart repository URL (https://, http:// or oci://)")
     chart: str = Field(description="chart name in the repository")
     version: str = Field(description="exact chart version (SemVer)")
@@ -192,10 +198,12 @@ class CustomChart(_Model):
 class CustomManifest(_Model):
     """Plain Kubernetes objects applied to the workload cluster by a ClusterResourceSet."""
 
-    name: str = Field(description="add-on name: lowercase letters, digits and '-'")
+    name: str = Field(description=CUSTOM_NAME)
     yaml: str | None = Field(default=None, description="the objects as inline YAML text")
     file: str | None = Field(
-        default=None, description="a YAML file with the objects; read by the caller, not here"
+        default=None,
+        description="a YAML file with the objects; a relative path is from the environment "
+        "folder (with -f, from that file's folder)",
     )
 
     @model_validator(mode="before")
@@ -223,15 +231,32 @@ class CustomManifest(_Model):
         return self
 
 
+def _old_names_in_schema(schema: dict[str, Any]) -> None:
+    """Editors must not flag what the tool still reads: the old name, marked deprecated."""
+    schema["properties"]["ingress_nginx_proxy_protocol"] = {
+        "type": "boolean",
+        "deprecated": True,
+        "description": "old name of ingress_proxy_protocol",
+    }
+
+
 class AddonsSettings(_Model):
     """Which add-ons a workload cluster gets, their options, and per-cluster overrides."""
+
+    model_config = ConfigDict(json_schema_extra=_old_names_in_schema)
 
     cni: Literal["calico", "cilium"] = Field(
         default="cilium", description="the pod network (CNI); switching needs a new cluster"
     )
     metrics_server: bool = Field(default=True, description="install metrics-server")
+    traefik: bool = Field(
+        default=True,
+        description="install Traefik (IngressClass traefik, the default) behind an Octavia LB",
+    )
     ingress_nginx: bool = Field(
-        default=True, description="install ingress-nginx behind an Octavia load balancer"
+        default=False,
+        description="install ingress-nginx instead of Traefik (retired upstream in March 2026, "
+        "no more fixes: warned)",
     )
     cert_manager: bool = Field(default=False, description="install cert-manager")
     monitoring: bool = Field(
@@ -244,9 +269,10 @@ class AddonsSettings(_Model):
         default=False,
         description="pass --kubelet-insecure-tls (R1 did; off means kubelet certs are verified)",
     )
-    ingress_nginx_proxy_protocol: bool = Field(
+    ingress_proxy_protocol: bool = Field(
         default=False,
-        description="PROXY protocol between Octavia and nginx, so apps see client addresses",
+        description="PROXY protocol between Octavia and the ingress controller, so apps see "
+        "client addresses (was ingress_nginx_proxy_protocol)",
     )
     cert_manager_letsencrypt_email: str | None = Field(
         default=None,
@@ -257,7 +283,8 @@ class AddonsSettings(_Model):
     )
     cilium_kube_proxy_replacement: bool = Field(
         default=False,
-        description="Cilium replaces kube-proxy (the cluster must then skip the kube-proxy addon)",
+        description="Cilium replaces kube-proxy, which kubeadm then does not install (with cni: "
+        "cilium only)",
     )
     nvidia_gpu_node_label: str = Field(
         default="node.cluster.x-k8s.io/node-group",
@@ -273,6 +300,44 @@ class AddonsSettings(_Model):
     custom_manifests: list[CustomManifest] = Field(
         default_factory=list, description="more plain Kubernetes objects applied to the cluster"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ingress_nginx_replaces_traefik(cls, data: Any) -> Any:
+        """`ingress_nginx: true` alone means nginx instead of Traefik (an old environment's
+        explicit choice); the old name of the PROXY switch is still read."""
+        if not isinstance(data, Mapping):
+            return data
+        data = dict(data)
+        if data.get("ingress_nginx") is True and "traefik" not in data:
+            data["traefik"] = False
+        if "ingress_nginx_proxy_protocol" in data:
+            if "ingress_proxy_protocol" in data:
+                raise ValueError(
+                    "ingress_nginx_proxy_protocol is the old name of ingress_proxy_protocol: "
+                    "set only ingress_proxy_protocol"
+                )
+            data["ingress_proxy_protocol"] = data.pop("ingress_nginx_proxy_protocol")
+        return data
+
+    @model_validator(mode="after")
+    def _one_ingress_controller(self) -> Self:
+        if self.traefik and self.ingress_nginx:
+            raise ValueError(
+                "traefik and ingress_nginx are both on: each would claim the default "
+                "IngressClass and a load balancer; set traefik: false to keep ingress-nginx"
+            )
+        return self
+
+    def warnings(self) -> list[str]:
+        """What is allowed but should be changed; shown by the commands, never an error."""
+        if not self.ingress_nginx:
+            return []
+        return [
+            "addons.ingress_nginx: ingress-nginx was retired upstream in March 2026 and its "
+            "pinned chart gets no fixes; move to Traefik (addons.ingress_nginx: false, the "
+            "IngressClass becomes `traefik`)"
+        ]
 
     @field_validator("cert_manager_letsencrypt_email")
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
@@ -30,6 +30,12 @@ def _dns_label(max_length: int) -> AfterValidator:
         return value
 
     return AfterValidator(check)
+
+
+def _dns_label_schema(max_length: int) -> Any:
+    """The same rule for editors, in the JSON Schema (`kaas config schema`); the validator above
+    gives the message the tool prints."""
+    return Field(json_schema_extra={"pattern": _DNS_LABEL.pattern, "maxLength": max_length})
 
 
 def _cidr(value: str) -> str:
@@ -85,6 +91,49 @@ def _label_key(value: str) -> str:
     return value
 
 
+# What the kubelet accepts in --node-labels from the kubernetes.io and k8s.io namespaces
+# (k8s.io/kubelet pkg/apis/well_known_labels.go): it refuses to start with any other such key.
+KUBELET_LABEL_NAMESPACES = ("kubelet.kubernetes.io", "node.kubernetes.io")
+KUBELET_LABELS = (
+    "beta.kubernetes.io/arch",
+    "beta.kubernetes.io/instance-type",
+    "beta.kubernetes.io/os",
+    "failure-domain.beta.kubernetes.io/region",
+    "failure-domain.beta.kubernetes.io/zone",
+    "kubernetes.io/arch",
+    "kubernetes.io/hostname",
+    "kubernetes.io/os",
+    "node.kubernetes.io/instance-type",
+    "topology.kubernetes.io/region",
+    "topology.kubernetes.io/zone",
+)
+
+
+def _in_namespace(namespace: str, domain: str) -> bool:
+    return namespace == domain or namespace.endswith("." + domain)
+
+
+def kubelet_may_set(key: str) -> bool:
+    """Whether the kubelet accepts `key` in --node-labels (its own rule, ValidateKubeletFlags)."""
+    namespace = key.partition("/")[0] if "/" in key else ""
+    if not (_in_namespace(namespace, "kubernetes.io") or _in_namespace(namespace, "k8s.io")):
+        return True
+    return key in KUBELET_LABELS or any(
+        _in_namespace(namespace, n) for n in KUBELET_LABEL_NAMESPACES
+    )
+
+
+def _node_label_key(value: str) -> str:
+    if not kubelet_may_set(value):
+        raise ValueError(
+            f"the kubelet refuses to start with {value!r}: keys in kubernetes.io and k8s.io "
+            f"must begin with {' or '.join(p + '/' for p in KUBELET_LABEL_NAMESPACES)} or be one "
+            f"of {', '.join(KUBELET_LABELS)}; node roles (node-role.kubernetes.io/) are set by "
+            "scs-kaas through Cluster API"
+        )
+    return value
+
+
 def _label_value(value: str) -> str:
     if value and (len(value) > 63 or not _LABEL_NAME.fullmatch(value)):
         raise ValueError(
@@ -105,18 +154,31 @@ def _stringify(value: object) -> object:
     return value
 
 
-ClusterName = Annotated[str, _dns_label(MAX_CLUSTER_NAME)]
-Prefix = Annotated[str, _dns_label(MAX_PREFIX)]
-NodeGroupName = Annotated[str, _dns_label(20)]
-NamespaceName = Annotated[str, _dns_label(63)]
+MAX_NODE_GROUP_NAME = 20
+MAX_NAMESPACE = 63
+
+ClusterName = Annotated[str, _dns_label(MAX_CLUSTER_NAME), _dns_label_schema(MAX_CLUSTER_NAME)]
+Prefix = Annotated[str, _dns_label(MAX_PREFIX), _dns_label_schema(MAX_PREFIX)]
+NodeGroupName = Annotated[
+    str, _dns_label(MAX_NODE_GROUP_NAME), _dns_label_schema(MAX_NODE_GROUP_NAME)
+]
+NamespaceName = Annotated[str, _dns_label(MAX_NAMESPACE), _dns_label_schema(MAX_NAMESPACE)]
 Cidr = Annotated[str, AfterValidator(_cidr)]
 IpAddress = Annotated[str, AfterValidator(_ip)]
+# YAML reads `1.33` as a number: the schema accepts what _stringify turns into text.
 KubernetesVersion = Annotated[
-    str, BeforeValidator(_stringify), AfterValidator(resolve_kubernetes_version)
+    str,
+    BeforeValidator(_stringify, json_schema_input_type=str | float),
+    AfterValidator(resolve_kubernetes_version),
 ]
 OpenStackName = Annotated[str, AfterValidator(_openstack_name)]
 LabelKey = Annotated[str, AfterValidator(_label_key)]
-LabelValue = Annotated[str, BeforeValidator(_stringify), AfterValidator(_label_value)]
+NodeLabelKey = Annotated[str, AfterValidator(_label_key), AfterValidator(_node_label_key)]
+LabelValue = Annotated[
+    str,
+    BeforeValidator(_stringify, json_schema_input_type=str | bool | int | float),
+    AfterValidator(_label_value),
+]
 Mtu = Annotated[int, Field(ge=1280, le=9000)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 GiB = Annotated[int, Field(ge=1, le=65536)]

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from scs_kaas.errors import SettingProblem, SettingsError
+from scs_kaas.settings.yaml_limits import check_yaml_limits, compose_all, read_settings_text
 
 SettingPath = tuple[str | int, ...]
 _MISSING = object()
@@ -79,9 +80,12 @@ def flag_layer(assignments: Sequence[str]) -> Layer:
             )
             continue
         try:
-            value = load_yaml(raw) if raw.strip() else ""
+            value = _flag_value(raw, key)
         except yaml.YAMLError as error:
             problems.append(SettingProblem(key, f"value is not valid YAML: {error}", value=raw))
+            continue
+        except SettingsError as error:
+            problems += error.problems
             continue
         node = data
         for part in parts[:-1]:
@@ -122,13 +126,35 @@ def load_yaml(text: str) -> Any:
     return yaml.load(text, Loader=SettingsLoader)  # noqa: S506 - a SafeLoader subclass
 
 
+def _flag_value(raw: str, key: str) -> Any:
+    """A `--set` value, bounded like a settings file (a flag can hold an alias bomb too)."""
+    if not raw.strip():
+        return ""
+    check_yaml_limits(raw, f"--set {key}")
+    return _constructed(raw, f"--set {key}")
+
+
+def _constructed(text: str, where: str) -> Any:
+    """load_yaml, with the values YAML resolves but Python cannot build (a date 2026-13-45,
+    an integer of 5,000 digits) reported as input problems rather than tracebacks."""
+    try:
+        return load_yaml(text)
+    except (ValueError, OverflowError) as error:
+        raise SettingsError(
+            [SettingProblem(where, f"holds a value YAML cannot read: {error}")]
+        ) from None
+
+
 def read_yaml_layer(path: Path, label: str) -> Layer:
     """Read a settings file; syntax errors and duplicate keys are reported with file and line."""
-    text = path.read_text(encoding="utf-8")
+    text = read_settings_text(path)
     where = f"{label} {path}"
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = load_yaml(text)
+        check_yaml_limits(text, str(path))
+        # composed by libyaml where it can: PyYAML alone took seconds for a 120 KB file
+        documents = compose_all(text)
+        node = documents[0] if documents else None
+        data = _constructed(text, str(path))
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""

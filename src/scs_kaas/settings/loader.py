@@ -33,6 +33,8 @@ DEFAULTS = "built-in default"
 # `<prefix>-mgmt-appcred` and friends belong to the management host.
 RESERVED_CLUSTER_NAMES = frozenset({"mgmt"})
 # pydantic adds validator and union-member names to error locations; they are not settings.
+# Problems described in full; the rest are counted (480,000 unknown keys once took 70 s to list).
+MAX_DESCRIBED_PROBLEMS = 20
 _NOT_A_SETTING = re.compile(r"^(function-\w+\[.*\]|int|str|float|bool|list\[.*\]|dict\[.*\])$")
 
 
@@ -62,16 +64,35 @@ def environment_layers(
         layers.append(Layer("environment variable OS_CLOUD", {"cloud": os_cloud}))
     if env_dir is not None:
         env_file = env_dir / ENVIRONMENT_FILE
-        if env_file.is_file():
+        if settings_file_exists(env_file):
             layers.append(read_yaml_layer(env_file, "environment file"))
         default_cluster_file = env_dir / CLUSTERS_DIR / f"{cluster}.yaml"
-        if cluster_file is None and default_cluster_file.is_file():
+        if cluster_file is None and settings_file_exists(default_cluster_file):
             cluster_file = default_cluster_file
     if cluster_file is not None:
-        if not cluster_file.is_file():
+        if not settings_file_exists(cluster_file, "-f"):
             raise SettingsError([SettingProblem("-f", "file not found", value=str(cluster_file))])
         layers.append(read_yaml_layer(cluster_file, "cluster file"))
     return layers
+
+
+def settings_file_exists(path: Path, setting: str | None = None) -> bool:
+    """Whether there is a settings file at `path`. Something else there (a folder, a device) or a
+    path this user may not look at is an error: silently using the defaults instead would
+    build a different cluster than the one the files describe."""
+    where = setting or str(path)
+    try:
+        if not path.exists():
+            return False
+        if path.is_file():
+            return True
+    except OSError as error:
+        raise SettingsError(
+            [SettingProblem(where, f"cannot read {path}: {error.strerror}")]
+        ) from None
+    raise SettingsError(
+        [SettingProblem(where, f"{path} is not a file (a folder?); settings files are YAML files")]
+    )
 
 
 def load_cluster_settings(
@@ -108,9 +129,11 @@ def build_settings(cluster: str, layers: Sequence[Layer]) -> LoadedSettings:
     try:
         settings = Settings.model_validate(merged)
     except ValidationError as error:
-        for line in error.errors(include_url=False):
+        errors = error.errors(include_url=False)
+        for line in errors[:MAX_DESCRIBED_PROBLEMS]:
             problems += _problems(line, layers)
-        raise SettingsError(problems) from None
+        omitted = max(0, len(errors) - MAX_DESCRIBED_PROBLEMS)
+        raise SettingsError(problems, omitted=omitted) from None
     if cluster in RESERVED_CLUSTER_NAMES:
         problems.append(
             SettingProblem(

@@ -9,20 +9,36 @@ from scs_kaas.settings.fields import Cidr, GiB, OpenStackName
 
 
 class ManagementSettings(StrictModel):
-    flavor: OpenStackName = "SCS-2V-4"
-    image: OpenStackName = "Ubuntu 24.04"
-    cidr: Cidr = "10.0.0.0/24"
+    """The management host: a VM with kind and Cluster API (`kaas mgmt create`)."""
+
+    flavor: OpenStackName = Field(
+        default="SCS-2V-4", description="Nova flavor of the management host, name or ID"
+    )
+    image: OpenStackName = Field(
+        default="Ubuntu 24.04", description="Glance image of the management host, name or ID"
+    )
+    cidr: Cidr = Field(
+        default="10.0.0.0/24",
+        description="subnet of the management host's network: IPv4, from /8 to /29",
+    )
     allowed_cidrs: list[Cidr] = Field(
-        default_factory=lambda: ["0.0.0.0/0"], description="may reach SSH and ICMP"
+        default_factory=lambda: ["0.0.0.0/0"],
+        description="CIDRs that may reach the management host's SSH and ICMP",
     )
     ssh_username: str = Field(
         default="ubuntu",
         pattern=r"^[a-z_][a-z0-9_-]{0,31}$",
         description="the image's default user (a Linux user name)",
     )
-    root_volume_gib: GiB = Field(default=30, description="used when the flavor has no disk")
+    root_volume_gib: GiB = Field(
+        default=30,
+        description="root volume of the management host in GiB (1-65536) when its flavor has "
+        "no disk",
+    )
     kubeconfig: str | None = Field(
-        default=None, description="use this existing management cluster instead of a host"
+        default=None,
+        description="kubeconfig file of an existing management cluster, used instead of a "
+        "host: the cluster commands talk to it, `kaas mgmt create` refuses to make a host",
     )
     kaas_requirement: str | None = Field(
         default=None,
@@ -34,7 +50,9 @@ class ImageSettings(StrictModel):
     """Where node images come from and how they are registered."""
 
     name_template: str = Field(
-        default="ubuntu-capi-image-{version}", description="{version} is e.g. v1.34.1"
+        default="ubuntu-capi-image-{version}",
+        description="Glance name of the node image; {version} is the Kubernetes version, e.g. "
+        "v1.34.1",
     )
     url_template: str = Field(
         default=(
@@ -42,11 +60,23 @@ class ImageSettings(StrictModel):
             "AUTH_b182637428444b9aa302bb8d5a5a418c/openstack-k8s-capi-images/"
             "ubuntu-2404-kube-{minor}/ubuntu-2404-kube-{version}.qcow2"
         ),
-        description="{version} is e.g. v1.34.1, {minor} e.g. v1.34",
+        description="where `kaas image ensure` downloads the node image (qcow2; its checksum "
+        "file is the URL + .CHECKSUM); {version} is e.g. v1.34.1, {minor} e.g. v1.34",
     )
-    raw: bool = Field(default=True, description="convert qcow2 to raw before upload (Ceph)")
-    os_version: str = "24.04"
-    extra_properties: dict[str, str] = Field(default_factory=dict)
+    raw: bool = Field(
+        default=True, description="convert the qcow2 image to raw before the upload (for Ceph)"
+    )
+    os_version: str = Field(
+        default="24.04",
+        description="the os_version property of uploaded node images (SCS image metadata)",
+    )
+    extra_properties: dict[str, str] = Field(
+        default_factory=dict,
+        description="more Glance properties (key -> value) of uploaded node images; not "
+        "managed_by, kaas_prefix or kubernetes_version (the tool's)",
+    )
     default_root_volume_gib: GiB = Field(
-        default=25, description="root volume for machines whose flavor has no disk"
+        default=25,
+        description="root volume in GiB (1-65536) of machines whose flavor has no disk, unless "
+        "root_volume.size_gib",
     )

@@ -12,6 +12,7 @@ from pydantic import AfterValidator, Field, model_validator
 from scs_kaas import naming
 from scs_kaas.settings.addons import AddonsSettings
 from scs_kaas.settings.base import StrictModel
+from scs_kaas.settings.cidr_checks import network_fit_problems
 from scs_kaas.settings.fields import (
     KubernetesVersion,
     NamespaceName,
@@ -23,7 +24,7 @@ from scs_kaas.settings.management import ImageSettings, ManagementSettings
 from scs_kaas.settings.merge import deep_merge
 from scs_kaas.settings.network import ApiServerSettings, NetworkSettings
 from scs_kaas.settings.nodes import ControlPlane, NodeGroup, NodeGroupDefaults
-from scs_kaas.versions import DEFAULT_KUBERNETES_VERSION
+from scs_kaas.versions import DEFAULT_KUBERNETES_VERSION, KUBERNETES_PATCH_RELEASES
 
 # R1 created one MachineDeployment `<cluster>-md-0` with 3 workers.
 DEFAULT_NODE_GROUP = MappingProxyType({"name": "md-0", "count": 3})
@@ -52,41 +53,90 @@ def _mirror_url(value: str) -> str:
 class Settings(StrictModel):
     """Every setting of a workload cluster, with R1's meaning and today's defaults."""
 
-    prefix: Prefix = Field(default="capi", description="environment prefix of OpenStack names")
-    cloud: OpenStackName = Field(default="openstack", description="entry in clouds.yaml")
-    namespace: NamespaceName | None = Field(
-        default=None, description="management-cluster namespace; default: the cluster name"
+    prefix: Prefix = Field(
+        default="capi",
+        description="prefix of the environment's OpenStack names and tags (<prefix>-mgmt, ...) "
+        "and cluster namespaces: 1-24 of a-z, 0-9 and '-', starting with a letter",
     )
-    kubernetes_version: KubernetesVersion = DEFAULT_KUBERNETES_VERSION
-    availability_zone: str | None = Field(
-        default=None, description="default failure domain of machines and the management host"
+    cloud: OpenStackName = Field(
+        default="openstack", description="the entry of clouds.yaml to use ($OS_CLOUD sets it too)"
+    )
+    namespace: NamespaceName | None = Field(
+        default=None,
+        description="management-cluster namespace; default: <prefix>-<cluster> (a cluster made "
+        "before keeps its namespace)",
+    )
+    kubernetes_version: KubernetesVersion = Field(
+        default=DEFAULT_KUBERNETES_VERSION,
+        description="Kubernetes version, 1.33 (the validated patch release) or v1.33.5; also "
+        "picks the CNI, CCM and CSI charts. Minors: " + ", ".join(KUBERNETES_PATCH_RELEASES),
+    )
+    availability_zone: OpenStackName | None = Field(
+        default=None,
+        description="failure domain of the control plane (unless control_plane.failure_domains),"
+        " the node groups (unless their own) and the management host",
     )
     external_network: OpenStackName | None = Field(
-        default=None, description="name or ID; default: the only external network"
+        default=None,
+        description="the external network of routers and floating IPs, name or ID; default: "
+        "the only external network",
     )
     ssh_key_name: OpenStackName | None = Field(
         default=None, description="Nova keypair for the nodes; default: <prefix>-keypair"
     )
-    image: ImageSettings = ImageSettings()
-    network: NetworkSettings = NetworkSettings()
-    api_server: ApiServerSettings = ApiServerSettings()
-    control_plane: ControlPlane = ControlPlane()
-    node_group_defaults: NodeGroupDefaults = NodeGroupDefaults()
-    node_groups: list[NodeGroup] = Field(
-        default_factory=lambda: [NodeGroup.model_validate(DEFAULT_NODE_GROUP)], min_length=1
+    image: ImageSettings = Field(
+        default=ImageSettings(),
+        description="node images: Glance name, download URL, properties, default root volume",
     )
-    kubeadm: ClusterKubeadm = ClusterKubeadm()
+    network: NetworkSettings = Field(
+        default=NetworkSettings(),
+        description="the cluster's networks: CIDRs, MTU, resolvers, extra networks",
+    )
+    api_server: ApiServerSettings = Field(
+        default=ApiServerSettings(),
+        description="the Kubernetes API endpoint: load balancer, floating IP, port, who may "
+        "reach it",
+    )
+    control_plane: ControlPlane = Field(
+        default=ControlPlane(), description="the control-plane machines (KubeadmControlPlane)"
+    )
+    node_group_defaults: NodeGroupDefaults = Field(
+        default=NodeGroupDefaults(),
+        description="what every node group starts from; a group's own keys win",
+    )
+    node_groups: list[NodeGroup] = Field(
+        default_factory=lambda: [NodeGroup.model_validate(DEFAULT_NODE_GROUP)],
+        min_length=1,
+        description="the worker node groups, one MachineDeployment each (at least one); "
+        "default: md-0 with 3 machines",
+    )
+    kubeadm: ClusterKubeadm = Field(
+        default=ClusterKubeadm(),
+        description="kubeadm settings of the whole cluster: control-plane flags, and files, "
+        "commands and kubelet flags of every node",
+    )
     trusted_cas: dict[str, Annotated[str, AfterValidator(_pem)]] = Field(
-        default_factory=dict, description="name -> PEM, trusted on every node"
+        default_factory=dict,
+        description="name -> PEM certificate, trusted on every node (update-ca-certificates)",
     )
     registry_mirrors: dict[str, list[Annotated[str, AfterValidator(_mirror_url)]]] = Field(
-        default_factory=dict, description="registry (e.g. docker.io) -> mirror URLs"
+        default_factory=dict,
+        description="registry (e.g. docker.io) -> http(s):// mirror URLs that containerd pulls "
+        "from first",
     )
     extra_tags: list[str] = Field(
-        default_factory=list, description="more OpenStack tags on everything CAPO creates"
+        default_factory=list,
+        description="more OpenStack tags on everything CAPO creates: 1-60 characters, without "
+        "',' or '/'",
     )
-    addons: AddonsSettings = AddonsSettings()
-    management: ManagementSettings = ManagementSettings()
+    addons: AddonsSettings = Field(
+        default=AddonsSettings(),
+        description="the add-ons installed into the cluster (`kaas addons list`)",
+    )
+    management: ManagementSettings = Field(
+        default=ManagementSettings(),
+        description="the management host (`kaas mgmt create`), or an existing management cluster",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -159,11 +209,11 @@ class Settings(StrictModel):
                         "node, pod and service CIDRs must not overlap",
                     )
                 )
-        return problems
+        return [*problems, *network_fit_problems(self)]
 
     # Derived values, so no caller computes them twice.
     def namespace_for(self, cluster: str) -> str:
-        return self.namespace or cluster
+        return self.namespace or naming.cluster_namespace(self.prefix, cluster)
 
     @property
     def node_ssh_key(self) -> str:

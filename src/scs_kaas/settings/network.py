@@ -13,35 +13,83 @@ from scs_kaas.settings.fields import Cidr, IpAddress, Mtu, OpenStackName, Port
 class ExtraNetwork(StrictModel):
     """An existing network every machine gets an extra port on (name or ID)."""
 
-    network: OpenStackName
-    subnet: OpenStackName | None = None
+    network: OpenStackName = Field(description="the network, name or ID")
+    subnet: OpenStackName | None = Field(
+        default=None,
+        description="the subnet of the port's address, name or ID; default: Neutron picks",
+    )
 
 
 class NetworkSettings(StrictModel):
-    node_cidr: Cidr = "10.8.0.0/20"
-    pod_cidr: Cidr = "192.168.0.0/16"
-    service_cidr: Cidr = "10.96.0.0/12"
-    service_domain: str = "cluster.local"
-    mtu: Mtu = Field(default=1400, description="MTU of the pod network (CNI)")
-    dns_nameservers: list[IpAddress] = Field(
-        default_factory=lambda: ["9.9.9.9", "149.112.112.112"],
-        description="resolvers of the node subnet",
+    """The cluster's networks; node, pod and service CIDRs must not overlap, and share the IP
+    family of service_cidr."""
+
+    node_cidr: Cidr = Field(
+        default="10.8.0.0/20",
+        description="the nodes' subnet CAPO creates (CIDR notation), with room for every "
+        "machine, the rollouts and 9 addresses of Neutron and Octavia",
     )
-    extra_networks: list[ExtraNetwork] = Field(default_factory=list)
+    pod_cidr: Cidr = Field(
+        default="192.168.0.0/16",
+        description="the pods' addresses (the CNI's pool), CIDR notation: a /24 or larger",
+    )
+    service_cidr: Cidr = Field(
+        default="10.96.0.0/12",
+        description="the Services' cluster IPs, CIDR notation from /12 to /28; its IP family is "
+        "the cluster's",
+    )
+    service_domain: str = Field(
+        default="cluster.local", description="DNS domain of the cluster's Services"
+    )
+    mtu: Mtu = Field(
+        default=1400,
+        description=(
+            "MTU of the node network, 1280-9000 (at most what the cloud gives the cluster "
+            "network); the CNI derives the pods' MTU from it (Calico VXLAN: 50 less)"
+        ),
+    )
+    # None by default: the nodes then use the cloud's own resolver (Neutron's DHCP agent), which
+    # also resolves names inside the cloud; R1's Quad9 default failed where UDP/53 to the
+    # internet is blocked (R1 #164), and R1 itself dropped it.
+    dns_nameservers: list[IpAddress] = Field(
+        default_factory=list,
+        description="resolvers (IP addresses) of the node and management subnets; default: "
+        "none, the cloud's resolver",
+    )
+    extra_networks: list[ExtraNetwork] = Field(
+        default_factory=list, description="existing networks every machine gets one more port on"
+    )
 
 
 class ApiServerSettings(StrictModel):
-    load_balancer: bool = Field(default=True, description="an Octavia load balancer in front")
-    load_balancer_provider: str | None = Field(default=None, description="e.g. amphora or ovn")
-    floating_ip: bool = Field(default=True, description="reachable through a floating IP")
+    """The Kubernetes API endpoint of the cluster."""
+
+    load_balancer: bool = Field(
+        default=True,
+        description="an Octavia load balancer in front of the API servers (needed for more "
+        "than one control-plane machine)",
+    )
+    load_balancer_provider: str | None = Field(
+        default=None,
+        description="Octavia provider of it, e.g. amphora or ovn; default: the cloud's",
+    )
+    floating_ip: bool = Field(
+        default=True, description="the endpoint gets a floating IP (reachable from outside)"
+    )
     floating_ip_address: IpAddress | None = Field(
-        default=None, description="a pre-allocated floating IP to use"
+        default=None,
+        description="a floating IP allocated beforehand to use (needs floating_ip: true)",
     )
     allowed_cidrs: list[Cidr] = Field(
         default_factory=list,
-        description="restrict API access to these CIDRs (the node CIDR is always added)",
+        description="restrict API access to these CIDRs (needs load_balancer: true); the node "
+        "CIDR, the cluster router's address and the management host are always let in",
     )
-    port: Port = 6443
+    port: Port = Field(
+        default=6443,
+        description="port of the endpoint (1-65535): the load balancer listens on it and "
+        "kube-apiserver binds it; cannot change once the cluster exists",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

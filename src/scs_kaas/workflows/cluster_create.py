@@ -1,4 +1,4 @@
-"""`kaas cluster create`: settings to a running cluster and a merged kubeconfig (design.md 2a-f).
+"""`kaas cluster create`: settings to a running cluster and a merged kubeconfig .
 
 Steps, each reported: `cloud` (facts, read only), `app-credential`, `apply` (server-side apply of
 every rendered object), `prune` (add-ons no longer rendered), `cluster` (wait for Available),
@@ -13,8 +13,10 @@ cluster deleted: nothing can use a credential whose secret no Secret holds. So t
 more than one credential per cluster.
 
 Everything that can fail on bad input or a missing cloud resource is checked before the first
-write (facts, the Cluster's ownership, the credential in the Secret). A dry run does only those
-reads and compares the render with what the management cluster holds.
+write (the API versions the management cluster serves, facts, the Cluster's ownership, the
+credential in the Secret). The OpenStack objects are written in CAPO's v1beta2 API when the
+management cluster serves it, else in v1beta1 (CAPO v0.14). A dry run
+(`cluster_plan.py`) does only those reads and diffs the render against the management cluster.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import base64
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,26 +37,35 @@ from openstack.connection import Connection
 from scs_kaas import naming
 from scs_kaas.errors import CloudError, ClusterError, KaasError
 from scs_kaas.kube import kubeconfig
-from scs_kaas.kube.apply import Applied, ObjectRef, apply, apply_order, prune
+from scs_kaas.kube.apply import Applied, ObjectRef, apply, prune
 from scs_kaas.kube.client import KubeClient, describe
+from scs_kaas.kube.served import served_apis
 from scs_kaas.kube.wait import condition_is, wait_for
 from scs_kaas.openstack.app_credentials import CredentialOwner, owned_app_credentials
 from scs_kaas.openstack.endpoint import connect_app_credential
 from scs_kaas.render.addons.objects import ADDON_LABEL
+from scs_kaas.render.capo_versions import choose_management_facts, helm_chart_proxy_versions
 from scs_kaas.render.cluster import NO_FILES, render_cluster
 from scs_kaas.render.credentials import AppCredentialSecret, placeholder_identity
-from scs_kaas.render.facts import CloudFacts
+from scs_kaas.render.facts import CloudFacts, ManagementFacts
 from scs_kaas.render.metadata import CLUSTER_API
 from scs_kaas.settings.model import Settings
+from scs_kaas.workflows import defaults
 from scs_kaas.workflows.cluster_delete import ClusterTarget, owned_cluster
 from scs_kaas.workflows.cluster_facts import resolve_facts
+from scs_kaas.workflows.cluster_names import check_capo_network, resolve_cluster_names
 from scs_kaas.workflows.identity import cluster_identity
 from scs_kaas.workflows.mgmt import Progress, StepEvent, quiet
 from scs_kaas.workflows.mgmt_state import MgmtState
+from scs_kaas.workflows.server_groups import (
+    ensure_server_groups,
+    existing_server_groups,
+)
+from scs_kaas.workflows.upgrade_guard import refuse_version_change
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = 1800.0
+DEFAULT_TIMEOUT = defaults.CLUSTER_CREATE_TIMEOUT
 AVAILABLE = "Available"
 # Shown while waiting: the Cluster's v1beta2 conditions in the order they usually turn True.
 MILESTONES = (
@@ -94,28 +105,14 @@ class CreateResult:
 
 
 @dataclass(frozen=True)
-class CreatePlan:
-    """What a create would do (dry run): nothing written, no credential made."""
-
-    cluster: str
-    namespace: str
-    credential: str  # "reuse <id>" or "create"
-    create: tuple[str, ...]
-    change: tuple[str, ...]
-    unchanged: int
-    prune: tuple[str, ...]
-    notes: tuple[str, ...] = field(default=())
-
-
-@dataclass(frozen=True)
-class _Current:
+class CurrentCredential:
     """The credential the identity Secret holds, if it is still usable, and the owned ids."""
 
     credential: AppCredentialSecret | None
     owned_ids: tuple[str, ...]
 
     def __repr__(self) -> str:
-        return f"_Current(credential={self.credential!r}, owned_ids={self.owned_ids!r})"
+        return f"CurrentCredential(credential={self.credential!r}, owned_ids={self.owned_ids!r})"
 
 
 def addon_selector(target: ClusterTarget) -> str:
@@ -160,7 +157,9 @@ def _stored_credential(
     return None
 
 
-def current_credential(conn: Connection, kube: KubeClient, target: ClusterTarget) -> _Current:
+def current_credential(
+    conn: Connection, kube: KubeClient, target: ClusterTarget
+) -> CurrentCredential:
     """Read only: the credential in force, if its Secret holds it and it still logs in.
 
     A credential Keystone still has that fails to log in is an error, not a reason to replace
@@ -171,7 +170,7 @@ def current_credential(conn: Connection, kube: KubeClient, target: ClusterTarget
     owned_ids = tuple(c.id for c in owned)
     stored = _stored_credential(kube, target, str(conn.current_project_id))
     if stored is None or stored.id not in owned_ids:
-        return _Current(None, owned_ids)
+        return CurrentCredential(None, owned_ids)
     try:
         connect_app_credential(conn, stored).close()
     except KaasError as error:
@@ -181,7 +180,7 @@ def current_credential(conn: Connection, kube: KubeClient, target: ClusterTarget
             f"otherwise, `kaas cluster rotate-credentials {target.name}` gives the cluster a "
             "new one"
         ) from None
-    return _Current(stored, owned_ids)
+    return CurrentCredential(stored, owned_ids)
 
 
 def management_host_cidrs(state: MgmtState) -> tuple[str, ...]:
@@ -192,24 +191,53 @@ def management_host_cidrs(state: MgmtState) -> tuple[str, ...]:
     return (f"{state.floating_ip_address}/32",)
 
 
-def _check_before_writes(
+def management_facts(kube: KubeClient, documents: list[dict[str, Any]]) -> ManagementFacts:
+    """Read only: the CAPO API version to write (v1beta2 if served, else v1beta1), or a
+    ClusterError naming the versions the management cluster lacks for `documents`."""
+    served = served_apis(kube)
+    return choose_management_facts(
+        openstack_cluster=served.openstack_cluster,
+        openstack_machine_template=served.openstack_machine_template,
+        cluster=served.cluster,
+        helm_chart_proxy=served.helm_chart_proxy,
+        needs_helm_chart_proxy=helm_chart_proxy_versions(documents),
+        server=f"the management cluster at {served.server}",
+    )
+
+
+def check_before_writes(
     conn: Connection,
     kube: KubeClient,
     settings: Settings,
     target: ClusterTarget,
     progress: Progress,
     api_access_cidrs: tuple[str, ...] = (),
-) -> tuple[CloudFacts, _Current]:
+    files: Mapping[str, str] = NO_FILES,
+    guard: bool = True,
+) -> tuple[CloudFacts, ManagementFacts, CurrentCredential]:
+    # The kinds a render needs depend on no cloud fact and no credential: an offline one will do.
+    offline = render_cluster(
+        target.name, settings, CloudFacts(), placeholder_identity(settings.cloud), files
+    )
+    management = management_facts(kube, offline)
     progress(StepEvent("cloud", "start", "external network, flavors, node images"))
     facts = resolve_facts(conn, settings, api_access_cidrs)
     progress(StepEvent("cloud", "exists", f"external network {facts.external_network_id}"))
     found = owned_cluster(kube, target)  # a Cluster of that name that is not ours stops here
+    if found is None:
+        # a new cluster: CAPO would adopt a network of the name it gives the cluster's
+        check_capo_network(conn, settings, target.name)
     if found is not None and (found.get("metadata") or {}).get("deletionTimestamp"):
         raise ClusterError(
             f"Cluster {target} is being deleted; run `kaas cluster delete {target.name}` to "
             "see it through, then create it again"
         )
-    return facts, current_credential(conn, kube, target)
+    if guard and found is not None:  # a new version goes through `kaas cluster upgrade`
+        refuse_version_change(kube, found, settings.kubernetes_version)
+    # Read only: a server group of our name with another policy stops the create here.
+    existing = existing_server_groups(conn, settings, target.name)
+    facts = replace(facts, server_group_ids=existing)
+    return facts, management, current_credential(conn, kube, target)
 
 
 def create_cluster(
@@ -223,10 +251,13 @@ def create_cluster(
 ) -> CreateResult:
     """Create or converge the cluster; see the module docstring for the steps."""
     started = time.monotonic()
+    names = resolve_cluster_names(kube, settings, cluster)
+    settings = names.settings
     target = ClusterTarget(settings.prefix, settings.namespace_for(cluster), cluster)
-    facts, current = _check_before_writes(
-        conn, kube, settings, target, progress, options.api_access_cidrs
+    facts, management, current = check_before_writes(
+        conn, kube, settings, target, progress, options.api_access_cidrs, files
     )
+    management = replace(management, cloud_cluster_name=names.cloud_name)
 
     progress(StepEvent("app-credential", "start", naming.app_credential(target.prefix, cluster)))
     made = cluster_identity(conn, settings, cluster, known=current.credential, replace=True)
@@ -234,7 +265,8 @@ def create_cluster(
     how = _credential_outcome(current, credential.id)
     progress(StepEvent("app-credential", "exists" if how == "reused" else "created", credential.id))
 
-    documents = render_cluster(cluster, settings, facts, made.identity, files)
+    facts = ensure_server_groups(conn, settings, cluster, facts, progress)
+    documents = render_cluster(cluster, settings, facts, made.identity, files, management)
     progress(StepEvent("apply", "start", f"{len(documents)} objects to {target.namespace}"))
     applied = apply(kube, documents)
     created, changed = _named(applied, "created"), _named(applied, "changed")
@@ -279,7 +311,7 @@ def create_cluster(
     )
 
 
-def _credential_outcome(current: _Current, used_id: str) -> str:
+def _credential_outcome(current: CurrentCredential, used_id: str) -> str:
     if current.credential is not None and current.credential.id == used_id:
         return "reused"
     return "replaced" if current.owned_ids else "created"
@@ -343,91 +375,7 @@ def _wait_available(
     progress(StepEvent("cluster", "exists", f"Cluster {target} is {AVAILABLE}"))
 
 
-def plan_cluster_create(
-    conn: Connection,
-    kube: KubeClient,
-    settings: Settings,
-    cluster: str,
-    files: Mapping[str, str] = NO_FILES,
-    api_access_cidrs: tuple[str, ...] = (),
-) -> CreatePlan:
-    """Read only: the same checks as a create, then the render compared with what is there.
-
-    With a reusable credential the render holds it, so the comparison is exact; otherwise the
-    identity Secret and the cloud-config carrier are rendered with placeholders and reported
-    as changing, which they will (a new credential).
-    """
-    target = ClusterTarget(settings.prefix, settings.namespace_for(cluster), cluster)
-    facts, current = _check_before_writes(conn, kube, settings, target, quiet, api_access_cidrs)
-    notes: list[str] = []
-    if current.credential is not None:
-        identity = cluster_identity(conn, settings, cluster, known=current.credential).identity
-        credential = f"reuse {current.credential.id}"
-    else:
-        identity = placeholder_identity(settings.cloud)
-        credential = "create"
-        if current.owned_ids:
-            notes.append(
-                f"credential(s) {', '.join(current.owned_ids)} would be replaced: no Secret "
-                "holds a secret of theirs that still logs in"
-            )
-    documents = render_cluster(cluster, settings, facts, identity, files)
-    create: list[str] = []
-    change: list[str] = []
-    for manifest in apply_order(documents):
-        verdict = compare_with_live(kube, manifest)
-        if verdict == "create":
-            create.append(str(ObjectRef.of(manifest)))
-        elif verdict == "change":
-            change.append(str(ObjectRef.of(manifest)))
-    gone = _prunable(kube, target, documents)
-    unchanged = len(documents) - len(create) - len(change)
-    return CreatePlan(
-        cluster,
-        target.namespace,
-        credential,
-        tuple(create),
-        tuple(change),
-        unchanged,
-        gone,
-        tuple(notes),
-    )
-
-
-def compare_with_live(kube: KubeClient, manifest: Mapping[str, Any]) -> str:
-    """ "create" if absent, "change" if any rendered field differs from the live object, else
-    "unchanged" (fields the server or controllers added are not ours and do not count)."""
-    ref = ObjectRef.of(manifest)
-    resource = kube.resource(str(manifest["apiVersion"]), str(manifest["kind"]))
-    namespace = ref.namespace if resource.namespaced else None
-    try:
-        live = kube.dynamic.get(
-            resource, name=ref.name, namespace=namespace, _request_timeout=kube.timeout
-        ).to_dict()
-    except ApiException as error:
-        if error.status == 404:
-            return "create"
-        raise ClusterError(f"reading {ref} failed: {describe(error)}") from None
-    except urllib3.exceptions.HTTPError as error:
-        raise ClusterError(f"reading {ref} failed: {describe(error)}") from None
-    return "unchanged" if contained(manifest, live) else "change"
-
-
-def contained(wanted: Any, live: Any) -> bool:
-    if isinstance(wanted, Mapping):
-        return isinstance(live, Mapping) and all(
-            contained(value, live.get(key)) for key, value in wanted.items()
-        )
-    if isinstance(wanted, list):
-        return (
-            isinstance(live, list)
-            and len(wanted) == len(live)
-            and all(contained(w, v) for w, v in zip(wanted, live, strict=True))
-        )
-    return bool(wanted == live)
-
-
-def _prunable(
+def prunable_addons(
     kube: KubeClient, target: ClusterTarget, documents: list[dict[str, Any]]
 ) -> tuple[str, ...]:
     """What `prune` would delete: our add-on objects of the cluster no longer rendered."""

@@ -1,11 +1,13 @@
 """`kaas cluster delete`: one workload cluster, then what CAPI leaves, then its credential.
 
-Order (issue 5): the Cluster is deleted and waited for until it is gone (CAPI's finalizers
-delete its machines, load balancer and network in the cloud); then the objects scs-kaas applied
-for it that CAPI does not garbage-collect (add-ons, their carrier Secrets, the identity Secret)
-are pruned; only then is the application credential deleted, since CAPO needs it to delete the
-cloud resources. Each step is verified. A re-run after an interruption continues where the last
-one stopped: a missing Cluster is no error.
+Order (issues 5, 12): first what OCCM and Cinder CSI made in the cloud (cluster_release.py: else
+their load balancer keeps CAPO from deleting the network, and the deletion hangs); then the
+Cluster is deleted and waited for until it is gone (CAPI's finalizers delete its machines, load
+balancer and network in the cloud); then the objects scs-kaas applied for it that CAPI does not
+garbage-collect (add-ons, their carrier Secrets, the identity Secret) are pruned; then the sweep
+(cluster_sweep.py) deletes whatever of the cluster is still in the cloud and, last, the
+application credential, which CAPO needs until then. Each step is verified. A re-run after an
+interruption continues where the last one stopped: a missing Cluster is no error.
 
 Only what the tool can prove it owns is touched: a Cluster without our managed-by, prefix and
 cluster-name labels is refused, pruning goes through `prune`'s label checks, and credentials
@@ -28,15 +30,16 @@ from scs_kaas.errors import ClusterError
 from scs_kaas.kube.apply import PRUNABLE, ObjectRef, owned_objects, prune
 from scs_kaas.kube.client import KubeClient, describe
 from scs_kaas.kube.wait import wait_deleted
-from scs_kaas.openstack.app_credentials import (
-    CredentialOwner,
-    delete_app_credentials,
-    owned_app_credentials,
-)
+from scs_kaas.openstack.app_credentials import CredentialOwner, owned_app_credentials
+from scs_kaas.openstack.leftovers import ClusterOwner
 from scs_kaas.render.metadata import CLUSTER_API
+from scs_kaas.workflows import defaults
+from scs_kaas.workflows.cluster_release import Released, release_cloud_provider_resources
+from scs_kaas.workflows.cluster_sweep import sweep_cluster
 from scs_kaas.workflows.mgmt import Progress, StepEvent, quiet
+from scs_kaas.workflows.server_groups import delete_recorded_server_groups, server_groups_of
 
-DEFAULT_TIMEOUT = 1800.0
+DEFAULT_TIMEOUT = defaults.CLUSTER_DELETE_TIMEOUT
 
 # Every kind the renderer makes for a cluster besides its Namespace and the Cluster itself, users
 # before what they use. CAPI deletes most of them with the Cluster (owner references); the rest,
@@ -91,6 +94,8 @@ class ClusterDeleteResult:
     credential_ids: tuple[str, ...]
     seconds: float
     notes: tuple[str, ...] = field(default=())
+    cloud_provider: str = "none there"  # how OCCM's and CSI's resources went (Released.how)
+    swept: dict[str, list[str]] = field(default_factory=dict)  # left by CAPI, then deleted
 
 
 def namespace_note(target: ClusterTarget) -> str:
@@ -158,31 +163,43 @@ def delete_cluster(
     target: ClusterTarget,
     timeout: float = DEFAULT_TIMEOUT,
     progress: Progress = quiet,
+    owner: ClusterOwner | None = None,
+    keep_volumes: bool = False,
 ) -> ClusterDeleteResult:
-    """Delete the Cluster and wait, prune what is left, delete the credential; verify each."""
+    """OCCM's and CSI's resources, the Cluster (waited for), what is left of what we applied,
+    what is left in the cloud, the credential last; each verified gone.
+
+    `owner` (default: no server groups) names what the sweep looks for; the CLI makes it from
+    the settings (`cluster_sweep.cluster_owner`)."""
     started = time.monotonic()
     deadline = started + timeout
+    owner = owner or ClusterOwner(target.prefix, target.name)
     cluster = owned_cluster(kube, target)
+    released = Released("none there")
     if cluster is None:
         progress(StepEvent("cluster", "skipped", f"Cluster {target} is gone already"))
     else:
+        # also on a re-run while the Cluster is being deleted: CAPO may be stuck on them
+        released = release_cloud_provider_resources(
+            conn, kube, target.namespace, owner, keep_volumes, _left(deadline), progress
+        )
         _delete_and_wait(kube, target, cluster, deadline, progress)
+        delete_cluster_server_groups(conn, cluster, progress)
     objects = _prune_left(kube, target, deadline, progress)
-    owner = CredentialOwner(target.prefix, target.name)
-    progress(StepEvent("app-credential", "start", owner.name))
-    deleted_ids = delete_app_credentials(conn, owner)
-    if owned_app_credentials(conn, owner):
-        raise ClusterError(f"application credential {owner.name} is still there after deletion")
-    shown = ", ".join(deleted_ids) or "none left"
-    progress(StepEvent("app-credential", "deleted" if deleted_ids else "skipped", shown))
+    swept = sweep_cluster(conn, owner, keep_volumes, _left(deadline), progress)
+    if owned_app_credentials(conn, CredentialOwner(target.prefix, target.name)):
+        raise ClusterError(f"the application credential of {target} is still there")
+    notes = [namespace_note(target)] + ([released.note] if released.note else [])
     return ClusterDeleteResult(
         target.name,
         target.namespace,
         cluster is not None,
         tuple(str(ref) for ref in objects),
-        tuple(deleted_ids),
+        tuple(swept.credential_ids),
         round(time.monotonic() - started, 3),
-        (namespace_note(target),),
+        tuple(notes),
+        released.how,
+        swept.deleted,
     )
 
 
@@ -229,15 +246,27 @@ def _delete_and_wait(
     progress(StepEvent("cluster", "deleted", f"Cluster {target}"))
 
 
+def delete_cluster_server_groups(
+    conn: Connection, cluster: Mapping[str, Any], progress: Progress
+) -> None:
+    """The Nova server groups the (now deleted) Cluster recorded: CAPI does not know them."""
+    delete_recorded_server_groups(conn, server_groups_of(cluster), progress)
+
+
 def _prune_left(
     kube: KubeClient, target: ClusterTarget, deadline: float, progress: Progress
 ) -> list[ObjectRef]:
     progress(StepEvent("objects", "start", f"what scs-kaas applied in {target.namespace}"))
     deleted = prune(kube, target.namespace, target.selector, keep=(), kinds=LEFT_BEHIND)
-    by_kind = {kind: api_version for api_version, kind in LEFT_BEHIND}
+    # Waited for in the version the server serves (CAPO v0.14 has no v1beta2), as listed.
+    served = {
+        kind: kube.resource_of_group(api_version, kind).group_version
+        for api_version, kind in LEFT_BEHIND
+        if any(ref.kind == kind for ref in deleted)
+    }
     for ref in deleted:
         # A finalizer (e.g. CAPI's on a MachineDeployment being garbage-collected) may hold it.
-        wait_deleted(kube, by_kind[ref.kind], ref.kind, ref.name, ref.namespace, _left(deadline))
+        wait_deleted(kube, served[ref.kind], ref.kind, ref.name, ref.namespace, _left(deadline))
     left = labelled_objects(kube, target)
     if left:
         raise ClusterError(

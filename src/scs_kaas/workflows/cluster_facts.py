@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from openstack.connection import Connection
 
 from scs_kaas.errors import CloudError
-from scs_kaas.openstack.lookup import image_statuses, keypair_exists
+from scs_kaas.openstack.lookup import image_statuses, keypair_exists, subnet_cidrs
 from scs_kaas.openstack.network import external_network_id
 from scs_kaas.openstack.quotas import flavors
 from scs_kaas.render.facts import CloudFacts
@@ -69,8 +69,12 @@ def resolve_facts(
             f"the nodes' keypair {settings.node_ssh_key!r} does not exist: `kaas mgmt create` "
             "imports the environment's keypair, or set ssh_key_name to one you have"
         )
+    external = external_network_id(conn, settings.external_network)
+    api = settings.api_server
+    floating_on_machine = api.floating_ip and not api.load_balancer and not api.floating_ip_address
     return CloudFacts(
-        external_network_id=external_network_id(conn, settings.external_network),
+        external_network_id=external,
         flavor_disks_gib={name: spec.disk_gib for name, spec in found.items()},
         api_access_cidrs=api_access_cidrs,
+        floating_ip_cidrs=subnet_cidrs(conn, external) if floating_on_machine else (),
     )

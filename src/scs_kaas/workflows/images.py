@@ -58,10 +58,11 @@ from scs_kaas.render.image_properties import (
     parse_checksum,
 )
 from scs_kaas.settings.model import Settings
+from scs_kaas.workflows import defaults
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = 1800.0  # R1 waited 30 min for `active`
+DEFAULT_TIMEOUT = defaults.IMAGE_TIMEOUT
 # Glance statuses while data arrives: another run (say `kaas mgmt create`'s) is uploading.
 # `queued` is not among them: it is what R1's killed uploads left behind forever.
 UPLOADING = frozenset({"saving", "uploading", "importing"})
@@ -130,6 +131,8 @@ def plan_image(settings: Settings, request: ImageRequest) -> ImagePlan:
             problems.append(SettingProblem("--sha256", str(error), value=repr(request.sha256)))
     if request.file is not None and not request.file.is_file():
         problems.append(SettingProblem("--file", "no such file", value=str(request.file)))
+    elif request.file is not None:
+        problems += _node_image_file_problems(request.file)
     if request.work_dir is not None and not request.work_dir.is_dir():
         problems.append(SettingProblem("--work-dir", "no such folder", value=str(request.work_dir)))
     if request.timeout <= 0:
@@ -145,6 +148,16 @@ def plan_image(settings: Settings, request: ImageRequest) -> ImagePlan:
         checksum_url=request.checksum_url or checksum_url(url),
         expected=expected,
     )
+
+
+def _node_image_file_problems(path: Path) -> list[SettingProblem]:
+    try:
+        diskimage.check_node_image(path)
+    except KaasError as error:
+        return [SettingProblem("--file", str(error))]
+    except OSError as error:
+        return [SettingProblem("--file", f"cannot read {path}: {error.strerror}")]
+    return []
 
 
 def _hash_file(path: Path, algorithm: str, cancel: threading.Event) -> str:

@@ -33,6 +33,7 @@ from scs_kaas.openstack.mgmt_host import console_log
 from scs_kaas.polling import wait_until
 from scs_kaas.render import mgmt_bootstrap as boot
 from scs_kaas.settings.model import Settings
+from scs_kaas.workflows import defaults
 from scs_kaas.workflows.mgmt import host_server_id
 from scs_kaas.workflows.mgmt_state import StatePaths, load_state
 
@@ -41,9 +42,8 @@ SSH_UNREACHABLE = 255  # ssh's own exit code: no connection (the host may still 
 # the host prints its keys to the console only once they are final.
 HOST_KEY_REFUSED = "Host key verification failed"
 WATCH_RETRY_INTERVAL = 5.0
-TRUST_ON_FIRST_USE = "--trust-on-first-use"
-# The keys come after cloud-init's package upgrade, and Nova's console log lags behind.
-HOST_KEYS_TIMEOUT = 900.0
+TRUST_ON_FIRST_USE = defaults.TRUST_ON_FIRST_USE
+HOST_KEYS_TIMEOUT = defaults.HOST_KEYS_TIMEOUT
 HOST_KEYS_INTERVAL = 5.0
 
 

@@ -9,7 +9,7 @@ The pivot of the Cluster API book, for the clusters of one environment (prefix):
 3. ORC and the providers are installed on the target with the same pins as on the management
    host (`clusterctl init`, skipped when the target has them already: a re-run after an
    interruption goes on from there);
-4. `clusterctl move` per namespace;
+4. `clusterctl move` per namespace (clusterctl refuses paused clusters: checked before step 2);
 5. verified: the target now holds every cluster of the prefix, the source none.
 
 The caller stores the target's kubeconfig (0600) and records the move, so later commands
@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 from pydantic import SecretStr, TypeAdapter, ValidationError
 
-from scs_kaas import naming, versions
+from scs_kaas import naming
 from scs_kaas.errors import ClusterError, KaasError, SettingProblem, SettingsError
 from scs_kaas.kube.apply import apply
 from scs_kaas.kube.client import KubeClient
@@ -39,16 +39,15 @@ from scs_kaas.kube.clusterctl import (
 )
 from scs_kaas.kube.kubeconfig import read_admin_kubeconfig
 from scs_kaas.settings.fields import ClusterName
+from scs_kaas.workflows import defaults
 from scs_kaas.workflows.mgmt import Progress, StepEvent, quiet
 
 CLUSTER_API_VERSION = "cluster.x-k8s.io/v1beta2"
-ORC_MANIFEST_URL = (
-    "https://github.com/k-orc/openstack-resource-controller/releases/download/"
-    f"{versions.ORC}/install.yaml"
-)
+ORC_MANIFEST_URL = defaults.ORC_MANIFEST_URL
 # CAPO's namespace: present once `clusterctl init` has installed the providers (as on the host).
 PROVIDERS_NAMESPACE = "capo-system"
 FETCH_TIMEOUT = 60.0
+PAUSED_ANNOTATION = "cluster.x-k8s.io/paused"
 
 
 def check_cluster_name(name: str) -> str:
@@ -144,6 +143,7 @@ def move_management(
     pins: ProviderPins = ProviderPins(),  # noqa: B008 -- frozen, so sharing it is safe
 ) -> SecretStr:
     """Move the plan's clusters onto its target; returns the target's admin kubeconfig."""
+    _refuse_paused(source, plan)
     progress(StepEvent("kubeconfig", "start", f"{plan.target_namespace}/{plan.target}"))
     text = read_admin_kubeconfig(source, plan.target_namespace, plan.target)
     origin = f"the admin kubeconfig of {plan.target_namespace}/{plan.target}"
@@ -168,6 +168,26 @@ def move_management(
         _verify(source, target, plan)
     progress(StepEvent("verify", "exists", f"{len(plan.clusters)} clusters on {plan.target}"))
     return text
+
+
+def _refuse_paused(source: KubeClient, plan: MovePlan) -> None:
+    """clusterctl refuses to move a namespace holding a paused Cluster (after it may already
+    have moved other namespaces): say so before anything moves."""
+    paused = sorted(
+        _key(c)
+        for c in _clusters(source, f"{naming.LABEL_PREFIX}={plan.prefix}")
+        if c["metadata"]["namespace"] in plan.namespaces
+        and (
+            (c.get("spec") or {}).get("paused")
+            or PAUSED_ANNOTATION in (c["metadata"].get("annotations") or {})
+        )
+    )
+    if paused:
+        raise ClusterError(
+            f"clusterctl does not move paused clusters: {', '.join(paused)} "
+            "(spec.paused or the cluster.x-k8s.io/paused annotation); resume them, then run "
+            "`kaas mgmt move` again"
+        )
 
 
 def _verify(source: KubeClient, target: KubeClient, plan: MovePlan) -> None:

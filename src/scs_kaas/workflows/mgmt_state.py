@@ -9,13 +9,16 @@ keypair's fingerprint (keypairs have no tags) and the user data the server was m
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
-from scs_kaas.errors import KaasError
+from scs_kaas.errors import KaasError, SettingProblem, SettingsError
+from scs_kaas.filelock import held
 from scs_kaas.files import write_atomic
 
 STATE_VERSION = 1
@@ -38,6 +41,12 @@ class StatePaths:
     @property
     def root(self) -> Path:
         return self.state_dir / self.prefix
+
+    @property
+    def lock_file(self) -> Path:
+        """The environment's lock (`filelock.held`): beside its folder, which `kaas mgmt
+        delete` removes, so that a run waiting on it never holds a deleted file."""
+        return self.state_dir / f"{self.prefix}.lock"
 
     @property
     def state_file(self) -> Path:
@@ -82,8 +91,48 @@ class MgmtState(BaseModel):
     moved_to: str | None = None
 
 
+def check_state_access(paths: StatePaths) -> None:
+    """Refuse, before any cloud call, a state directory this user cannot read and write: one of
+    another user (or a file) would fail with a raw PermissionError halfway through a command."""
+    try:
+        if paths.root.exists():
+            _check_access(paths.root, os.R_OK | os.W_OK | os.X_OK)
+            if paths.state_file.exists() and not os.access(paths.state_file, os.R_OK):
+                _refuse_access(paths.state_file)
+            return
+        # The folders to be created: the nearest existing parent must let us create them.
+        existing = next(p for p in paths.root.parents if p.exists())
+        _check_access(existing, os.W_OK | os.X_OK)
+    except PermissionError as error:  # a parent that this user may not even look into
+        raise SettingsError([_state_problem(f"{error.filename}: {error.strerror}")]) from None
+
+
+def _check_access(folder: Path, needed: int) -> None:
+    if not folder.is_dir():
+        raise SettingsError([_state_problem(f"{folder} is not a folder")])
+    if not os.access(folder, needed):
+        _refuse_access(folder)
+
+
+def _refuse_access(path: Path) -> None:
+    info = path.stat()
+    raise SettingsError(
+        [
+            _state_problem(
+                f"{path} is not readable and writable by this user "
+                f"(owner uid {info.st_uid}, mode {info.st_mode & 0o777:04o})"
+            )
+        ]
+    )
+
+
+def _state_problem(problem: str) -> SettingProblem:
+    return SettingProblem("state directory", f"{problem}; use --state-dir or $KAAS_STATE_DIR")
+
+
 def load_state(paths: StatePaths, cloud: str) -> MgmtState:
     """The recorded state, or an empty one; a state of another cloud is refused."""
+    check_state_access(paths)
     try:
         text = paths.state_file.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -103,9 +152,31 @@ def load_state(paths: StatePaths, cloud: str) -> MgmtState:
 
 
 def ensure_private_root(paths: StatePaths) -> None:
-    """The environment's folder, readable by the user alone (it holds the private key)."""
-    paths.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """The environment's folder, readable by the user alone (it holds the private key).
+
+    Every folder this creates is 0700, whatever the umask: `mkdir(parents=True)` would make the
+    missing parents (the state directory itself) 0777 under `umask 000`.
+    """
+    _make_private(paths.root)
     paths.root.chmod(0o700)
+
+
+def _make_private(folder: Path) -> None:
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    for made in reversed(missing):
+        made.mkdir(exist_ok=True, mode=0o700)
+        made.chmod(0o700)
+
+
+@contextmanager
+def environment_lock(
+    paths: StatePaths, command: str, timeout: float, say: Callable[[str], None]
+) -> Iterator[None]:
+    """The environment's lock, held by a command that changes the host or this state: a second
+    run of one prefix waits (`filelock.held`) instead of making a second host beside the first."""
+    _make_private(paths.state_dir)  # as ensure_private_root would: 0700 whatever the umask
+    with held(paths.lock_file, f"{command} of prefix {paths.prefix}", timeout, say):
+        yield
 
 
 def save_state(paths: StatePaths, state: MgmtState) -> None:

@@ -39,10 +39,11 @@ from scs_kaas.kube.wait import wait_for
 from scs_kaas.render.addons import cinder_csi, cloud_config, openstack_ccm
 from scs_kaas.render.addons.pins import ChartPin
 from scs_kaas.settings.model import Settings
+from scs_kaas.workflows import defaults
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = 300.0  # seconds for the new cloud.conf to arrive and the restarts to roll out
+DEFAULT_TIMEOUT = defaults.RESTART_TIMEOUT
 
 
 class RestartStatus(StrEnum):

@@ -35,6 +35,7 @@ from scs_kaas.openstack.app_credentials import (
     owned_app_credentials,
     rotate_app_credential,
 )
+from scs_kaas.openstack.network import external_network_id
 from scs_kaas.render.addons import cloud_config
 from scs_kaas.render.addons.objects import ADDON_LABEL, RESOURCE_SET_SECRET_TYPE
 from scs_kaas.render.cluster import NO_FILES, render_cluster
@@ -129,8 +130,13 @@ def _render(
     # `known` makes cluster_identity build the documents of this credential (it is owned).
     identity = cluster_identity(conn, settings, cluster, known=credential).identity
     return identity_secrets(
-        render_cluster(cluster, settings, CloudFacts(), identity, files), cluster
+        render_cluster(cluster, settings, _facts(conn, settings), identity, files), cluster
     )
+
+
+def _facts(conn: Connection, settings: Settings) -> CloudFacts:
+    # cloud.conf names the external network the cluster was created with; keep it.
+    return CloudFacts(external_network_id=external_network_id(conn, settings.external_network))
 
 
 def _names(documents: list[dict[str, Any]]) -> list[str]:

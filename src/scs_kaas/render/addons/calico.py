@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from scs_kaas.render.addons import pins
@@ -11,6 +12,13 @@ from scs_kaas.render.addons.networks import by_family
 from scs_kaas.settings.addons import AddonsSettings
 
 NAME = "calico"
+# VXLAN over the IPv4 node network: outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14).
+VXLAN_OVERHEAD = 50
+
+
+def pod_mtu(network_mtu: int) -> int:
+    """The MTU of the pods' interfaces: what VXLAN leaves of the node network's MTU."""
+    return network_mtu - VXLAN_OVERHEAD
 
 
 def _pool(cidr: str, block_size: int) -> dict[str, Any]:
@@ -28,8 +36,9 @@ def values(ctx: AddonContext, _settings: AddonsSettings) -> Values:
     v4, v6 = by_family(ctx.pod_cidrs)
     network: Values = {
         "bgp": "Disabled",
-        # R1 patched `veth_mtu` with sed; the operator takes it as the pod interface MTU.
-        "mtu": ctx.mtu,
+        # The operator takes this as the pod interface MTU, not the network's (R1 patched
+        # `veth_mtu` with the network's MTU, so encapsulated packets did not fit).
+        "mtu": pod_mtu(ctx.mtu),
         "ipPools": [_pool(c, 26) for c in v4] + [_pool(c, 122) for c in v6],
     }
     if v4:
@@ -50,6 +59,8 @@ ADDON = Addon(
     summary="CNI: Calico via the tigera operator, VXLAN",
     namespace="tigera-operator",
     enabled=lambda s: s.cni == "calico",
-    chart=pins.CALICO,
+    chart_for_kubernetes=partial(
+        pins.chart_for_minor, pins.CALICO_REPO, "tigera-operator", pins.CALICO_BY_MINOR
+    ),
     values=values,
 )

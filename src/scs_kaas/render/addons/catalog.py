@@ -15,6 +15,7 @@ from scs_kaas.render.addons import (
     monitoring,
     openstack_ccm,
     snapshot_controller,
+    traefik,
 )
 from scs_kaas.render.addons.addon import Addon
 
@@ -27,6 +28,7 @@ CATALOG: tuple[Addon, ...] = (
     cinder_csi.ADDON,
     kubelet_csr_approver.ADDON,
     metrics_server.ADDON,
+    traefik.ADDON,
     ingress_nginx.ADDON,
     cert_manager.ADDON,
     monitoring.ADDON,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scs_kaas.render.addons import pins
+from scs_kaas.render.addons import pins, traefik
 from scs_kaas.render.addons.addon import Addon, Manifest, Values
 from scs_kaas.render.addons.context import AddonContext
 from scs_kaas.render.addons.objects import workload_metadata
@@ -10,12 +10,21 @@ from scs_kaas.settings.addons import AddonsSettings
 
 NAME = "cert-manager"
 ISSUER = "letsencrypt"
-INGRESS_CLASS = "nginx"
+# The HTTP-01 solver's Ingress goes to the cluster's ingress controller.
+NGINX_CLASS = "nginx"
 
 
 def values(_ctx: AddonContext, _settings: AddonsSettings) -> Values:
     # keep: uninstalling the chart must not delete every Certificate in the cluster with the CRDs.
     return {"crds": {"enabled": True, "keep": True}}
+
+
+def _solver_ingress(settings: AddonsSettings) -> dict[str, str]:
+    if settings.traefik:
+        return {"ingressClassName": traefik.INGRESS_CLASS}
+    if settings.ingress_nginx:
+        return {"ingressClassName": NGINX_CLASS}
+    return {}  # the cluster's default IngressClass, whatever the user installed
 
 
 def manifests(_ctx: AddonContext, settings: AddonsSettings) -> list[Manifest]:
@@ -31,7 +40,7 @@ def manifests(_ctx: AddonContext, settings: AddonsSettings) -> list[Manifest]:
                 "email": email,
                 "server": pins.LETSENCRYPT_SERVERS[settings.cert_manager_letsencrypt_server],
                 "privateKeySecretRef": {"name": f"{ISSUER}-account-key"},
-                "solvers": [{"http01": {"ingress": {"ingressClassName": INGRESS_CLASS}}}],
+                "solvers": [{"http01": {"ingress": _solver_ingress(settings)}}],
             }
         },
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from scs_kaas.render.addons import pins
 from scs_kaas.render.addons.addon import Addon, Values
 from scs_kaas.render.addons.context import AddonContext
@@ -30,7 +32,8 @@ def values(ctx: AddonContext, settings: AddonsSettings) -> Values:
         operator["clusterPoolIPv6PodCIDRList"] = v6
         operator["clusterPoolIPv6MaskSize"] = _node_mask(v6, 112, 120)
     result: Values = {
-        # The MTU of the node network; Cilium subtracts its tunnel overhead itself.
+        # Cilium's `MTU` is the underlying network's (its devices, not eth0); it subtracts the
+        # VXLAN overhead itself for the pods' routes.
         "MTU": ctx.mtu,
         "ipam": {"mode": "cluster-pool", "operator": operator},
         "ipv4": {"enabled": bool(v4)},
@@ -51,6 +54,8 @@ ADDON = Addon(
     summary="CNI: Cilium (default), VXLAN, cluster-pool IPAM",
     namespace="kube-system",
     enabled=lambda s: s.cni == "cilium",
-    chart=pins.CILIUM,
+    chart_for_kubernetes=partial(
+        pins.chart_for_minor, pins.CILIUM_REPO, "cilium", pins.CILIUM_BY_MINOR
+    ),
     values=values,
 )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from scs_kaas.render.addons import cloud_config, pins, snapshot_controller
 from scs_kaas.render.addons.addon import Addon, Manifest, Values, always
 from scs_kaas.render.addons.context import AddonContext
@@ -26,14 +24,16 @@ def values(ctx: AddonContext, _settings: AddonsSettings) -> Values:
         },
         # --cluster: volumes carry `cinder.csi.openstack.org/cluster`, so a sweep can tell whose
         # volumes are left behind (R1 bug #5).
-        "clusterID": ctx.cluster_name,
+        "clusterID": ctx.cloud_name,
         # The StorageClass is ours (below); the chart's two classes would compete for default.
         "storageClass": {"enabled": False},
         # Cinder AZs rarely match Nova AZs on SCS clouds; topology would pin volumes wrongly.
         "csi": {"provisioner": {"topology": "false"}},
     }
-    if ctx.ca_bundle is not None:
-        # cloud.conf names the CA at the CCM's mount path; mount the Secret there as well.
+    if ctx.ca_bundle is not None and _mounts_at_etc_kubernetes(ctx.kubernetes_version):
+        # cloud.conf names the CA at /etc/config, where the CCM chart and the Cinder chart from
+        # 2.33 on mount the Secret (cloud-provider-openstack #2892); 2.32 mounts it at
+        # /etc/kubernetes only, so it gets the Secret at /etc/config as well.
         result["csi"]["plugin"] = {
             "volumeMounts": [
                 {"name": "cloud-config", "mountPath": "/etc/kubernetes", "readOnly": True},
@@ -41,6 +41,17 @@ def values(ctx: AddonContext, _settings: AddonsSettings) -> Values:
             ]
         }
     return result
+
+
+def _chart(kubernetes_version: str) -> pins.ChartPin:
+    return pins.cloud_provider_openstack_chart(
+        "openstack-cinder-csi", pins.CINDER_CSI_BY_MINOR, kubernetes_version
+    )
+
+
+def _mounts_at_etc_kubernetes(kubernetes_version: str) -> bool:
+    major, minor = _chart(kubernetes_version).version.split(".")[:2]
+    return (int(major), int(minor)) < (2, 33)
 
 
 def manifests(_ctx: AddonContext, _settings: AddonsSettings) -> list[Manifest]:
@@ -74,9 +85,7 @@ ADDON = Addon(
     summary="Cinder CSI volumes, default StorageClass and VolumeSnapshotClass",
     namespace=cloud_config.SECRET_NAMESPACE,
     enabled=always,
-    chart_for_kubernetes=partial(
-        pins.cloud_provider_openstack_chart, "openstack-cinder-csi", pins.CINDER_CSI_BY_MINOR
-    ),
+    chart_for_kubernetes=_chart,
     values=values,
     manifests=manifests,
     # The VolumeSnapshotClass needs the snapshot CRDs; the ClusterResourceSet retries until the

@@ -1,8 +1,8 @@
 """The `kube-system/cloud-config` Secret that OpenStack CCM and Cinder CSI read.
 
 It holds the application credential, so it travels as a resource-set Secret, never as a
-ConfigMap or Helm values. The load-balancer options R1 lacked are added here unless the caller's
-cloud.conf already sets them.
+ConfigMap or Helm values. The load-balancer options R1 lacked and the cluster's networks are
+added here unless the caller's cloud.conf already sets them.
 """
 
 from __future__ import annotations
@@ -12,7 +12,12 @@ import configparser
 import io
 
 from scs_kaas.render.addons.addon import Addon, Manifest, always
-from scs_kaas.render.addons.context import AddonContext, AddonRenderError
+from scs_kaas.render.addons.context import (
+    NO_NETWORKING,
+    AddonContext,
+    AddonRenderError,
+    ClusterNetworking,
+)
 from scs_kaas.render.addons.objects import workload_metadata
 from scs_kaas.settings.addons import AddonsSettings
 
@@ -28,8 +33,8 @@ CA_FILE = f"{MOUNT_PATH}/{CA_KEY}"
 
 # Octavia LBs with their own security groups (so nodes need no open NodePorts) and health
 # monitors (so externalTrafficPolicy: Local sends traffic only to nodes running the backend).
+# Only options OpenStack CCM and Cinder CSI read (pkg/openstack/openstack.go, pkg/client).
 _DEFAULTS = (
-    ("LoadBalancer", "use-octavia", "true"),
     ("LoadBalancer", "manage-security-groups", "true"),
     ("LoadBalancer", "create-monitor", "true"),
     # Cinder and Nova AZ names often differ on SCS clouds; attach across them.
@@ -37,8 +42,11 @@ _DEFAULTS = (
 )
 
 
-def cloud_conf_for_cluster(text: str, ca_bundle: str | None) -> str:
-    """The caller's cloud.conf with the add-on defaults filled in; fails without tenant-id."""
+def cloud_conf_for_cluster(
+    text: str, ca_bundle: str | None, networking: ClusterNetworking = NO_NETWORKING
+) -> str:
+    """The caller's cloud.conf with the add-on defaults and the cluster's networks filled in;
+    fails without tenant-id. What the caller's text sets wins."""
     parser = configparser.ConfigParser(interpolation=None, strict=True)
     parser.optionxform = str  # type: ignore[assignment,method-assign]
     try:
@@ -53,7 +61,7 @@ def cloud_conf_for_cluster(text: str, ca_bundle: str | None) -> str:
             "cloud.conf has no [Global] tenant-id; OpenStack CCM fails to authenticate with an "
             "application credential without it (R1 bug #46)"
         )
-    for section, key, value in _DEFAULTS:
+    for section, key, value in (*_DEFAULTS, *networking.options()):
         if not parser.has_section(section):
             parser.add_section(section)
         if not parser.has_option(section, key):
@@ -70,7 +78,9 @@ def _b64(text: str) -> str:
 
 
 def manifests(ctx: AddonContext, _settings: AddonsSettings) -> list[Manifest]:
-    data = {CLOUD_CONF_KEY: _b64(cloud_conf_for_cluster(ctx.cloud_conf, ctx.ca_bundle))}
+    data = {
+        CLOUD_CONF_KEY: _b64(cloud_conf_for_cluster(ctx.cloud_conf, ctx.ca_bundle, ctx.networking))
+    }
     if ctx.ca_bundle is not None:
         data[CA_KEY] = _b64(ctx.ca_bundle)
     secret = {

@@ -1,4 +1,7 @@
-"""ingress-nginx behind an Octavia LB with health monitors; optional PROXY protocol."""
+"""ingress-nginx behind an Octavia LB with health monitors; optional PROXY protocol.
+
+Retired upstream in March 2026 (no fixes for the pinned chart): only an explicit, warned opt-in
+(`addons.ingress_nginx: true`); Traefik is the default (`traefik.py`)."""
 
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ def values(_ctx: AddonContext, settings: AddonsSettings) -> Values:
             "annotations": annotations,
         },
     }
-    if settings.ingress_nginx_proxy_protocol:
+    if settings.ingress_proxy_protocol:
         # Both ends must agree: Octavia speaks PROXY, nginx expects it.
         annotations["loadbalancer.openstack.org/proxy-protocol"] = "true"
         controller["config"] = {"use-proxy-protocol": "true", "use-forwarded-headers": "true"}
@@ -33,7 +36,7 @@ def values(_ctx: AddonContext, settings: AddonsSettings) -> Values:
 
 ADDON = Addon(
     name=NAME,
-    summary="ingress-nginx behind an Octavia LB (health monitor, PROXY option)",
+    summary="ingress-nginx (retired upstream, opt-in) behind an Octavia LB",
     namespace="ingress-nginx",
     enabled=lambda s: s.ingress_nginx,
     chart=pins.INGRESS_NGINX,

@@ -17,8 +17,9 @@ def values(ctx: AddonContext, _settings: AddonsSettings) -> Values:
         # The Secret comes from the cloud-config add-on; the chart must not make its own.
         "secret": {"enabled": True, "create": False, "name": cloud_config.SECRET_NAME},
         # --cluster-name puts the cluster into LB names, so two clusters in one project no longer
-        # fight over `kube_service_kubernetes_<ns>_<svc>` (R1 bug #93).
-        "cluster": {"name": ctx.cluster_name},
+        # fight over `kube_service_kubernetes_<ns>_<svc>` (R1 bug #93); unique per prefix, so
+        # cluster `demo` of two environments in one project do not either.
+        "cluster": {"name": ctx.cloud_name},
     }
 
 

@@ -1,0 +1,194 @@
+"""`kaas cluster sweep`, `kaas purge`, `kaas audit`: cleanup that needs no management cluster."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from scs_kaas.cli.options import (
+    CLUSTER_FILE,
+    ENV_DIR,
+    SETTINGS_FLAGS,
+    TableFormat,
+    load_environment_settings,
+    load_settings,
+    state_dir_or_default,
+)
+from scs_kaas.cli.progress import RichProgress, err_console
+from scs_kaas.errors import KaasError
+from scs_kaas.workflows import defaults
+
+if TYPE_CHECKING:  # the workflows and clients are imported by the commands that use them
+    from scs_kaas.settings.model import Settings
+
+KEEP_VOLUMES = typer.Option(
+    False, "--keep-volumes", help="Leave the Cinder CSI volumes and snapshots (the data)."
+)
+DRY_RUN = typer.Option(False, "--dry-run", help="List what would be deleted; change nothing.")
+OUTPUT = typer.Option(TableFormat.table, "--output", "-o")
+
+
+def show(fields: dict[str, Any], output: TableFormat, title: str) -> None:
+    """Fields as one table (lists and mappings one line per entry), or as JSON / YAML."""
+    plain = json.loads(json.dumps(fields))
+    if output is TableFormat.yaml:
+        typer.echo(yaml.safe_dump(plain, sort_keys=False), nl=False)
+        return
+    if output is TableFormat.json:
+        typer.echo(json.dumps(plain, indent=2))
+        return
+    table = Table(title=title, show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    for key, value in plain.items():
+        table.add_row(key, escape(_cell(value)))
+    Console().print(table)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, dict):
+        lines = [f"{k} ({len(v)}):\n  " + "\n  ".join(v) for k, v in value.items()]
+        return "\n".join(lines) or "-"
+    if isinstance(value, list):
+        return "\n".join(map(str, value)) or "-"
+    return str(value)
+
+
+def sweep(
+    name: str = typer.Argument(..., help="Cluster name."),
+    env_dir: Path | None = ENV_DIR,
+    cluster_file: Path | None = CLUSTER_FILE,
+    assignments: list[str] = SETTINGS_FLAGS,
+    keep_volumes: bool = KEEP_VOLUMES,
+    dry_run: bool = DRY_RUN,
+    timeout: float = typer.Option(
+        defaults.CLUSTER_SWEEP_TIMEOUT, "--timeout", min=1, help="Seconds to wait, in all."
+    ),
+    output: TableFormat = OUTPUT,
+) -> None:
+    """Delete what the cluster left in the cloud, its application credential last.
+
+    Everything is found by proof of ownership (tags; OCCM's and CSI's names for this cluster),
+    without the management cluster. What only looks like the cluster's is listed, never
+    deleted. Meant for a cluster whose Cluster object is gone: a live one is broken by it.
+    """
+    from scs_kaas.openstack.connection import connect
+    from scs_kaas.workflows import cluster_sweep
+
+    settings = load_settings(name, env_dir, cluster_file, assignments).settings
+    owner = cluster_sweep.cluster_owner(settings, name)
+    conn = connect(settings.cloud)
+    try:
+        if dry_run:
+            plan = cluster_sweep.plan_sweep(conn, owner, keep_volumes)
+            show(dataclasses.asdict(plan), output, f"Would delete ({plan.count}, dry run)")
+            return
+        with RichProgress() as progress:
+            result = cluster_sweep.sweep_cluster(
+                conn, owner, keep_volumes, timeout, progress=progress
+            )
+    finally:
+        conn.close()
+    for suspect in result.suspects if output is TableFormat.table else ():
+        err_console().print(f"note: left (not provably {name}'s): {escape(suspect)}")
+    show(dataclasses.asdict(result), output, f"Swept {settings.prefix}/{name}")
+
+
+def _live_clusters(settings: Settings, kubeconfig: Path | None) -> tuple[set[str], str]:
+    """The prefix's Clusters in the management cluster; a note when it does not answer."""
+    from scs_kaas.kube.client import KubeClient
+    from scs_kaas.workflows.mgmt_delete import owned_clusters
+    from scs_kaas.workflows.mgmt_state import StatePaths
+    from scs_kaas.workflows.mgmt_target import management_kubeconfig
+
+    paths = StatePaths(state_dir_or_default(None), settings.prefix)
+    try:
+        path = management_kubeconfig(kubeconfig, settings, paths, os.environ, Path.home()).path
+        with KubeClient.from_file(path) as kube:
+            return {t.name for t in owned_clusters(kube, settings.prefix)}, ""
+    except KaasError as error:
+        return set(), f"the management cluster does not answer ({error}): no cluster is live"
+
+
+def audit(
+    env_dir: Path | None = ENV_DIR,
+    assignments: list[str] = SETTINGS_FLAGS,
+    kubeconfig: Path | None = typer.Option(
+        None, "--kubeconfig", help="The management cluster's kubeconfig (see cluster delete)."
+    ),
+    output: TableFormat = OUTPUT,
+) -> None:
+    """List what of this prefix is in the cloud without a live owner, and look-alikes.
+
+    Orphans: resources proven to be a cluster's whose Cluster the management cluster does not
+    have (or the management host's, when none is recorded), each with the command that deletes
+    them. Suspects: named like ours without proof; listed, never deleted. Changes nothing.
+    """
+    from scs_kaas.openstack.connection import connect
+    from scs_kaas.workflows import audit as audit_workflow
+    from scs_kaas.workflows.mgmt_state import StatePaths, load_state
+
+    settings = load_environment_settings(env_dir, assignments).settings
+    live, note = _live_clusters(settings, kubeconfig)
+    recorded = bool(
+        load_state(
+            StatePaths(state_dir_or_default(None), settings.prefix), settings.cloud
+        ).resources
+    )
+    conn = connect(settings.cloud)
+    try:
+        report = audit_workflow.audit(conn, settings.prefix, live, recorded)
+    finally:
+        conn.close()
+    fields = dataclasses.asdict(report)
+    if note:
+        fields["notes"] = [note]
+    show(fields, output, f"Audit of prefix {settings.prefix}")
+
+
+def purge(
+    env_dir: Path | None = ENV_DIR,
+    assignments: list[str] = SETTINGS_FLAGS,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    dry_run: bool = DRY_RUN,
+    timeout: float = typer.Option(1800.0, "--timeout", min=1, help="Seconds to wait, in all."),
+    output: TableFormat = OUTPUT,
+) -> None:
+    """Delete everything of this environment's prefix in the project, after confirmation.
+
+    Every cluster's leftovers, the management host's resources, the prefix's node images, the
+    keypair (when the recorded key proves it ours) and all the prefix's application
+    credentials; nothing without proof of ownership. Lists it all first.
+    """
+    from scs_kaas.openstack.connection import connect
+    from scs_kaas.workflows import purge as purge_workflow
+    from scs_kaas.workflows.mgmt_state import StatePaths, load_state
+
+    settings = load_environment_settings(env_dir, assignments).settings
+    state = load_state(StatePaths(state_dir_or_default(None), settings.prefix), settings.cloud)
+    conn = connect(settings.cloud)
+    try:
+        plan = purge_workflow.plan_purge(conn, settings.prefix, state.key_fingerprint)
+        if dry_run or plan.empty:
+            title = "Nothing to purge" if plan.empty else "Would delete (dry run)"
+            show(dataclasses.asdict(plan), output, title)
+            return
+        show(dataclasses.asdict(plan), TableFormat.table, f"Purge of prefix {settings.prefix}")
+        if not yes and not typer.confirm("Delete all of this?", err=True):
+            raise typer.Exit(1)
+        with RichProgress() as progress:
+            done = purge_workflow.purge(
+                conn, settings.prefix, state.key_fingerprint, timeout, progress
+            )
+    finally:
+        conn.close()
+    show(dataclasses.asdict(done), output, f"Purged prefix {settings.prefix}")

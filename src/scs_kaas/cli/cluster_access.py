@@ -1,0 +1,128 @@
+"""`kaas cluster kubeconfig` and `kaas cluster diff`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+
+from scs_kaas.cli.cluster import CONTEXT, MANAGEMENT_KUBECONFIG, _management_kubeconfig
+from scs_kaas.cli.cluster_view import console, dump
+from scs_kaas.cli.options import (
+    CLUSTER_FILE,
+    ENV_DIR,
+    SETTINGS_FLAGS,
+    TableFormat,
+    load_settings,
+    state_dir_or_default,
+)
+from scs_kaas.errors import ClusterError, SettingProblem, SettingsError
+from scs_kaas.files import write_atomic
+
+# The workflows and clients are imported by the commands that use them (not by `kaas --help`).
+
+
+def kubeconfig_command(
+    name: str = typer.Argument(..., help="Cluster name."),
+    env_dir: Path | None = ENV_DIR,
+    cluster_file: Path | None = CLUSTER_FILE,
+    assignments: list[str] = SETTINGS_FLAGS,
+    kubeconfig: Path | None = MANAGEMENT_KUBECONFIG,
+    context: str | None = CONTEXT,
+    merge: bool = typer.Option(
+        False, "--merge", help="Merge the admin context into --file (default ~/.kube/config)."
+    ),
+    file: Path | None = typer.Option(
+        None, "--file", dir_okay=False, help="Write the kubeconfig there (0600) instead of stdout."
+    ),
+    show_secrets: bool = typer.Option(
+        False, "--show-secrets", help="Print it even when stdout is a terminal."
+    ),
+) -> None:
+    """The cluster's admin kubeconfig from the management cluster: printed to a pipe, written
+    to a file (0600), or merged into your kubeconfig as create does."""
+    from scs_kaas.kube import kubeconfig as workload_kubeconfig
+    from scs_kaas.kube.client import KubeClient
+    from scs_kaas.workflows.cluster_delete import ClusterTarget, owned_cluster
+
+    if not (merge or file or show_secrets) and sys.stdout.isatty():
+        raise SettingsError(
+            [
+                SettingProblem(
+                    "output",
+                    "a kubeconfig holds the cluster's admin key and is not printed to a "
+                    "terminal: pipe it, or use --file PATH, --merge or --show-secrets",
+                )
+            ]
+        )
+    settings = load_settings(name, env_dir, cluster_file, assignments).settings
+    path = _management_kubeconfig(kubeconfig, settings)
+    target = ClusterTarget(settings.prefix, settings.namespace_for(name), name)
+    with KubeClient.from_file(path, context) as kube:
+        if owned_cluster(kube, target) is None:
+            raise ClusterError(f"there is no Cluster {target}")
+        if merge:
+            out = file or Path.home() / ".kube" / "config"
+            merged = workload_kubeconfig.merge_into_file(kube, target.namespace, name, out)
+            typer.echo(f"context {merged} merged into {out}", err=True)
+            return
+        secret = workload_kubeconfig.read_admin_kubeconfig(kube, target.namespace, name)
+    if file is not None:
+        write_atomic(file, secret.get_secret_value(), mode=0o600)
+        typer.echo(f"kubeconfig of {target} written to {file} (0600)", err=True)
+        return
+    sys.stdout.write(secret.get_secret_value())
+
+
+def diff_command(
+    name: str = typer.Argument(..., help="Cluster name."),
+    env_dir: Path | None = ENV_DIR,
+    cluster_file: Path | None = CLUSTER_FILE,
+    assignments: list[str] = SETTINGS_FLAGS,
+    kubeconfig: Path | None = MANAGEMENT_KUBECONFIG,
+    context: str | None = CONTEXT,
+    output: TableFormat = typer.Option(TableFormat.table, "--output", "-o"),
+) -> None:
+    """What `kaas cluster create` would change, field by field, as the server would store it
+    (server-side dry-run applies: defaults and webhooks included; nothing is written).
+
+    Exit code 0 when nothing would change, 1 when something would (like `kubectl diff`).
+    """
+    from scs_kaas.kube.client import KubeClient
+    from scs_kaas.openstack.connection import connect
+    from scs_kaas.workflows import cluster_create
+    from scs_kaas.workflows.cluster_plan import diff_cluster
+    from scs_kaas.workflows.mgmt_state import StatePaths, load_state
+    from scs_kaas.workflows.render import read_manifest_files
+
+    loaded = load_settings(name, env_dir, cluster_file, assignments)
+    settings = loaded.settings
+    path = _management_kubeconfig(kubeconfig, settings)
+    files = read_manifest_files(loaded)
+    state = load_state(StatePaths(state_dir_or_default(None), settings.prefix), settings.cloud)
+    cidrs = cluster_create.management_host_cidrs(state)
+    with KubeClient.from_file(path, context) as kube:
+        conn = connect(settings.cloud)
+        try:
+            result = diff_cluster(conn, kube, settings, name, files, cidrs)
+        finally:
+            conn.close()
+    if output is not TableFormat.table:
+        dump(result, output)
+    else:
+        out = console()
+        for found in result.objects:
+            out.print(escape(found.unified), highlight=False)
+        for note in result.notes:
+            out.print(f"note: {escape(note)}")
+        if not result.objects:
+            out.print(f"no differences ({result.unchanged} objects)")
+    if result.objects:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("kubeconfig")(kubeconfig_command)
+    app.command("diff")(diff_command)

@@ -1,0 +1,120 @@
+"""Removing what the smoke check made, found by its labels only, and waiting until the cloud
+has let go: the Service's load balancer (OCCM removes the Service's finalizer
+`service.kubernetes.io/load-balancer-cleanup` only once Octavia deleted it, so the namespace
+is gone only then), the volume (a PersistentVolume of reclaim policy Delete disappears once
+Cinder CSI deleted the volume) and a snapshot's content. Used after a run, and before one, for
+what an interrupted or killed run left."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import urllib3
+from kubernetes.client.exceptions import ApiException
+
+from scs_kaas.errors import ClusterError
+from scs_kaas.kube.client import KubeClient, describe
+from scs_kaas.kube.wait import wait_deleted
+from scs_kaas.render import smoke
+
+SNAPSHOT_API = "snapshot.storage.k8s.io/v1"
+
+
+def check_namespace_is_ours(workload: KubeClient) -> None:
+    """A namespace of the check's name that lacks its labels is somebody else's: refuse."""
+    found = _get(workload, "v1", "Namespace", smoke.NAMESPACE)
+    if found is None:
+        return
+    labels = (found.get("metadata") or {}).get("labels") or {}
+    if any(labels.get(key) != value for key, value in smoke.LABELS.items()):
+        raise ClusterError(
+            f"namespace {smoke.NAMESPACE} exists without the labels {smoke.SELECTOR}: it is not"
+            " the smoke check's, so the check neither uses nor deletes it; delete or rename it"
+        )
+
+
+def remove(workload: KubeClient, timeout: float) -> list[str]:
+    """Delete the check's namespaces, wait until they, the volumes and the snapshot contents
+    of their claims are gone; what was removed, as "Kind name"."""
+    removed = []
+    namespaces = _list(workload, "v1", "Namespace", smoke.SELECTOR)
+    for item in namespaces:
+        _delete(workload, "v1", "Namespace", item["metadata"]["name"])
+    for item in namespaces:
+        name = item["metadata"]["name"]
+        wait_deleted(workload, "v1", "Namespace", name, None, timeout)
+        removed.append(f"Namespace {name}")
+    for kind, api_version, owner in (
+        ("PersistentVolume", "v1", ("claimRef", "namespace")),
+        ("VolumeSnapshotContent", SNAPSHOT_API, ("volumeSnapshotRef", "namespace")),
+    ):
+        for item in _of_namespace(workload, api_version, kind, owner):
+            name = item["metadata"]["name"]
+            if _kept_by_policy(item):
+                raise ClusterError(
+                    f"{kind} {name} of the check's namespace is kept by its reclaim/deletion"
+                    " policy Retain: delete it and its cloud resource by hand"
+                )
+            wait_deleted(workload, api_version, kind, name, None, timeout)
+            removed.append(f"{kind} {name}")
+    return removed
+
+
+def _of_namespace(
+    workload: KubeClient, api_version: str, kind: str, owner: tuple[str, str]
+) -> list[dict[str, Any]]:
+    """Cluster-wide objects bound to something in the check's namespace (they carry no label:
+    the provisioner and the snapshot controller make them)."""
+    try:
+        workload.resource(api_version, kind)
+    except ClusterError:
+        return []  # no snapshot CRDs: no snapshot contents
+    ref_key, namespace_key = owner
+    return [
+        item
+        for item in _list(workload, api_version, kind, None)
+        if ((item.get("spec") or {}).get(ref_key) or {}).get(namespace_key) == smoke.NAMESPACE
+    ]
+
+
+def _kept_by_policy(item: dict[str, Any]) -> bool:
+    spec = item.get("spec") or {}
+    return "Retain" in (spec.get("persistentVolumeReclaimPolicy"), spec.get("deletionPolicy"))
+
+
+def _list(
+    workload: KubeClient, api_version: str, kind: str, selector: str | None
+) -> list[dict[str, Any]]:
+    try:
+        listed = workload.dynamic.get(
+            workload.resource(api_version, kind),
+            label_selector=selector,
+            _request_timeout=workload.timeout,
+        ).to_dict()
+    except (ApiException, urllib3.exceptions.HTTPError) as error:
+        raise ClusterError(f"listing {kind}s failed: {describe(error)}") from None
+    return list(listed.get("items") or [])
+
+
+def _get(workload: KubeClient, api_version: str, kind: str, name: str) -> dict[str, Any] | None:
+    try:
+        found = workload.dynamic.get(
+            workload.resource(api_version, kind), name=name, _request_timeout=workload.timeout
+        ).to_dict()
+    except ApiException as error:
+        if error.status == 404:
+            return None
+        raise ClusterError(f"reading {kind} {name} failed: {describe(error)}") from None
+    except urllib3.exceptions.HTTPError as error:
+        raise ClusterError(f"reading {kind} {name} failed: {describe(error)}") from None
+    return dict(found)
+
+
+def _delete(workload: KubeClient, api_version: str, kind: str, name: str) -> None:
+    try:
+        workload.resource(api_version, kind).delete(name=name, _request_timeout=workload.timeout)
+    except ApiException as error:
+        if error.status != 404:
+            raise ClusterError(f"deleting {kind} {name} failed: {describe(error)}") from None
+    except urllib3.exceptions.HTTPError as error:
+        raise ClusterError(f"deleting {kind} {name} failed: {describe(error)}") from None

@@ -1,0 +1,192 @@
+"""`kaas check smoke` over the real API servers: the workload cluster found through the
+management cluster, its real namespace controller deleting what the check made; no kubelet, so
+no pod ever becomes Ready and a full run cannot pass here (tests/checks/workload.py). What can
+be shown: each step's exit code, the cleanup after a failure and after an interruption at each
+step the run reaches, and a run killed hard being cleaned up by the next one first."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scs_kaas.checks.smoke_steps import EXIT_CODES, INTERRUPTED, ORDER, Step
+from scs_kaas.errors import ClusterError
+from scs_kaas.kube.apply import apply
+from scs_kaas.kube.client import KubeClient
+from scs_kaas.kube.wait import wait_for
+from scs_kaas.localmgmt import ManagementCluster
+from scs_kaas.render import smoke
+from scs_kaas.settings.model import Settings
+from scs_kaas.workflows.check_smoke import SmokeOptions, run_smoke
+from scs_kaas.workflows.check_steps import Skipped, run_steps
+from scs_kaas.workflows.check_target import WorkloadAccess, workload_access
+from scs_kaas.workflows.mgmt import StepEvent
+from tests.checks import workload as helpers
+
+FAST = SmokeOptions(timeout=10, cleanup_timeout=60)
+
+
+def test_each_failing_step_exits_with_its_code_and_the_cleanup_runs() -> None:
+    for failing in ORDER[:-1]:
+        ran: list[str] = []
+
+        def step(name: Step, failing: Step = failing, ran: list[str] = ran) -> str:
+            ran.append(name)
+            if name == failing:
+                raise ClusterError(f"{name} broke")
+            return "fine"
+
+        steps = [(s, lambda s=s: step(s)) for s in ORDER[:-1]]
+        report = run_steps(steps, lambda: step(Step.cleanup))
+        assert report.exit_code == EXIT_CODES[failing]
+        assert report.failed_step == failing and report.error == f"{failing} broke"
+        assert ran[-1] == Step.cleanup and ran[-2] == failing
+        assert [o.status for o in report.steps][-2:] == ["failed", "passed"]
+
+
+def test_skips_interruptions_a_failed_cleanup_and_keep() -> None:
+    def skip() -> str:
+        raise Skipped("no IngressClass")
+
+    def interrupt() -> str:
+        raise KeyboardInterrupt
+
+    def broken_cleanup() -> str:
+        raise ClusterError("namespace still terminating")
+
+    good = run_steps([(Step.prepare, lambda: "ok"), (Step.ingress, skip)], lambda: "removed")
+    assert good.exit_code == 0 and [o.status for o in good.steps] == ["passed", "skipped", "passed"]
+    stopped = run_steps([(Step.prepare, interrupt), (Step.deploy, lambda: "x")], lambda: "removed")
+    assert stopped.exit_code == INTERRUPTED
+    assert [o.step for o in stopped.steps] == [Step.prepare, Step.cleanup]
+    dirty = run_steps([(Step.prepare, lambda: "ok")], broken_cleanup)
+    assert dirty.exit_code == EXIT_CODES[Step.cleanup]
+    first = run_steps([(Step.pod, broken_cleanup)], broken_cleanup)
+    assert first.exit_code == EXIT_CODES[Step.pod]  # the first failure names the code
+    kept = run_steps([(Step.prepare, lambda: "ok")], None)
+    assert kept.exit_code == 0 and kept.steps[-1].status == "kept"
+
+
+@pytest.fixture
+def cluster(
+    kube: KubeClient,
+    namespace: str,
+    workload_apiserver: ManagementCluster,
+    workload_kube: KubeClient,
+) -> Iterator[WorkloadAccess]:
+    """A registered workload cluster with a default StorageClass and a volume to bind."""
+    name = f"c{uuid.uuid4().hex[:6]}"
+    access = helpers.registered(kube, namespace, name, workload_apiserver, "team")
+    apply(workload_kube, [helpers.storage_class()])
+    with helpers.storage_controllers(workload_kube):
+        yield access
+        assert helpers.leftovers(workload_kube) == []
+    workload_kube.resource("storage.k8s.io/v1", "StorageClass").delete(name=helpers.STORAGE_CLASS)
+
+
+def test_the_cluster_is_found_by_its_prefix_and_namespace(
+    kube: KubeClient, cluster: WorkloadAccess
+) -> None:
+    target = cluster.target
+    settings = Settings(prefix="team", namespace=target.namespace)
+    found = workload_access(kube, settings, target.name)
+    assert found.target == target
+    assert "current-context" in found.kubeconfig.get_secret_value()
+    with pytest.raises(ClusterError, match="there is no Cluster"):
+        workload_access(kube, settings, "absent")
+    with pytest.raises(ClusterError):  # another prefix's cluster is not this environment's
+        workload_access(kube, Settings(prefix="other", namespace=target.namespace), target.name)
+
+
+def test_a_run_stops_where_the_cluster_cannot_go_on_and_removes_everything(
+    cluster: WorkloadAccess, workload_kube: KubeClient
+) -> None:
+    """The claim is bound; no Deployment controller or kubelet makes a Ready pod: `pod`'s code."""
+    events: list[StepEvent] = []
+    report = run_smoke(cluster, FAST, events.append)
+    assert report.exit_code == EXIT_CODES[Step.pod], report
+    passed = [o.step for o in report.steps if o.status == "passed"]
+    assert passed == [Step.prepare, Step.deploy, Step.volume, Step.cleanup]
+    assert "claim bound to pvc-" in report.steps[2].detail
+    assert "timed out after 10s waiting for a Ready pod" in (report.error or "")
+    assert "removed Namespace kaas-check-smoke" in report.steps[-1].detail
+    assert [e.phase for e in events if e.step == Step.pod] == ["start", "failed"]
+
+
+@pytest.mark.parametrize("step", [Step.prepare, Step.deploy, Step.volume, Step.pod])
+def test_an_interruption_at_each_step_still_removes_everything(
+    step: Step, cluster: WorkloadAccess, workload_kube: KubeClient
+) -> None:
+    def interrupt_at(event: StepEvent) -> None:
+        if event.step == step and event.phase == "start":
+            raise KeyboardInterrupt
+
+    report = run_smoke(cluster, FAST, interrupt_at)
+    assert report.exit_code == INTERRUPTED
+    assert report.steps[-1].step == Step.cleanup and report.steps[-1].status == "passed"
+    assert helpers.leftovers(workload_kube) == []
+
+
+def test_keep_leaves_it_and_the_next_run_removes_it_first(
+    cluster: WorkloadAccess, workload_kube: KubeClient
+) -> None:
+    kept = run_smoke(cluster, SmokeOptions(timeout=10, keep=True))
+    assert kept.exit_code == EXIT_CODES[Step.pod]
+    assert helpers.leftovers(workload_kube) != []
+    again = run_smoke(cluster, FAST)
+    assert "removed what an earlier run left: Namespace kaas-check-smoke" in again.steps[0].detail
+    assert again.exit_code == EXIT_CODES[Step.pod]
+
+
+def test_a_namespace_of_that_name_that_is_not_the_checks_is_left_alone(
+    cluster: WorkloadAccess, workload_kube: KubeClient
+) -> None:
+    foreign = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": smoke.NAMESPACE}}
+    apply(workload_kube, [foreign])
+    try:
+        report = run_smoke(cluster, FAST)
+        assert report.exit_code == EXIT_CODES[Step.prepare]
+        assert "is not the smoke check's" in (report.error or "")
+        assert wait_for(workload_kube, "v1", "Namespace", smoke.NAMESPACE, None, bool, 5)
+    finally:
+        workload_kube.resource("v1", "Namespace").delete(name=smoke.NAMESPACE)
+        wait_for(workload_kube, "v1", "Namespace", smoke.NAMESPACE, None, lambda o: o is None, 120)
+
+
+def test_a_run_killed_hard_is_cleaned_up_by_the_next_one(
+    cluster: WorkloadAccess,
+    kube: KubeClient,
+    management: ManagementCluster,
+    workload_kube: KubeClient,
+    tmp_path: Path,
+) -> None:
+    """`kaas check smoke` as a process, SIGKILLed while it waits for the pod: nothing of its
+    own cleanup runs; the next `kaas check smoke` removes it first."""
+    target = cluster.target
+    (tmp_path / "environment.yaml").write_text(f"prefix: team\nnamespace: {target.namespace}\n")
+    argv = [sys.executable, "-m", "scs_kaas", "check", "smoke", target.name, "--env", str(tmp_path)]
+    argv += ["--kubeconfig", str(management.kubeconfig)]
+    env = {**os.environ, "KAAS_STATE_DIR": str(tmp_path / "state")}
+    process = subprocess.Popen([*argv, "--timeout", "300"], env=env, stderr=subprocess.PIPE)
+    try:
+        wait_for(workload_kube, "apps/v1", "Deployment", smoke.APP, smoke.NAMESPACE, bool, 120)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    assert helpers.leftovers(workload_kube) != []  # the kill left it all
+    done = subprocess.run(
+        [*argv, "--timeout", "10", "--cleanup-timeout", "60", "-o", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == EXIT_CODES[Step.pod], done.stderr
+    assert "removed what an earlier run left" in done.stdout
