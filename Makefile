@@ -38,9 +38,7 @@ typecheck: $(BIN)/kaas
 
 # Test sessions side by side: most of the time goes into waiting for the real controllers
 # (CAPO requeues a load balancer deletion after 15 s), not into CPU. Each worker has its own
-# local cloud and management cluster; a file's tests stay on one worker. One worker for now:
-# with 2, a test saw the management kubeconfig name another worker's API server port
-# (tests/workflows/test_mgmt_tunnel.py, tests/kube/test_client.py), cause not yet found.
+# local cloud and management cluster; a file's tests stay on one worker.
 TEST_WORKERS ?= 2
 
 unit: $(BIN)/kaas

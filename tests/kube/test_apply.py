@@ -277,3 +277,22 @@ def test_prune_leaves_an_object_changed_since_it_was_listed(kube: KubeClient, cl
     resource = kube.resource("v1", "ConfigMap")
     assert not _delete(kube, resource, ObjectRef.of(carrier), listed["metadata"])
     assert stored(kube, carrier) is not None
+
+
+def test_an_object_deleted_by_someone_else_since_it_was_listed_counts_as_gone(
+    kube: KubeClient, cluster: str
+) -> None:
+    """As a ClusterResourceSet's Secret that the garbage collector deletes with its set (CAPI
+    makes the set its owner): the delete of a cluster reports it among what is gone."""
+    from scs_kaas.kube.apply import delete_while_ours
+
+    manifests = render(kube, cluster)
+    apply(kube, manifests)
+    carrier = next(m for m in manifests if m["kind"] == "ConfigMap")
+    listed = stored(kube, carrier)
+    assert listed is not None
+    resource = kube.resource("v1", "ConfigMap")
+    ref = ObjectRef.of(carrier)
+    kube.dynamic.delete(resource, name=ref.name, namespace=ref.namespace)
+    assert delete_while_ours(kube, resource, ref, listed, ADDON_LABEL)
+    assert stored(kube, carrier) is None

@@ -10,6 +10,7 @@ joins, so the conditions that wait for one are asserted as the controllers leave
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,11 +23,12 @@ from scs_kaas.kube.client import KubeClient
 from scs_kaas.localcloud import LocalCloud
 from scs_kaas.openstack.servers import tagged_servers
 from scs_kaas.polling import wait_until
+from scs_kaas.render.metadata import CLUSTER_API
 from scs_kaas.settings.model import Settings
 from scs_kaas.workflows.cluster_create import CreateOptions, create_cluster
 from scs_kaas.workflows.cluster_delete import ClusterTarget, delete_cluster
 from scs_kaas.workflows.cluster_list import list_clusters
-from scs_kaas.workflows.cluster_status import cluster_status
+from scs_kaas.workflows.cluster_status import cluster_status, wait_for_change
 from scs_kaas.workflows.devcloud import prepare_for_clusters
 from scs_kaas.workflows.status_tree import StatusNode, stuck_machines
 from tests.openstack.support import LOCALCLOUD, Project
@@ -165,3 +167,47 @@ def test_list_and_status_show_the_controllers_conditions_and_novas_side(
         stuck_after=86400,
     )
     assert stuck_machines(fresh) == []
+
+
+def test_status_watch_wakes_on_a_machine_change_and_else_after_refresh(
+    project: Project, kube: KubeClient, prefix: str, made: list[str]
+) -> None:
+    """What `kaas cluster status --watch` waits on between two redraws."""
+    name = f"w{secrets.token_hex(3)}"
+    made.append(name)
+    options = CreateOptions(wait=False)
+    create_cluster(project.user, kube, settings_of(prefix), name, options=options)
+    target = ClusterTarget(prefix, naming.cluster_namespace(prefix, name), name)
+    machines = kube.resource(CLUSTER_API, "Machine")
+    selector = f"{naming.LABEL_CLUSTER_NAME}={name}"
+
+    def listed() -> list[Any]:
+        found = kube.dynamic.get(machines, namespace=target.namespace, label_selector=selector)
+        return list(found.items)
+
+    wait_until(lambda: bool(listed()), TIMEOUT, f"{name}'s machines")
+    # no Machine of that name: nothing changes, the wait ends after the refresh
+    nobody = ClusterTarget(prefix, target.namespace, "nobody")
+    assert wait_for_change(kube, nobody, refresh=1) is False
+
+    woke: list[bool] = []
+    waiter = threading.Thread(target=lambda: woke.append(wait_for_change(kube, target, 120)))
+    waiter.start()
+    touches = iter(range(1_000_000))
+
+    def touched_and_woken() -> bool:
+        # a change only counts once the wait has listed: touch until it wakes
+        machine = listed()[0]
+        body = {"metadata": {"labels": {"kaas-test-touch": str(next(touches))}}}
+        kube.dynamic.patch(
+            machines,
+            name=machine.metadata.name,
+            namespace=target.namespace,
+            body=body,
+            content_type="application/merge-patch+json",
+        )
+        return not waiter.is_alive()
+
+    wait_until(touched_and_woken, 60, "the watch to see the Machine change")
+    waiter.join()
+    assert woke == [True]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import socket
 import subprocess
 from pathlib import Path
@@ -68,6 +69,17 @@ def test_no_secret_on_a_command_line(tmp_path: Path) -> None:
     for service in all_services(ctx):
         assert not secret_values & set(service.argv), service.name
     assert ctx.secrets.service in all_service_configs(ctx)["nova/nova.conf"]
+
+
+def test_octavia_calls_neutron_with_auth_options_of_its_own(tmp_path: Path) -> None:
+    """Octavia fills a [neutron] without them from [service_auth] on its first Neutron call,
+    unlocked: two load balancers created at once left one in ERROR."""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read_string(all_service_configs(_context(tmp_path))["octavia/octavia.conf"])
+    neutron = parser["neutron"]
+    assert dict(neutron) == dict(parser["service_auth"])
+    for option in ("auth_type", "auth_url", "username", "password", "project_name"):
+        assert neutron.get(option), option
 
 
 def test_stop_ends_the_whole_process_group(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from openstack.connection import Connection
 from openstack.load_balancer.v2.load_balancer import LoadBalancer
+from openstack.resource import Resource, wait_for_status
 
 from tests.openstack.support import LOCALCLOUD
 
@@ -18,6 +19,21 @@ def _wait_active(conn: Connection, balancer: LoadBalancer) -> LoadBalancer:
     )
     assert active is not None
     return active
+
+
+def _active(conn: Connection, found: Resource) -> Resource:
+    """Octavia marks the load balancer ACTIVE before its listeners, in another transaction
+    (MarkLBAndListenersActiveInDB): a listener read right after the balancer's wait may still be
+    PENDING_UPDATE."""
+    return wait_for_status(
+        conn.load_balancer,
+        found,
+        "ACTIVE",
+        ["ERROR"],
+        interval=0.2,
+        wait=60,
+        attribute="provisioning_status",
+    )
 
 
 @pytest.mark.parametrize("who", ["user", "app"])
@@ -58,17 +74,15 @@ def test_load_balancer_with_listener_pool_member_and_cascade_delete(
     )
     _wait_active(conn, balancer)
 
-    read_listener = lbs.get_listener(listener.id)
+    read_listener = _active(conn, lbs.get_listener(listener.id))
     assert (read_listener.protocol, read_listener.protocol_port) == ("TCP", 6443)
     assert read_listener.allowed_cidrs == ["10.0.0.0/8"]
-    assert read_listener.provisioning_status == "ACTIVE"
     read_pool = lbs.get_pool(pool.id)
     assert read_pool.lb_algorithm == "ROUND_ROBIN"
     assert [m["id"] for m in read_pool.members] == [member.id]
-    read_member = lbs.get_member(member.id, pool)
+    read_member = _active(conn, lbs.get_member(member.id, pool))
     assert (read_member.address, read_member.protocol_port) == ("10.9.0.10", 6443)
-    assert read_member.provisioning_status == "ACTIVE"
-    assert lbs.get_health_monitor(monitor.id).provisioning_status == "ACTIVE"
+    _active(conn, lbs.get_health_monitor(monitor.id))
     assert [b.id for b in lbs.load_balancers(name=balancer.name)] == [balancer.id]
 
     lbs.delete_load_balancer(balancer, cascade=True)

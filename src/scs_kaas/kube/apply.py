@@ -188,8 +188,9 @@ def prune(
     conditional on the object's uid and resourceVersion. An object changed since it was listed
     is read again: if it is the same object (uid) and still ours (labels), the deletion is tried
     again on that version, since controllers keep writing status (CAAPH a HelmChartProxy's, the
-    moment its Cluster is gone); else it is left alone. Returns what was deleted; with `dry_run`,
-    what would be.
+    moment its Cluster is gone); else it is left alone. Returns what is gone: deleted here, or
+    gone already (the garbage collector deletes a ClusterResourceSet's Secrets and ConfigMaps with
+    it, since CAPI makes the set their owner); with `dry_run`, what would be.
     """
     wanted = {ObjectRef.of(m) for m in keep}
     deleted = []
@@ -204,14 +205,18 @@ def prune(
 def delete_while_ours(
     client: KubeClient, resource: Any, ref: ObjectRef, item: Mapping[str, Any], selector: str
 ) -> bool:
+    """True once the object listed as `item` is gone (deleted here or by someone else); False
+    if it was left alone, having changed into something not proven ours."""
     metadata = item["metadata"]
     for _ in range(_CONFLICT_RETRIES):
         outcome = _attempt_delete(client, resource, ref, metadata)
         if outcome is not None:
-            return outcome
+            return True
         fresh = _reread_owned(client, resource, ref, selector)
+        if fresh is None and _gone(client, resource, ref):
+            return True
         if fresh is None or (fresh.get("metadata") or {}).get("uid") != metadata["uid"]:
-            break  # gone, or another object of that name: not the one proven ours
+            break  # no longer ours, or another object of that name: not the one proven ours
         metadata = fresh["metadata"]
     log.warning("%s changed while pruning; left alone", ref)
     return False
@@ -236,6 +241,20 @@ def _reread_owned(
         if _ours(found, str(ref.namespace)) and found["metadata"]["name"] == ref.name:
             return dict(found)
     return None
+
+
+def _gone(client: KubeClient, resource: Any, ref: ObjectRef) -> bool:
+    try:
+        client.dynamic.get(
+            resource, name=ref.name, namespace=ref.namespace, _request_timeout=client.timeout
+        )
+    except ApiException as error:
+        if error.status == 404:
+            return True
+        raise ClusterError(f"reading {ref} failed: {describe(error)}") from None
+    except urllib3.exceptions.HTTPError as error:
+        raise ClusterError(f"reading {ref} failed: {describe(error)}") from None
+    return False
 
 
 def _ours(item: Mapping[str, Any], namespace: str) -> bool:

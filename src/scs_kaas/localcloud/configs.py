@@ -300,6 +300,11 @@ def octavia_conf(ctx: CloudContext) -> str:
             "oslo_messaging_notifications": {"driver": "noop"},
             "keystone_authtoken": _authtoken(ctx, "octavia"),
             "service_auth": _service_auth(ctx, "octavia"),
+            # Without its own auth options Octavia copies [service_auth]'s into [neutron] on the
+            # first Neutron call, unlocked (common/keystone.py get_auth): two load balancers
+            # created at once made one half-set client ("password is a required attribute"),
+            # and that load balancer went to ERROR.
+            "neutron": _service_auth(ctx, "octavia"),
         }
     )
 
