@@ -7,7 +7,6 @@ import logging
 import sys
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from scs_kaas import logredact
@@ -25,6 +24,7 @@ from scs_kaas.cli import (
     image,
     mgmt,
 )
+from scs_kaas.cli.output import console
 from scs_kaas.errors import KaasError, SettingsError
 
 app = typer.Typer(
@@ -70,16 +70,16 @@ def _bounded(text: str, limit: int) -> str:
 
 
 def _print_error(error: KaasError) -> None:
-    console = Console(stderr=True, soft_wrap=True, highlight=False)
+    err = console(stderr=True)
     if isinstance(error, SettingsError):
-        console.print("[bold red]error:[/] invalid settings (nothing was changed):")
+        err.print("[bold red]error:[/] invalid settings (nothing was changed):")
         for problem in error.problems[:MAX_SHOWN_PROBLEMS]:
-            console.print(f"  - {escape(_bounded(str(problem), MAX_PROBLEM_CHARS))}")
+            err.print(f"  - {escape(_bounded(str(problem), MAX_PROBLEM_CHARS))}")
         more = max(0, len(error.problems) - MAX_SHOWN_PROBLEMS) + error.omitted
         if more:
-            console.print(f"  ... and {more} more problems (fix these first)")
+            err.print(f"  ... and {more} more problems (fix these first)")
     else:
-        console.print(f"[bold red]error:[/] {escape(_bounded(str(error), MAX_MESSAGE_CHARS))}")
+        err.print(f"[bold red]error:[/] {escape(_bounded(str(error), MAX_MESSAGE_CHARS))}")
 
 
 def _verbose(argv: list[str]) -> bool:
@@ -102,7 +102,7 @@ def run(argv: list[str]) -> int:
         _print_error(error)
         return error.exit_code
     except KeyboardInterrupt:
-        Console(stderr=True).print("interrupted")
+        console(stderr=True).print("interrupted")
         return 130
     except Exception as error:
         translated = _cloud_failure(error)
