@@ -23,6 +23,7 @@ from scs_kaas.cli import (
     devcloud,
     image,
     mgmt,
+    mgmt_move,
 )
 from scs_kaas.cli.output import console
 from scs_kaas.errors import KaasError, SettingsError
@@ -42,6 +43,7 @@ app.add_typer(addons.app, name="addons")
 app.add_typer(devcloud.app, name="devcloud")
 app.add_typer(cloud.app, name="cloud")
 app.add_typer(image.app, name="image")
+mgmt_move.register(mgmt.app)
 app.add_typer(mgmt.app, name="mgmt")
 app.add_typer(check.app, name="check")
 app.command("audit")(cleanup.audit)
