@@ -62,13 +62,15 @@ def test_a_table_is_the_commands_own() -> None:
 
 
 def test_fields_table_has_one_line_per_entry(capsys: pytest.CaptureFixture[str]) -> None:
-    fields = {"deleted": ["server a", "port b"], "kept": {"volume": ["v1", "v2"]}, "none": []}
+    kept = {"volume": ["v1", "v2"], "limit": 3}
+    fields = {"deleted": ["server a", "port b"], "kept": kept, "none": []}
     show(fields, OutputFormat.table, "t")
     shown = capsys.readouterr().out
     lines = [line.strip(" │") for line in shown.splitlines()]
     assert any(line.startswith("deleted") and line.endswith("server a") for line in lines)
     assert any(line.strip() == "port b" for line in lines)
     assert any(line.endswith("volume (2):") for line in lines)
+    assert any(line.strip() == "limit: 3" for line in lines)
     assert any(line.endswith("-") and line.startswith("none") for line in lines)
 
 

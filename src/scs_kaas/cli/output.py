@@ -94,9 +94,14 @@ def emit(data: Any, output: OutputFormat) -> None:
 
 
 def _cell(value: Any) -> str:
-    """Mappings one group per key, lists one line per entry, nothing as "-"."""
+    """Mappings one group per key (of lists: counted), lists one line per entry, nothing "-"."""
     if isinstance(value, dict):
-        groups = [f"{key} ({len(items)}):\n  " + "\n  ".join(items) for key, items in value.items()]
+        groups = [
+            f"{key} ({len(items)}):\n  " + "\n  ".join(map(str, items))
+            if isinstance(items, list)
+            else f"{key}: {items}"
+            for key, items in value.items()
+        ]
         return "\n".join(groups) or "-"
     if isinstance(value, list):
         return "\n".join(map(str, value)) or "-"
