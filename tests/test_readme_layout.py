@@ -83,3 +83,11 @@ def test_the_parser_sees_the_layout() -> None:
     assert _exists("src/scs_kaas/kube/") and _exists("src/scs_kaas/naming.py")
     assert not _exists("src/scs_kaas/nowhere.py")
     assert not _exists("src/scs_kaas/naming.py/")  # a folder named so would be one
+
+
+def test_contributing_says_where_every_test_folder_is() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Contributing\n", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"`tests/(\w+)/`", section))
+    folders = {p.name for p in (REPO / "tests").iterdir() if (p / "__init__.py").is_file()}
+    assert (folders - named, named - folders) == (set(), set())
