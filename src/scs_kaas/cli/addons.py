@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-import yaml
-from rich.console import Console
 from rich.table import Table
 
-from scs_kaas.cli.options import CLUSTER_FILE, ENV_DIR, SETTINGS_FLAGS, TableFormat, load_settings
+from scs_kaas.cli.options import CLUSTER_FILE, ENV_DIR, SETTINGS_FLAGS, load_settings
+from scs_kaas.cli.output import TABLE_YAML_JSON, OutputFormat, console, emit
 from scs_kaas.versions import DEFAULT_KUBERNETES_VERSION
 
 if TYPE_CHECKING:  # the settings models (pydantic) only when a command runs
@@ -88,7 +86,7 @@ def list_addons(
     env_dir: Path | None = ENV_DIR,
     cluster_file: Path | None = CLUSTER_FILE,
     assignments: list[str] = SETTINGS_FLAGS,
-    output: TableFormat = typer.Option(TableFormat.table, "--output", "-o"),
+    output: OutputFormat = TABLE_YAML_JSON,
 ) -> None:
     """List the add-on catalog: chart, pinned version, on or off by default."""
     settings = None
@@ -99,12 +97,10 @@ def list_addons(
         loaded = load_settings(cluster, env_dir, cluster_file, assignments).settings
         settings, kubernetes_version = loaded.addons, loaded.kubernetes_version
     rows = catalog_rows(kubernetes_version, settings)
-    if output is TableFormat.json:
-        typer.echo(json.dumps(rows, indent=2))
-    elif output is TableFormat.yaml:
-        typer.echo(yaml.safe_dump(rows, sort_keys=False), nl=False)
-    else:
+    if output is OutputFormat.table:
         _print_table(rows, cluster)
+    else:
+        emit(rows, output)
 
 
 def _print_table(rows: list[dict[str, Any]], cluster: str | None) -> None:
@@ -119,10 +115,7 @@ def _print_table(rows: list[dict[str, Any]], cluster: str | None) -> None:
     for row in rows:
         cells = [_cell(row, column) for column in columns]
         table.add_row(*cells, row["summary"])
-    console = Console()
-    if not console.is_terminal:  # piped: do not squeeze the table into 80 columns
-        console = Console(width=220)
-    console.print(table)
+    console().print(table)
 
 
 def _cell(row: dict[str, Any], column: str) -> str:

@@ -7,7 +7,6 @@ import logging
 import sys
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from scs_kaas import logredact
@@ -24,7 +23,9 @@ from scs_kaas.cli import (
     devcloud,
     image,
     mgmt,
+    mgmt_move,
 )
+from scs_kaas.cli.output import console
 from scs_kaas.errors import KaasError, SettingsError
 
 app = typer.Typer(
@@ -42,6 +43,7 @@ app.add_typer(addons.app, name="addons")
 app.add_typer(devcloud.app, name="devcloud")
 app.add_typer(cloud.app, name="cloud")
 app.add_typer(image.app, name="image")
+mgmt_move.register(mgmt.app)
 app.add_typer(mgmt.app, name="mgmt")
 app.add_typer(check.app, name="check")
 app.command("audit")(cleanup.audit)
@@ -70,16 +72,16 @@ def _bounded(text: str, limit: int) -> str:
 
 
 def _print_error(error: KaasError) -> None:
-    console = Console(stderr=True, soft_wrap=True, highlight=False)
+    err = console(stderr=True)
     if isinstance(error, SettingsError):
-        console.print("[bold red]error:[/] invalid settings (nothing was changed):")
+        err.print("[bold red]error:[/] invalid settings (nothing was changed):")
         for problem in error.problems[:MAX_SHOWN_PROBLEMS]:
-            console.print(f"  - {escape(_bounded(str(problem), MAX_PROBLEM_CHARS))}")
+            err.print(f"  - {escape(_bounded(str(problem), MAX_PROBLEM_CHARS))}")
         more = max(0, len(error.problems) - MAX_SHOWN_PROBLEMS) + error.omitted
         if more:
-            console.print(f"  ... and {more} more problems (fix these first)")
+            err.print(f"  ... and {more} more problems (fix these first)")
     else:
-        console.print(f"[bold red]error:[/] {escape(_bounded(str(error), MAX_MESSAGE_CHARS))}")
+        err.print(f"[bold red]error:[/] {escape(_bounded(str(error), MAX_MESSAGE_CHARS))}")
 
 
 def _verbose(argv: list[str]) -> bool:
@@ -102,7 +104,7 @@ def run(argv: list[str]) -> int:
         _print_error(error)
         return error.exit_code
     except KeyboardInterrupt:
-        Console(stderr=True).print("interrupted")
+        console(stderr=True).print("interrupted")
         return 130
     except Exception as error:
         translated = _cloud_failure(error)

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import signal
 from collections.abc import Iterator
-from enum import StrEnum
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -23,7 +21,7 @@ from scs_kaas.checks.conformance_modes import MODES, ModeName
 from scs_kaas.checks.smoke_steps import EXIT_CODES, ORDER
 from scs_kaas.cli.cluster import CONTEXT, MANAGEMENT_KUBECONFIG, _management_kubeconfig
 from scs_kaas.cli.options import CLUSTER_FILE, ENV_DIR, SETTINGS_FLAGS, load_settings
-from scs_kaas.cli.progress import err_console
+from scs_kaas.cli.output import TABLE_JSON, OutputFormat, console, emit
 
 if TYPE_CHECKING:  # the workflows and clients are imported by the commands that use them
     from scs_kaas.workflows.check_conformance import ConformanceReport
@@ -52,14 +50,6 @@ app = typer.Typer(
     f"Conformance modes:\n\n{_MODES_HELP}",
     no_args_is_help=True,
 )
-
-
-class CheckFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
-OUTPUT = typer.Option(CheckFormat.table, "--output", "-o")
 
 
 @contextlib.contextmanager
@@ -97,10 +87,10 @@ def _access(
 def _print_step(event: StepEvent) -> None:
     marks = {"start": "…", "passed": "✓", "failed": "✗", "skipped": "-", "interrupted": "!"}
     if event.phase == "start":
-        err_console().print(f"… {event.step}", highlight=False)
+        console(stderr=True).print(f"… {event.step}")
         return
     mark = marks.get(event.phase, " ")
-    err_console().print(f"{mark} {event.step:<14} {event.phase:<11} {escape(event.detail)}")
+    console(stderr=True).print(f"{mark} {event.step:<14} {event.phase:<11} {escape(event.detail)}")
 
 
 @app.command("smoke")
@@ -118,7 +108,7 @@ def smoke(
     cleanup_timeout: float = typer.Option(
         600.0, "--cleanup-timeout", min=1, help="Seconds for the load balancer and volume to go."
     ),
-    output: CheckFormat = OUTPUT,
+    output: OutputFormat = TABLE_JSON,
 ) -> None:
     """Run a web app with a volume in the cluster, reach it through a load balancer (and the
     ingress controller), move its pod and read its data back, snapshot the volume, remove it all.
@@ -137,18 +127,18 @@ def smoke(
     options = SmokeOptions(timeout, cleanup_timeout, keep)
     with _sigterm_as_interrupt():
         report = run_smoke(access, options, _print_step)
-    if output is CheckFormat.json:
-        fields = {"cluster": str(access.target), **dataclasses.asdict(report)}
-        typer.echo(json.dumps(fields, indent=2))
+    if output is OutputFormat.json:
+        emit({"cluster": str(access.target), **dataclasses.asdict(report)}, output)
     else:
         table = Table(title=f"Smoke check of {access.target}")
         for column in ("step", "result", "seconds", "detail"):
             table.add_column(column)
         for step in report.steps:
             table.add_row(step.step, step.status, f"{step.seconds:.1f}", escape(step.detail))
-        err_console().print(table)
+        err = console(stderr=True)
+        err.print(table)
         verdict = "passed" if report.ok else f"failed at {report.failed_step}"
-        err_console().print(f"smoke check {verdict} (exit code {report.exit_code})")
+        err.print(f"smoke check {verdict} (exit code {report.exit_code})")
     raise typer.Exit(report.exit_code)
 
 
@@ -188,7 +178,7 @@ def conformance(
     assignments: list[str] = SETTINGS_FLAGS,
     kubeconfig: Path | None = MANAGEMENT_KUBECONFIG,
     context: str | None = CONTEXT,
-    output: CheckFormat = OUTPUT,
+    output: OutputFormat = TABLE_JSON,
 ) -> None:
     """Run the Kubernetes e2e suite in the cluster with hydrophone and sum up its results.
 
@@ -208,33 +198,33 @@ def conformance(
     folder = results_dir or Path(f"conformance-{name}-{chosen.name.value}")
     access = _access(name, env_dir, cluster_file, assignments, kubeconfig, context)
     options = ConformanceOptions(folder, found, parallel, startup_timeout, conformance_image)
-    console = err_console()
+    err = console(stderr=True)
     with _sigterm_as_interrupt():
         report = run_conformance(
-            access, chosen, options, _print_step, lambda line: console.print(escape(line))
+            access, chosen, options, _print_step, lambda line: err.print(escape(line))
         )
-    if output is CheckFormat.json:
-        typer.echo(json.dumps(dataclasses.asdict(report), indent=2))
+    if output is OutputFormat.json:
+        emit(report, output)
     else:
         _print_summary(report)
     raise typer.Exit(report.exit_code)
 
 
 def _print_summary(report: ConformanceReport) -> None:
-    console = err_console()
+    err = console(stderr=True)
     found = report.results
     if found is not None:
-        console.print(
+        err.print(
             f"{report.mode}: {found.passed} passed, {found.failed} failed,"
             f" {found.skipped} skipped (of {found.specs} specs; from {found.source})"
         )
         for failure in (*found.setup_failures, *found.failures):
             detail = f": {escape(failure.message)}" if failure.message else ""
-            console.print(f"  [{failure.status}] {escape(failure.name)}{detail}")
+            err.print(f"  [{failure.status}] {escape(failure.name)}{detail}")
         for note in found.notes:
-            console.print(f"note: {escape(note)}")
+            err.print(f"note: {escape(note)}")
     if report.problem:
-        console.print(f"conformance check failed: {escape(report.problem)}")
+        err.print(f"conformance check failed: {escape(report.problem)}")
     else:
-        console.print("conformance check passed")
-    console.print(f"raw results in {escape(report.results_dir)}")
+        err.print("conformance check passed")
+    err.print(f"raw results in {escape(report.results_dir)}")

@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
-import yaml
-from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from scs_kaas.cli.options import (
     CLUSTER_FILE,
     ENV_DIR,
     SETTINGS_FLAGS,
-    TableFormat,
     load_environment_settings,
     load_settings,
     state_dir_or_default,
 )
-from scs_kaas.cli.progress import RichProgress, err_console
+from scs_kaas.cli.output import TABLE_YAML_JSON, OutputFormat, console, show
+from scs_kaas.cli.progress import RichProgress
 from scs_kaas.errors import KaasError
 from scs_kaas.workflows import defaults
 
@@ -34,33 +30,6 @@ KEEP_VOLUMES = typer.Option(
     False, "--keep-volumes", help="Leave the Cinder CSI volumes and snapshots (the data)."
 )
 DRY_RUN = typer.Option(False, "--dry-run", help="List what would be deleted; change nothing.")
-OUTPUT = typer.Option(TableFormat.table, "--output", "-o")
-
-
-def show(fields: dict[str, Any], output: TableFormat, title: str) -> None:
-    """Fields as one table (lists and mappings one line per entry), or as JSON / YAML."""
-    plain = json.loads(json.dumps(fields))
-    if output is TableFormat.yaml:
-        typer.echo(yaml.safe_dump(plain, sort_keys=False), nl=False)
-        return
-    if output is TableFormat.json:
-        typer.echo(json.dumps(plain, indent=2))
-        return
-    table = Table(title=title, show_header=False)
-    table.add_column("field", style="bold")
-    table.add_column("value")
-    for key, value in plain.items():
-        table.add_row(key, escape(_cell(value)))
-    Console().print(table)
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, dict):
-        lines = [f"{k} ({len(v)}):\n  " + "\n  ".join(v) for k, v in value.items()]
-        return "\n".join(lines) or "-"
-    if isinstance(value, list):
-        return "\n".join(map(str, value)) or "-"
-    return str(value)
 
 
 def sweep(
@@ -73,7 +42,7 @@ def sweep(
     timeout: float = typer.Option(
         defaults.CLUSTER_SWEEP_TIMEOUT, "--timeout", min=1, help="Seconds to wait, in all."
     ),
-    output: TableFormat = OUTPUT,
+    output: OutputFormat = TABLE_YAML_JSON,
 ) -> None:
     """Delete what the cluster left in the cloud, its application credential last.
 
@@ -86,8 +55,7 @@ def sweep(
 
     settings = load_settings(name, env_dir, cluster_file, assignments).settings
     owner = cluster_sweep.cluster_owner(settings, name)
-    conn = connect(settings.cloud)
-    try:
+    with connect(settings.cloud) as conn:
         if dry_run:
             plan = cluster_sweep.plan_sweep(conn, owner, keep_volumes)
             show(dataclasses.asdict(plan), output, f"Would delete ({plan.count}, dry run)")
@@ -96,10 +64,8 @@ def sweep(
             result = cluster_sweep.sweep_cluster(
                 conn, owner, keep_volumes, timeout, progress=progress
             )
-    finally:
-        conn.close()
-    for suspect in result.suspects if output is TableFormat.table else ():
-        err_console().print(f"note: left (not provably {name}'s): {escape(suspect)}")
+    for suspect in result.suspects if output is OutputFormat.table else ():
+        console(stderr=True).print(f"note: left (not provably {name}'s): {escape(suspect)}")
     show(dataclasses.asdict(result), output, f"Swept {settings.prefix}/{name}")
 
 
@@ -125,7 +91,7 @@ def audit(
     kubeconfig: Path | None = typer.Option(
         None, "--kubeconfig", help="The management cluster's kubeconfig (see cluster delete)."
     ),
-    output: TableFormat = OUTPUT,
+    output: OutputFormat = TABLE_YAML_JSON,
 ) -> None:
     """List what of this prefix is in the cloud without a live owner, and look-alikes.
 
@@ -144,11 +110,8 @@ def audit(
             StatePaths(state_dir_or_default(None), settings.prefix), settings.cloud
         ).resources
     )
-    conn = connect(settings.cloud)
-    try:
+    with connect(settings.cloud) as conn:
         report = audit_workflow.audit(conn, settings.prefix, live, recorded)
-    finally:
-        conn.close()
     fields = dataclasses.asdict(report)
     if note:
         fields["notes"] = [note]
@@ -161,7 +124,7 @@ def purge(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     dry_run: bool = DRY_RUN,
     timeout: float = typer.Option(1800.0, "--timeout", min=1, help="Seconds to wait, in all."),
-    output: TableFormat = OUTPUT,
+    output: OutputFormat = TABLE_YAML_JSON,
 ) -> None:
     """Delete everything of this environment's prefix in the project, after confirmation.
 
@@ -175,20 +138,17 @@ def purge(
 
     settings = load_environment_settings(env_dir, assignments).settings
     state = load_state(StatePaths(state_dir_or_default(None), settings.prefix), settings.cloud)
-    conn = connect(settings.cloud)
-    try:
+    with connect(settings.cloud) as conn:
         plan = purge_workflow.plan_purge(conn, settings.prefix, state.key_fingerprint)
         if dry_run or plan.empty:
             title = "Nothing to purge" if plan.empty else "Would delete (dry run)"
             show(dataclasses.asdict(plan), output, title)
             return
-        show(dataclasses.asdict(plan), TableFormat.table, f"Purge of prefix {settings.prefix}")
+        show(dataclasses.asdict(plan), OutputFormat.table, f"Purge of prefix {settings.prefix}")
         if not yes and not typer.confirm("Delete all of this?", err=True):
             raise typer.Exit(1)
         with RichProgress() as progress:
             done = purge_workflow.purge(
                 conn, settings.prefix, state.key_fingerprint, timeout, progress
             )
-    finally:
-        conn.close()
     show(dataclasses.asdict(done), output, f"Purged prefix {settings.prefix}")

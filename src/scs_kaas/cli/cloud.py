@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from scs_kaas.cli.image import ResultFormat
 from scs_kaas.cli.options import CLUSTER_FILE, ENV_DIR, SETTINGS_FLAGS, load_settings
+from scs_kaas.cli.output import TABLE_JSON, OutputFormat, console, emit
 from scs_kaas.errors import CloudError
 
 if TYPE_CHECKING:  # openstacksdk: imported by the command that uses it
@@ -35,19 +33,19 @@ def check(
     management: bool = typer.Option(
         True, "--management/--no-management", help="Count the management host."
     ),
-    output: ResultFormat = typer.Option(ResultFormat.table, "--output", "-o"),
+    output: OutputFormat = TABLE_JSON,
 ) -> None:
     """Log in, then check service endpoints, flavors and free quota; exit 1 if anything lacks."""
     from scs_kaas.openstack.connection import connect
     from scs_kaas.workflows.cloud_check import check_cloud
 
     loaded = load_settings(cluster or NO_CLUSTER, env_dir, cluster_file, assignments)
-    conn = connect(loaded.settings.cloud)
-    report = check_cloud(conn, loaded.settings, cluster is not None, management)
-    if output is ResultFormat.json:
-        typer.echo(json.dumps({**dataclasses.asdict(report), "ok": report.ok}, indent=2))
-    else:
+    with connect(loaded.settings.cloud) as conn:
+        report = check_cloud(conn, loaded.settings, cluster is not None, management)
+    if output is OutputFormat.table:
         _print(report)
+    else:
+        emit({**dataclasses.asdict(report), "ok": report.ok}, output)
     if not report.ok:
         missing = "; ".join(f"{p.kind} {p.name}: {p.detail}" for p in report.problems)
         raise CloudError(f"cloud {report.cloud!r} lacks what the settings need: {missing}")
@@ -60,9 +58,7 @@ def _print(report: CloudReport) -> None:
     for finding in report.findings:
         mark = "[green]yes[/]" if finding.ok else "[bold red]NO[/]"
         table.add_row(finding.kind, escape(finding.name), mark, escape(finding.detail))
-    console = Console()
-    if not console.is_terminal:  # piped: do not squeeze the table into 80 columns
-        console = Console(width=200)
-    console.print(table)
+    out = console()
+    out.print(table)
     for note in report.unreadable:
-        console.print(f"[yellow]quota not readable[/] {escape(note)}")
+        out.print(f"[yellow]quota not readable[/] {escape(note)}")

@@ -4,18 +4,13 @@ delete later)."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from contextlib import AbstractContextManager
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-import yaml
-from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from scs_kaas.cli.cleanup import KEEP_VOLUMES, sweep
 from scs_kaas.cli.options import (
@@ -25,12 +20,11 @@ from scs_kaas.cli.options import (
     LOCK_TIMEOUT,
     SETTINGS_FLAGS,
     InfrastructureApi,
-    OutputFormat,
-    TableFormat,
     load_settings,
     state_dir_or_default,
 )
-from scs_kaas.cli.progress import RichProgress, err_console
+from scs_kaas.cli.output import TABLE_YAML_JSON, OutputFormat, console, output_option, show
+from scs_kaas.cli.progress import RichProgress
 from scs_kaas.workflows import defaults
 
 if TYPE_CHECKING:  # the workflows and clients are imported by the commands that use them
@@ -43,6 +37,7 @@ if TYPE_CHECKING:  # the workflows and clients are imported by the commands that
 
 app = typer.Typer(help="Workload clusters.", no_args_is_help=True)
 app.command("sweep")(sweep)
+DOCUMENTS_OUTPUT = output_option(OutputFormat.yaml, OutputFormat.json)  # manifests: no table
 
 
 @app.command()
@@ -51,7 +46,7 @@ def render(
     env_dir: Path | None = ENV_DIR,
     cluster_file: Path | None = CLUSTER_FILE,
     assignments: list[str] = SETTINGS_FLAGS,
-    output: OutputFormat = typer.Option(OutputFormat.yaml, "--output", "-o"),
+    output: OutputFormat = DOCUMENTS_OUTPUT,
     infrastructure_api: InfrastructureApi = INFRASTRUCTURE_API,
 ) -> None:
     """Print every manifest of a cluster, without touching any cloud.
@@ -67,11 +62,6 @@ def render(
     documents = offline_documents(loaded.settings, loaded.cluster, read_manifest_files(loaded))
     documents = to_infrastructure_version(documents, infrastructure_api.value)
     typer.echo(to_json(documents) if output is OutputFormat.json else to_yaml(documents), nl=False)
-
-
-class RotateFormat(StrEnum):
-    table = "table"
-    json = "json"
 
 
 MANAGEMENT_KUBECONFIG = typer.Option(
@@ -103,10 +93,10 @@ def locked(
     """The cluster's lock for `command` (its Lease, see README); waiting is said on stderr."""
     from scs_kaas.workflows.cluster_lock import cluster_lock
 
-    console = err_console()
+    err = console(stderr=True)
 
     def say(text: str) -> None:
-        console.print(escape(text))
+        err.print(escape(text))
 
     return cluster_lock(kube, target, command, timeout, say, make_namespace)
 
@@ -132,7 +122,7 @@ def rotate_credentials(
         help="Seconds for the new cloud.conf to reach the workload cluster and the restarted "
         "CCM and CSI pods to roll out.",
     ),
-    output: TableFormat = typer.Option(TableFormat.table, "--output", "-o"),
+    output: OutputFormat = TABLE_YAML_JSON,
 ) -> None:
     """Give the cluster a new application credential; the old one is deleted only afterwards.
 
@@ -154,34 +144,32 @@ def rotate_credentials(
     files = read_manifest_files(loaded)
     with KubeClient.from_file(path, context) as kube:
         settings = resolve_cluster_names(kube, settings, name).settings  # its namespace
-        conn = connect(settings.cloud)
-        try:
+        with connect(settings.cloud) as conn:
             if dry_run:
                 plan = plan_rotation(conn, kube, settings, name, files)
-                _show_any(dataclasses.asdict(plan), output, f"Rotation plan for {name} (dry run)")
+                show(dataclasses.asdict(plan), output, f"Rotation plan for {name} (dry run)")
                 return
             result = rotate_cluster_credentials(
                 conn, kube, settings, name, files, not no_restart, restart_timeout
             )
-        finally:
-            conn.close()
     _warn_restart(result.restart)
     fields = dataclasses.asdict(result)
-    if output is TableFormat.table:
+    if output is OutputFormat.table:
         fields = _rotation_rows(result)
-    _show_any(fields, output, f"Credentials of {name} rotated")
+    # Only ids and names are in `fields`: the secret never reaches a result object.
+    show(fields, output, f"Credentials of {name} rotated")
 
 
 def _warn_restart(outcome: RestartOutcome) -> None:
     """On stderr, so that json and yaml on stdout stay parseable."""
     if outcome.warning is None:
         return
-    console = err_console()
-    console.print(f"warning: {escape(outcome.warning)}")
+    err = console(stderr=True)
+    err.print(f"warning: {escape(outcome.warning)}")
     if outcome.manual:
-        console.print("to restart them by hand (with the management cluster's kubeconfig):")
+        err.print("to restart them by hand (with the management cluster's kubeconfig):")
         for line in outcome.manual:
-            console.print(f"  {escape(line)}", soft_wrap=True)
+            err.print(f"  {escape(line)}")
 
 
 def _rotation_rows(result: RotationResult) -> dict[str, Any]:
@@ -189,21 +177,6 @@ def _rotation_rows(result: RotationResult) -> dict[str, Any]:
     rows = dataclasses.asdict(result)
     del rows["restart"]
     return {**rows, "restart": result.restart.status.value, "restarted": result.restart.restarted}
-
-
-def _show(fields: dict[str, Any], output: RotateFormat, title: str) -> None:
-    # Only ids and names are in `fields`: the secret never reaches a result object.
-    if output is RotateFormat.json:
-        typer.echo(json.dumps(fields, indent=2))
-        return
-    table = Table(title=title, show_header=False)
-    for key, value in fields.items():
-        shown = ", ".join(value) if isinstance(value, tuple | list) else str(value)
-        table.add_row(key, escape(shown or "-"))
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=200)
-    console.print(table)
 
 
 @app.command()
@@ -232,7 +205,7 @@ def create(
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Show what would be created or changed; write nothing."
     ),
-    output: TableFormat = typer.Option(TableFormat.table, "--output", "-o"),
+    output: OutputFormat = TABLE_YAML_JSON,
     lock_timeout: float = LOCK_TIMEOUT,
 ) -> None:
     """Create the cluster, or bring it in line with its settings (a re-run changes nothing).
@@ -256,32 +229,26 @@ def create(
     state = load_state(StatePaths(state_dir_or_default(None), settings.prefix), settings.cloud)
     cidrs = cluster_create.management_host_cidrs(state)
     options = cluster_create.CreateOptions(timeout, not no_wait, kubeconfig_out, cidrs)
-    with KubeClient.from_file(path, context) as kube:
-        conn = connect(settings.cloud)
-        try:
-            if dry_run:
-                plan = cluster_plan.plan_cluster_create(conn, kube, settings, name, files, cidrs)
-                title = f"Would create {plan.namespace}/{name} (dry run)"
-                _show_plan(plan, output, title)
-                return
-            resolved = resolve_cluster_names(kube, settings, name).settings
-            target = cluster_delete.ClusterTarget(
-                resolved.prefix, resolved.namespace_for(name), name
+    with KubeClient.from_file(path, context) as kube, connect(settings.cloud) as conn:
+        if dry_run:
+            plan = cluster_plan.plan_cluster_create(conn, kube, settings, name, files, cidrs)
+            title = f"Would create {plan.namespace}/{name} (dry run)"
+            _show_plan(plan, output, title)
+            return
+        resolved = resolve_cluster_names(kube, settings, name).settings
+        target = cluster_delete.ClusterTarget(resolved.prefix, resolved.namespace_for(name), name)
+        with (
+            locked(kube, target, "create", lock_timeout, make_namespace=True),
+            RichProgress() as progress,
+        ):
+            result = cluster_create.create_cluster(
+                conn, kube, settings, name, files, options, progress
             )
-            with (
-                locked(kube, target, "create", lock_timeout, make_namespace=True),
-                RichProgress() as progress,
-            ):
-                result = cluster_create.create_cluster(
-                    conn, kube, settings, name, files, options, progress
-                )
-        finally:
-            conn.close()
     fields = dataclasses.asdict(result)
-    if output is TableFormat.table:
+    if output is OutputFormat.table:
         fields["created"] = len(result.created)
         fields["changed"] = len(result.changed)
-    _show_any(fields, output, f"Cluster {result.namespace}/{name}")
+    show(fields, output, f"Cluster {result.namespace}/{name}")
 
 
 @app.command()
@@ -299,7 +266,7 @@ def delete(
         False, "--dry-run", help="List what would be deleted; change nothing."
     ),
     keep_volumes: bool = KEEP_VOLUMES,
-    output: TableFormat = typer.Option(TableFormat.table, "--output", "-o"),
+    output: OutputFormat = TABLE_YAML_JSON,
     lock_timeout: float = LOCK_TIMEOUT,
 ) -> None:
     """Delete the cluster, what scs-kaas applied for it, then its application credential.
@@ -321,41 +288,31 @@ def delete(
         # where the Cluster is: a cluster made before names were unique per prefix keeps its own
         settings = resolve_cluster_names(kube, settings, name).settings
         target = cluster_delete.ClusterTarget(settings.prefix, settings.namespace_for(name), name)
-        conn = connect(settings.cloud)
-        try:
+        with connect(settings.cloud) as conn:
             if dry_run:
                 plan = cluster_delete.plan_cluster_delete(conn, kube, target)
-                _show_any(dataclasses.asdict(plan), output, f"Would delete {target} (dry run)")
+                show(dataclasses.asdict(plan), output, f"Would delete {target} (dry run)")
                 return
             with locked(kube, target, "delete", lock_timeout), RichProgress() as progress:
                 owner = cluster_sweep.cluster_owner(settings, name)
                 result = cluster_delete.delete_cluster(
                     conn, kube, target, timeout, progress, owner, keep_volumes
                 )
-        finally:
-            conn.close()
-    if output is TableFormat.table:
+    if output is OutputFormat.table:
         for note in result.notes:
-            err_console().print(f"note: {escape(note)}")
-    _show_any(dataclasses.asdict(result), output, f"Deleted {target}")
+            console(stderr=True).print(f"note: {escape(note)}")
+    show(dataclasses.asdict(result), output, f"Deleted {target}")
 
 
-def _show_plan(plan: cluster_plan.CreatePlan, output: TableFormat, title: str) -> None:
+def _show_plan(plan: cluster_plan.CreatePlan, output: OutputFormat, title: str) -> None:
     """The plan; as a table without the field changes, which follow as unified diffs of what
     would change (a new object is only named: its whole text says little)."""
     fields = dataclasses.asdict(plan)
-    if output is not TableFormat.table:
-        _show_any(fields, output, title)
+    if output is not OutputFormat.table:
+        show(fields, output, title)
         return
     del fields["diffs"]
-    _show_any(fields, output, title)
+    show(fields, output, title)
     for found in plan.diffs:
         if found.action == "change" or found.fields:  # a template shown against its predecessor
-            Console(soft_wrap=True).print(escape(found.unified), highlight=False)
-
-
-def _show_any(fields: dict[str, Any], output: TableFormat, title: str) -> None:
-    if output is TableFormat.yaml:
-        typer.echo(yaml.safe_dump(json.loads(json.dumps(fields)), sort_keys=False), nl=False)
-        return
-    _show(fields, RotateFormat(output.value), title)
+            console().print(escape(found.unified), highlight=False, soft_wrap=True)

@@ -9,15 +9,14 @@ import typer
 from rich.markup import escape
 
 from scs_kaas.cli.cluster import CONTEXT, MANAGEMENT_KUBECONFIG, _management_kubeconfig
-from scs_kaas.cli.cluster_view import console, dump
 from scs_kaas.cli.options import (
     CLUSTER_FILE,
     ENV_DIR,
     SETTINGS_FLAGS,
-    TableFormat,
     load_settings,
     state_dir_or_default,
 )
+from scs_kaas.cli.output import TABLE_YAML_JSON, OutputFormat, console, emit
 from scs_kaas.errors import ClusterError, SettingProblem, SettingsError
 from scs_kaas.files import write_atomic
 
@@ -83,7 +82,7 @@ def diff_command(
     assignments: list[str] = SETTINGS_FLAGS,
     kubeconfig: Path | None = MANAGEMENT_KUBECONFIG,
     context: str | None = CONTEXT,
-    output: TableFormat = typer.Option(TableFormat.table, "--output", "-o"),
+    output: OutputFormat = TABLE_YAML_JSON,
 ) -> None:
     """What `kaas cluster create` would change, field by field, as the server would store it
     (server-side dry-run applies: defaults and webhooks included; nothing is written).
@@ -103,14 +102,10 @@ def diff_command(
     files = read_manifest_files(loaded)
     state = load_state(StatePaths(state_dir_or_default(None), settings.prefix), settings.cloud)
     cidrs = cluster_create.management_host_cidrs(state)
-    with KubeClient.from_file(path, context) as kube:
-        conn = connect(settings.cloud)
-        try:
-            result = diff_cluster(conn, kube, settings, name, files, cidrs)
-        finally:
-            conn.close()
-    if output is not TableFormat.table:
-        dump(result, output)
+    with KubeClient.from_file(path, context) as kube, connect(settings.cloud) as conn:
+        result = diff_cluster(conn, kube, settings, name, files, cidrs)
+    if output is not OutputFormat.table:
+        emit(result, output)
     else:
         out = console()
         for found in result.objects:

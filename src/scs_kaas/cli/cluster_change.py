@@ -9,17 +9,16 @@ import typer
 from rich.markup import escape
 
 from scs_kaas.cli.cluster import CONTEXT, MANAGEMENT_KUBECONFIG, _management_kubeconfig, locked
-from scs_kaas.cli.cluster_view import console, dump
 from scs_kaas.cli.options import (
     CLUSTER_FILE,
     ENV_DIR,
     LOCK_TIMEOUT,
     SETTINGS_FLAGS,
-    TableFormat,
     load_settings,
     state_dir_or_default,
 )
-from scs_kaas.cli.progress import RichProgress, err_console
+from scs_kaas.cli.output import TABLE_YAML_JSON, OutputFormat, console, emit
+from scs_kaas.cli.progress import RichProgress
 from scs_kaas.errors import SettingProblem, SettingsError
 from scs_kaas.workflows import defaults
 
@@ -28,7 +27,7 @@ from scs_kaas.workflows import defaults
 
 def _notes(notes: tuple[str, ...]) -> None:
     for note in notes:
-        err_console().print(f"note: {escape(note)}")
+        console(stderr=True).print(f"note: {escape(note)}")
 
 
 def scale_command(
@@ -46,7 +45,7 @@ def scale_command(
     timeout: float = typer.Option(
         defaults.CLUSTER_SCALE_TIMEOUT, "--timeout", min=1, help="Seconds per group."
     ),
-    output: TableFormat = typer.Option(TableFormat.table, "--output", "-o"),
+    output: OutputFormat = TABLE_YAML_JSON,
     lock_timeout: float = LOCK_TIMEOUT,
 ) -> None:
     """Change the number of machines of node groups (or the control plane), nothing else.
@@ -66,8 +65,8 @@ def scale_command(
         lock = nullcontext() if dry_run else locked(kube, target, "scale", lock_timeout)
         with lock, RichProgress() as progress:
             result = scale_cluster(kube, target, wanted, dry_run, wait, timeout, progress)
-    if output is not TableFormat.table:
-        dump(result, output)
+    if output is not OutputFormat.table:
+        emit(result, output)
         return
     verb = "would change" if dry_run else "changed"
     for change in result.changes:
@@ -98,7 +97,7 @@ def upgrade_command(
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Check and show what each step would change; write nothing."
     ),
-    output: TableFormat = typer.Option(TableFormat.table, "--output", "-o"),
+    output: OutputFormat = TABLE_YAML_JSON,
     lock_timeout: float = LOCK_TIMEOUT,
 ) -> None:
     """Upgrade Kubernetes by one minor (or patch): control plane, then each node group, then
@@ -133,15 +132,11 @@ def upgrade_command(
     )
     target = ClusterTarget(settings.prefix, settings.namespace_for(name), name)
     with KubeClient.from_file(path, context) as kube:
-        conn = connect(settings.cloud)
         lock = nullcontext() if dry_run else locked(kube, target, "upgrade", lock_timeout)
-        try:
-            with lock, RichProgress() as progress:
-                result = upgrade_cluster(conn, kube, settings, name, files, options, progress)
-        finally:
-            conn.close()
-    if output is not TableFormat.table:
-        dump(result, output)
+        with connect(settings.cloud) as conn, lock, RichProgress() as progress:
+            result = upgrade_cluster(conn, kube, settings, name, files, options, progress)
+    if output is not OutputFormat.table:
+        emit(result, output)
         return
     title = f"{'Would upgrade' if dry_run else 'Upgraded'} {result.namespace}/{name} to {result.to}"
     out = console()
@@ -161,7 +156,7 @@ def gc_command(
     kubeconfig: Path | None = MANAGEMENT_KUBECONFIG,
     context: str | None = CONTEXT,
     dry_run: bool = typer.Option(False, "--dry-run", help="Name them; delete nothing."),
-    output: TableFormat = typer.Option(TableFormat.table, "--output", "-o"),
+    output: OutputFormat = TABLE_YAML_JSON,
 ) -> None:
     """Delete the cluster's machine templates no control plane, MachineDeployment or
     MachineSet refers to any more (`upgrade` does this after its rollouts)."""
@@ -174,8 +169,8 @@ def gc_command(
     target = ClusterTarget(settings.prefix, settings.namespace_for(name), name)
     with KubeClient.from_file(path, context) as kube:
         deleted = collect_templates(kube, target, dry_run=dry_run)
-    if output is not TableFormat.table:
-        dump({"dry_run": dry_run, "templates": deleted}, output)
+    if output is not OutputFormat.table:
+        emit({"dry_run": dry_run, "templates": deleted}, output)
         return
     verb = "would delete" if dry_run else "deleted"
     typer.echo("\n".join(f"{verb} {t}" for t in deleted) or "no unreferenced templates")

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
-import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
-import yaml
-from rich.console import Console
 from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
@@ -20,28 +16,14 @@ from scs_kaas.cli.options import (
     CLUSTER_FILE,
     ENV_DIR,
     SETTINGS_FLAGS,
-    TableFormat,
     load_environment_settings,
     load_settings,
 )
+from scs_kaas.cli.output import TABLE_YAML_JSON, OutputFormat, console, emit
 
 if TYPE_CHECKING:  # the workflows and clients are imported by the commands that use them
     from scs_kaas.workflows.cluster_list import ClusterRow
     from scs_kaas.workflows.status_tree import StatusNode
-
-
-def console() -> Console:
-    found = Console()
-    return found if found.is_terminal else Console(width=200)
-
-
-def dump(data: Any, output: TableFormat) -> None:
-    """json or yaml of plain data (dataclasses included) on stdout."""
-    plain = json.loads(json.dumps(data, default=dataclasses.asdict))
-    if output is TableFormat.json:
-        typer.echo(json.dumps(plain, indent=2))
-    else:
-        typer.echo(yaml.safe_dump(plain, sort_keys=False), nl=False)
 
 
 def age(seconds: int) -> str:
@@ -91,7 +73,7 @@ def list_command(
     all_prefixes: bool = typer.Option(
         False, "--all-prefixes", help="Also the clusters of other prefixes (marked)."
     ),
-    output: TableFormat = typer.Option(TableFormat.table, "--output", "-o"),
+    output: OutputFormat = TABLE_YAML_JSON,
 ) -> None:
     """Every cluster of the environment's prefix: versions, machines, phase, Available, age."""
     from scs_kaas.kube.client import KubeClient
@@ -101,8 +83,8 @@ def list_command(
     path = _management_kubeconfig(kubeconfig, settings)
     with KubeClient.from_file(path, context) as kube:
         rows = list_clusters(kube, settings.prefix, all_prefixes)
-    if output is not TableFormat.table:
-        dump(rows, output)
+    if output is not OutputFormat.table:
+        emit(rows, output)
         return
     if not rows:
         typer.echo(f"no clusters of prefix {settings.prefix}")
@@ -175,7 +157,7 @@ def status_command(
     refresh: float = typer.Option(
         30, "--refresh", min=1, help="With --watch: read the cloud's side at least this often."
     ),
-    output: TableFormat = typer.Option(TableFormat.table, "--output", "-o"),
+    output: OutputFormat = TABLE_YAML_JSON,
 ) -> None:
     """The cluster as a tree: conditions that are not True, and each machine's Nova server
     (status, fault, flavor, addresses) and the API load balancer as the cloud sees them."""
@@ -187,26 +169,22 @@ def status_command(
     settings = load_settings(name, env_dir, cluster_file, assignments).settings
     path = _management_kubeconfig(kubeconfig, settings)
     target = ClusterTarget(settings.prefix, settings.namespace_for(name), name)
-    with KubeClient.from_file(path, context) as kube:
-        conn = connect(settings.cloud)
-        try:
-            tree = cluster_status(conn, kube, target, stuck_after, every=every)
-            if output is not TableFormat.table:
-                dump(tree, output)
+    with KubeClient.from_file(path, context) as kube, connect(settings.cloud) as conn:
+        tree = cluster_status(conn, kube, target, stuck_after, every=every)
+        if output is not OutputFormat.table:
+            emit(tree, output)
+            return
+        if not watch:
+            console().print(status_renderable(tree))
+            return
+        with Live(status_renderable(tree), console=console(), auto_refresh=False) as live:
+            try:
+                while True:
+                    wait_for_change(kube, target, refresh)
+                    tree = cluster_status(conn, kube, target, stuck_after, every=every)
+                    live.update(status_renderable(tree), refresh=True)
+            except KeyboardInterrupt:
                 return
-            if not watch:
-                console().print(status_renderable(tree))
-                return
-            with Live(status_renderable(tree), console=console(), auto_refresh=False) as live:
-                try:
-                    while True:
-                        wait_for_change(kube, target, refresh)
-                        tree = cluster_status(conn, kube, target, stuck_after, every=every)
-                        live.update(status_renderable(tree), refresh=True)
-                except KeyboardInterrupt:
-                    return
-        finally:
-            conn.close()
 
 
 def register(app: typer.Typer) -> None:

@@ -8,17 +8,10 @@ from pathlib import Path
 
 import typer
 import yaml
-from rich.console import Console
 from rich.table import Table
 
-from scs_kaas.cli.options import (
-    CLUSTER_FILE,
-    ENV_DIR,
-    SETTINGS_FLAGS,
-    OutputFormat,
-    TableFormat,
-    load_settings,
-)
+from scs_kaas.cli.options import CLUSTER_FILE, ENV_DIR, SETTINGS_FLAGS, load_settings
+from scs_kaas.cli.output import TABLE_YAML_JSON, OutputFormat, console, emit, output_option
 from scs_kaas.errors import SettingProblem, SettingsError
 from scs_kaas.files import write_atomic
 
@@ -31,19 +24,16 @@ def show(
     env_dir: Path | None = ENV_DIR,
     cluster_file: Path | None = CLUSTER_FILE,
     assignments: list[str] = SETTINGS_FLAGS,
-    output: TableFormat = typer.Option(TableFormat.table, "--output", "-o"),
+    output: OutputFormat = TABLE_YAML_JSON,
 ) -> None:
     """Print the effective settings of a cluster and where each value came from."""
     loaded = load_settings(cluster, env_dir, cluster_file, assignments)
     rows = loaded.provenance()
-    if output is TableFormat.json:
-        data = [{"setting": s, "value": v, "source": src} for s, v, src in rows]
-        typer.echo(json.dumps(data, indent=2))
+    if output is OutputFormat.json:
+        emit([{"setting": s, "value": v, "source": src} for s, v, src in rows], output)
         return
-    if output is TableFormat.yaml:
-        typer.echo(
-            yaml.safe_dump(loaded.settings.model_dump(mode="json"), sort_keys=False), nl=False
-        )
+    if output is OutputFormat.yaml:  # the settings themselves, as a file would hold them
+        emit(loaded.settings.model_dump(mode="json"), output)
         return
     table = Table(title=f"Settings of cluster {cluster}")
     table.add_column("setting", style="cyan", no_wrap=True)
@@ -51,10 +41,10 @@ def show(
     table.add_column("source", style="dim")
     for setting, value, source in rows:
         table.add_row(setting, json.dumps(value), source)
-    console = Console()
-    if not console.is_terminal:  # piped: do not squeeze the table into 80 columns
-        console = Console(width=220)
-    console.print(table)
+    console().print(table)
+
+
+SCHEMA_OUTPUT = output_option(OutputFormat.yaml, OutputFormat.json, default=OutputFormat.json)
 
 
 class SchemaFile(StrEnum):
@@ -69,7 +59,7 @@ def schema(
         "--file",
         help="The schema of environment.yaml or of a cluster file.",
     ),
-    output: OutputFormat = typer.Option(OutputFormat.json, "--output", "-o"),
+    output: OutputFormat = SCHEMA_OUTPUT,
 ) -> None:
     """Print the JSON Schema of a settings file, for editors that complete and check YAML.
 
@@ -78,11 +68,7 @@ def schema(
     """
     from scs_kaas.settings.schema import settings_schema
 
-    document = settings_schema(file.value)
-    if output is OutputFormat.yaml:
-        typer.echo(yaml.safe_dump(document, sort_keys=False), nl=False)
-    else:
-        typer.echo(json.dumps(document, indent=2))
+    emit(settings_schema(file.value), output)
 
 
 def _read(path: Path, what: str) -> str:
@@ -146,7 +132,7 @@ def import_r1(
         raise SettingsError(
             [SettingProblem("--out", f"would overwrite {', '.join(existing)}; use --force")]
         )
-    console = Console(stderr=True, soft_wrap=True, highlight=False)
+    err = console(stderr=True)
     for path, data in outputs.items():
         text = (
             f"# Converted from R1 by kaas config import-r1\n{yaml.safe_dump(data, sort_keys=False)}"
@@ -155,8 +141,8 @@ def import_r1(
             typer.echo(f"--- {path}\n{text}", nl=False)
         else:
             _write(path, text)
-            console.print(f"wrote {path}")
+            err.print(f"wrote {path}")
     for note in conversion.notes:
-        console.print(f"note: {note}")
+        err.print(f"note: {note}")
     for key, why in conversion.unmapped:
-        console.print(f"not mapped: {key}: {why}")
+        err.print(f"not mapped: {key}: {why}")

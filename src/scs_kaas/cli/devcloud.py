@@ -9,19 +9,16 @@ etcd, kube-apiserver and the Cluster API controllers built from their Go modules
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import shlex
 import time
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 import yaml
-from rich.console import Console
 from rich.table import Table
 
+from scs_kaas.cli.output import TABLE_JSON, OutputFormat, console, emit
 from scs_kaas.errors import CloudError
 from scs_kaas.localcloud.layout import DEVCLOUD_STATE_DIR
 from scs_kaas.localcloud.ports import Ports
@@ -48,11 +45,6 @@ STATE_DIR = typer.Option(
 )
 
 
-class StatusFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
 def _cloud(state_dir: Path, ports: Ports | None = None) -> LocalCloud:
     from scs_kaas.localcloud import LocalCloud
 
@@ -66,16 +58,13 @@ def _prepare_for_clusters(cloud: LocalCloud) -> DevcloudExtras:
     from scs_kaas.workflows.devcloud import prepare_for_clusters
 
     clouds = yaml.safe_load(cloud.layout.clouds_yaml.read_text(encoding="utf-8"))["clouds"]
-    conn = connect(clouds[CLOUD_NAME])
-    try:
+    with connect(clouds[CLOUD_NAME]) as conn:
         return prepare_for_clusters(
             conn,
             Settings(cloud=CLOUD_NAME),
             cloud.layout.data / "scratch" / "ubuntu-24.04.qcow2",
             cloud.layout.root / "keys" / "capi-keypair",
         )
-    finally:
-        conn.close()
 
 
 def _management(state_dir: Path, ports: MgmtPorts | None = None) -> ManagementCluster:
@@ -108,21 +97,21 @@ def up(
     management = _management(
         state_dir, MgmtPorts(mgmt_port_base) if mgmt_port_base is not None else None
     )
-    console = Console(stderr=True)
+    err = console(stderr=True)
     started = time.monotonic()
 
     def progress(message: str) -> None:
-        console.print(f"[{time.monotonic() - started:5.1f}s] {message}", highlight=False)
+        err.print(f"[{time.monotonic() - started:5.1f}s] {message}")
         spinner.update(f"[bold]devcloud:[/] {message}")
 
-    with console.status("[bold]devcloud:[/] starting") as spinner:
+    with err.status("[bold]devcloud:[/] starting") as spinner:
         cloud.up(progress)
         with_management = not no_management
         if with_management:
             try:
                 programs.go_command()
             except programs.GoMissing as missing:
-                console.print(f"{missing}; starting the OpenStack part alone", highlight=False)
+                err.print(f"{missing}; starting the OpenStack part alone")
                 with_management = False
         if with_management:
             management.up(progress)
@@ -131,16 +120,12 @@ def up(
             f"node image {extras.image} and keypair {extras.keypair} for `kaas cluster create`"
         )
     if with_management:
-        console.print(
-            f"management cluster: kubeconfig {management.kubeconfig} (KUBECONFIG in env)",
-            highlight=False,
-        )
-    console.print(
+        err.print(f"management cluster: kubeconfig {management.kubeconfig} (KUBECONFIG in env)")
+    err.print(
         f"devcloud is up ({time.monotonic() - started:.0f} s). Use it with:\n"
         '  eval "$(kaas devcloud env)"   # then: openstack server list, kaas cloud check, ...\n'
         f"clouds {CLOUD_NAME!r} (application credential of project 'kaas'), "
         f"{CLOUD_NAME}-user, {CLOUD_NAME}-admin in {cloud.layout.clouds_yaml}",
-        highlight=False,
     )
 
 
@@ -154,16 +139,16 @@ def down(
     """Stop every process `up` started (by PID). The cloud's content does not survive it."""
     cloud = _cloud(state_dir)
     stopped = _management(state_dir).down(wipe=wipe) + cloud.down(wipe=wipe)
-    console = Console(stderr=True)
-    console.print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
+    err = console(stderr=True)
+    err.print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
     if wipe:
-        console.print(f"removed {cloud.layout.root}", highlight=False)
+        err.print(f"removed {cloud.layout.root}")
 
 
 @app.command()
 def status(
     state_dir: Path = STATE_DIR,
-    output: StatusFormat = typer.Option(StatusFormat.table, "--output", "-o"),
+    output: OutputFormat = TABLE_JSON,
 ) -> None:
     """Each service with its PID, port and whether it answers; exit 1 unless all do."""
     from scs_kaas.localcloud.cloud import ServiceStatus
@@ -178,8 +163,8 @@ def status(
             ServiceStatus(s.name, "management", s.pid, s.port, s.answers)
             for s in management.status()
         ]
-    if output is StatusFormat.json:
-        typer.echo(json.dumps([dataclasses.asdict(s) for s in statuses], indent=2))
+    if output is OutputFormat.json:
+        emit(statuses, output)
     else:
         table = Table(title=f"devcloud in {cloud.layout.root}")
         for column in ("service", "kind", "pid", "port", "answers"):
@@ -188,7 +173,7 @@ def status(
             answers = "[green]yes[/]" if s.answers else "[bold red]no[/]"
             pid = str(s.pid) if s.pid else "-"
             table.add_row(s.name, s.kind, pid, str(s.port) if s.port else "-", answers)
-        Console().print(table)
+        console().print(table)
     if not all(s.answers for s in statuses):
         raise typer.Exit(1)
 
@@ -217,14 +202,13 @@ def build() -> None:
     Into $KAAS_PROGRAMS_DIR (default ~/.cache/scs-kaas/programs), keyed by the content of the
     pinned go.mod/go.sum: an unchanged pin rebuilds nothing. `kaas devcloud up` does it too.
     """
-    console = Console(stderr=True)
+    err = console(stderr=True)
     started = time.monotonic()
 
     def progress(message: str) -> None:
-        console.print(f"[{time.monotonic() - started:5.1f}s] {message}", highlight=False)
+        err.print(f"[{time.monotonic() - started:5.1f}s] {message}")
 
     built = programs.build(progress=progress)
-    console.print(
-        f"{len(built)} programs in {programs.bin_root()} ({time.monotonic() - started:.0f} s)",
-        highlight=False,
+    err.print(
+        f"{len(built)} programs in {programs.bin_root()} ({time.monotonic() - started:.0f} s)"
     )

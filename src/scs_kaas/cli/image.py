@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import StrEnum
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -22,15 +19,11 @@ from rich.progress import (
 from rich.table import Table
 
 from scs_kaas.cli.options import ENV_DIR, SETTINGS_FLAGS, load_settings
+from scs_kaas.cli.output import TABLE_JSON, OutputFormat, console, emit
 from scs_kaas.errors import SettingProblem, SettingsError
 from scs_kaas.workflows import defaults
 
 app = typer.Typer(help="Node images in Glance.", no_args_is_help=True)
-
-
-class ResultFormat(StrEnum):
-    table = "table"
-    json = "json"
 
 
 class RichImageProgress:
@@ -60,7 +53,7 @@ def _progress_bar() -> Iterator[RichImageProgress]:
         TransferSpeedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=Console(stderr=True), transient=False) as progress:
+    with Progress(*columns, console=console(stderr=True), transient=False) as progress:
         yield RichImageProgress(progress)
 
 
@@ -100,7 +93,7 @@ def ensure(
     ),
     env_dir: Path | None = ENV_DIR,
     assignments: list[str] = SETTINGS_FLAGS,
-    output: ResultFormat = typer.Option(ResultFormat.table, "--output", "-o"),
+    output: OutputFormat = TABLE_JSON,
 ) -> None:
     """Reuse the node image of a Kubernetes version, or download, verify and upload it."""
     from scs_kaas.openstack.connection import connect
@@ -120,15 +113,14 @@ def ensure(
         problems += error.problems
     if problems:
         raise SettingsError(problems)
-    conn = connect(settings.cloud)
-    with _progress_bar() as progress:
+    with connect(settings.cloud) as conn, _progress_bar() as progress:
         result = ensure_node_image(conn, settings, request, progress)
-    if output is ResultFormat.json:
-        typer.echo(json.dumps(dataclasses.asdict(result), indent=2))
+    if output is OutputFormat.json:
+        emit(result, output)
         return
     table = Table(title="Node image")
     table.add_column("field", style="cyan")
     table.add_column("value")
     for key, value in dataclasses.asdict(result).items():
         table.add_row(key, str(value))
-    Console().print(table)
+    console().print(table)

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from dataclasses import asdict
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -27,14 +24,14 @@ from scs_kaas.cli.options import (
     load_environment_settings,
     state_dir_or_default,
 )
-from scs_kaas.cli.progress import RichProgress, err_console
-from scs_kaas.errors import KaasError
+from scs_kaas.cli.output import OutputFormat, console, emit, output_option
+from scs_kaas.cli.progress import RichProgress
 from scs_kaas.workflows import defaults
 
 if TYPE_CHECKING:  # the workflows and clients are imported by the commands that use them
     from scs_kaas.settings.loader import LoadedSettings
     from scs_kaas.settings.model import Settings
-    from scs_kaas.workflows import mgmt, mgmt_access, mgmt_move
+    from scs_kaas.workflows import mgmt, mgmt_access
     from scs_kaas.workflows.mgmt_state import MgmtState, StatePaths
 
 app = typer.Typer(
@@ -42,12 +39,7 @@ app = typer.Typer(
 )
 
 
-class DataFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
-OUTPUT = typer.Option(DataFormat.table, "--output", "-o", help="table or json.")
+OUTPUT = output_option(OutputFormat.table, OutputFormat.json, help="table or json.")
 DRY_RUN = typer.Option(False, "--dry-run", help="Print the plan; change nothing.")
 TRUST_ON_FIRST_USE = typer.Option(
     False,
@@ -72,12 +64,8 @@ def _locked(paths: StatePaths, command: str, timeout: float) -> AbstractContextM
     """The environment's lock for `command` (see README, exit codes); waiting is said on stderr."""
     from scs_kaas.workflows.mgmt_state import environment_lock
 
-    console = err_console()
-    return environment_lock(paths, command, timeout, lambda text: console.print(escape(text)))
-
-
-def _print_json(data: object) -> None:
-    typer.echo(json.dumps(data, indent=2, default=str))
+    err = console(stderr=True)
+    return environment_lock(paths, command, timeout, lambda text: err.print(escape(text)))
 
 
 @app.command()
@@ -89,7 +77,7 @@ def create(
     image: bool = typer.Option(
         True, "--image/--no-image", help="Upload the node image meanwhile (joined at the end)."
     ),
-    output: DataFormat = OUTPUT,
+    output: OutputFormat = OUTPUT,
     lock_timeout: float = LOCK_TIMEOUT,
 ) -> None:
     """Create the management host, or finish an interrupted creation; a re-run changes nothing."""
@@ -105,8 +93,7 @@ def create(
         _print_create_plan(mgmt.plan_create(settings), load_state(paths, settings.cloud), output)
         return
     start_upload = _image_starter(settings) if image else None
-    with _locked(paths, "kaas mgmt create", lock_timeout):
-        conn = connect(settings.cloud)
+    with _locked(paths, "kaas mgmt create", lock_timeout), connect(settings.cloud) as conn:
         with RichProgress() as progress:
             summary = mgmt.create_mgmt(
                 conn, settings, paths, user_data, progress=progress, start_image_upload=start_upload
@@ -115,13 +102,13 @@ def create(
             summary.ssh_user, summary.floating_ip, paths.private_key, paths.known_hosts
         )
         host_keys_note = mgmt_access.record_created_host(conn, summary.server_id, target)
-    if output is DataFormat.json:
-        err_console().print(f"note: {escape(host_keys_note)}")
-        _print_json(asdict(summary))
+    err = console(stderr=True)
+    if output is OutputFormat.json:
+        err.print(f"note: {escape(host_keys_note)}")
+        emit(summary, output)
         return
-    console = err_console()
     for note in (*summary.notes, host_keys_note):
-        console.print(f"note: {escape(note)}")
+        err.print(f"note: {escape(note)}")
     typer.echo(f"management host {naming.mgmt_server(settings.prefix)}: {summary.floating_ip}")
     typer.echo(f"  ssh:    {mgmt_access.shell_line(mgmt_access.ssh_command(target))}")
     typer.echo("  follow its bootstrap with `kaas mgmt wait`")
@@ -136,7 +123,7 @@ def _image_starter(settings: Settings) -> Callable[[], mgmt.PendingResult]:
     return start
 
 
-def _print_create_plan(plan: mgmt.HostPlan, state: MgmtState, output: DataFormat) -> None:
+def _print_create_plan(plan: mgmt.HostPlan, state: MgmtState, output: OutputFormat) -> None:
     recorded = state.resources
     rows = [
         {
@@ -147,15 +134,15 @@ def _print_create_plan(plan: mgmt.HostPlan, state: MgmtState, output: DataFormat
         }
         for step, kind, name in plan.steps
     ]
-    if output is DataFormat.json:
-        _print_json({"prefix": plan.prefix, "steps": rows})
+    if output is OutputFormat.json:
+        emit({"prefix": plan.prefix, "steps": rows}, output)
         return
     table = Table(title=f"kaas mgmt create (dry run, prefix {plan.prefix}): no cloud call made")
     for column in ("step", "kind", "name", "recorded id"):
         table.add_column(column)
     for row in rows:
         table.add_row(row["step"], row["kind"], row["name"], row["recorded"] or "")
-    Console(width=200 if not Console().is_terminal else None).print(table)
+    console().print(table)
 
 
 @app.command()
@@ -176,7 +163,7 @@ def delete(
         min=1,
         help="Seconds to wait for each cluster.",
     ),
-    output: DataFormat = OUTPUT,
+    output: OutputFormat = OUTPUT,
     lock_timeout: float = LOCK_TIMEOUT,
 ) -> None:
     """Delete the workload clusters of this prefix, then the host's resources in reverse
@@ -192,22 +179,22 @@ def delete(
 
     loaded, paths = _context(env_dir, assignments, state_dir)
     settings = loaded.settings
-    conn = connect(settings.cloud)
-    access = management_access(settings, paths)
-    if dry_run:
-        plan = mgmt_delete.plan_delete(conn, settings, paths, access, force)
-    else:
-        with _locked(paths, "kaas mgmt delete", lock_timeout), RichProgress() as progress:
-            plan = mgmt_delete.delete_mgmt(
-                conn, settings, paths, progress, access, force, cluster_timeout=timeout
-            )
-    if output is DataFormat.json:
-        _print_json(asdict(plan) | {"dry_run": dry_run})
+    with connect(settings.cloud) as conn:
+        access = management_access(settings, paths)
+        if dry_run:
+            plan = mgmt_delete.plan_delete(conn, settings, paths, access, force)
+        else:
+            with _locked(paths, "kaas mgmt delete", lock_timeout), RichProgress() as progress:
+                plan = mgmt_delete.delete_mgmt(
+                    conn, settings, paths, progress, access, force, cluster_timeout=timeout
+                )
+    if output is OutputFormat.json:
+        emit(asdict(plan) | {"dry_run": dry_run}, output)
         return
     verb = "would delete" if dry_run else "deleted"
-    console = err_console()
+    err = console(stderr=True)
     for note in plan.notes:
-        console.print(f"note: {escape(note)}")
+        err.print(f"note: {escape(note)}")
     for cluster in plan.clusters:
         typer.echo(f"{verb} workload cluster {cluster}")
     for step, kind, resource_id in plan.resources:
@@ -237,7 +224,7 @@ def wait(
     loaded, paths = _context(env_dir, assignments, state_dir)
     target = _verified_target(loaded, paths, trust_on_first_use, timeout)
     mgmt_access.wait_for_bootstrap(target, max(1.0, deadline - time.monotonic()))
-    err_console().print(f"the management host {target.address} is ready")
+    console(stderr=True).print(f"the management host {target.address} is ready")
 
 
 @app.command()
@@ -253,9 +240,9 @@ def log(
     from scs_kaas.workflows import mgmt
 
     loaded, paths = _context(env_dir, assignments, state_dir)
-    conn = connect(loaded.settings.cloud)
-    server = mgmt.host_server_id(conn, loaded.settings, paths)
-    text = console_log(conn, server, lines)
+    with connect(loaded.settings.cloud) as conn:
+        server = mgmt.host_server_id(conn, loaded.settings, paths)
+        text = console_log(conn, server, lines)
     typer.echo(text, nl=not text.endswith("\n"))
 
 
@@ -267,13 +254,13 @@ def _verified_target(
 ) -> mgmt_access.SshTarget:
     from scs_kaas.workflows import mgmt_access
 
-    console = err_console()
+    err = console(stderr=True)
     return mgmt_access.verified_target(
         loaded.settings,
         paths,
         trust_on_first_use=trust_on_first_use,
         timeout=timeout,
-        say=lambda text: console.print(escape(text)),
+        say=lambda text: err.print(escape(text)),
     )
 
 
@@ -299,7 +286,7 @@ def ssh(
             trust_on_first_use=trust_on_first_use,
         )
         if not trust_on_first_use and not mgmt_access.knows_host(target):
-            err_console().print(
+            console(stderr=True).print(
                 f"note: no host key of {target.address} is recorded yet: run `kaas mgmt wait` "
                 "(or `kaas mgmt ssh` once) before this command"
             )
@@ -335,125 +322,3 @@ def kubeconfig(
     typer.echo(f"then:   KUBECONFIG={written} kubectl get nodes")
     if tunnel:
         subprocess.run(command, check=False)
-
-
-@app.command()
-def move(
-    to: str = typer.Option(..., "--to", help="The workload cluster that becomes the manager."),
-    env_dir: Path | None = ENV_DIR,
-    assignments: list[str] = SETTINGS_FLAGS,
-    state_dir: Path | None = STATE_DIR,
-    kubeconfig: Path | None = typer.Option(
-        None,
-        "--kubeconfig",
-        help="The current management cluster, moved from here (clusterctl on PATH); default: "
-        "management.kubeconfig, else run the move on the management host.",
-    ),
-    context: str | None = typer.Option(None, "--context", help="Context in that kubeconfig."),
-    orc_manifest: str = typer.Option(
-        defaults.ORC_MANIFEST_URL, "--orc-manifest", help="ORC's install.yaml: URL or file."
-    ),
-    dry_run: bool = DRY_RUN,
-    output: DataFormat = OUTPUT,
-    trust_on_first_use: bool = TRUST_ON_FIRST_USE,
-    lock_timeout: float = LOCK_TIMEOUT,
-) -> None:
-    """Move management onto workload cluster TO (`clusterctl init` + `clusterctl move`)."""
-    from scs_kaas.kube.client import KubeClient
-    from scs_kaas.kube.clusterctl import Clusterctl, source_kubeconfig
-    from scs_kaas.workflows import mgmt_move, mgmt_move_host
-    from scs_kaas.workflows.mgmt_state import load_state
-
-    loaded, paths = _context(env_dir, assignments, state_dir)
-    settings = loaded.settings
-    to = mgmt_move.check_cluster_name(to)
-    lock = nullcontext() if dry_run else _locked(paths, "kaas mgmt move", lock_timeout)
-    with lock:
-        state = load_state(paths, settings.cloud)
-        if kubeconfig is None and state.moved_to and paths.moved_kubeconfig.exists():
-            if state.moved_to == to:
-                _moved_summary(paths, state.moved_to, "already moved", output)
-                return
-            kubeconfig = paths.moved_kubeconfig  # moving on, from the cluster moved to before
-        if kubeconfig is None and settings.management.kubeconfig:
-            kubeconfig = Path(settings.management.kubeconfig)
-        if kubeconfig is None:
-            _move_on_host(loaded, paths, to, orc_manifest, dry_run, output, trust_on_first_use)
-            return
-        with KubeClient.from_file(kubeconfig, context) as source:
-            plan = mgmt_move.plan_move(source, settings.prefix, to)
-            if dry_run:
-                _print_move_plan(plan, output)
-                return
-            clusterctl = Clusterctl.find()
-            clusterctl.check_version()
-            manifests = mgmt_move.load_manifests(orc_manifest)
-            with RichProgress() as progress:
-                moved = mgmt_move.move_management(
-                    source,
-                    source_kubeconfig(kubeconfig, context),
-                    plan,
-                    clusterctl,
-                    manifests,
-                    progress,
-                )
-        mgmt_move_host.record_move(paths, settings.cloud, to, moved)
-        _moved_summary(paths, to, "moved", output)
-
-
-def _move_on_host(
-    loaded: LoadedSettings,
-    paths: StatePaths,
-    to: str,
-    orc: str,
-    dry_run: bool,
-    output: DataFormat,
-    trust_on_first_use: bool,
-) -> None:
-    from scs_kaas.workflows import mgmt_move_host
-    from scs_kaas.workflows.mgmt_state import load_state
-
-    settings = loaded.settings
-    if not load_state(paths, settings.cloud).floating_ip_address:
-        raise KaasError(
-            f"nothing to move from: no management host is recorded for prefix {settings.prefix!r} "
-            f"in {paths.root} (`kaas mgmt create`), and neither --kubeconfig nor the setting "
-            "management.kubeconfig names a management cluster"
-        )
-    target = _verified_target(loaded, paths, trust_on_first_use)
-    err_console().print(f"running the move on the management host {target.address}")
-    command = mgmt_move_host.remote_move_command(target, settings.prefix, to, orc, dry_run)
-    # the host's kaas prints its progress (and a dry run's plan) to this terminal
-    result = subprocess.run(command, check=False)
-    if result.returncode != 0:
-        raise KaasError(
-            f"the move on {target.address} failed (exit {result.returncode}); see above. "
-            "`kaas mgmt move` again continues where it stopped"
-        )
-    if dry_run:
-        return
-    moved = mgmt_move_host.fetch_moved_kubeconfig(target, settings.prefix)
-    mgmt_move_host.record_move(paths, settings.cloud, to, moved)
-    _moved_summary(paths, to, "moved", output)
-
-
-def _print_move_plan(plan: mgmt_move.MovePlan, output: DataFormat) -> None:
-    if output is DataFormat.json:
-        _print_json(asdict(plan) | {"dry_run": True})
-        return
-    typer.echo(f"would move to {plan.target_namespace}/{plan.target} (prefix {plan.prefix}):")
-    for namespace in plan.namespaces:
-        typer.echo(f"  clusterctl move --namespace {namespace}")
-    for cluster in plan.clusters:
-        typer.echo(f"  cluster {cluster}")
-
-
-def _moved_summary(paths: StatePaths, cluster: str, verb: str, output: DataFormat) -> None:
-    data = {"moved_to": cluster, "kubeconfig": str(paths.moved_kubeconfig), "status": verb}
-    if output is DataFormat.json:
-        _print_json(data)
-        return
-    typer.echo(f"{verb}: management runs on cluster {cluster}")
-    typer.echo(f"  kubeconfig (0600): {paths.moved_kubeconfig}")
-    typer.echo("  kaas commands of this environment now use it; the management host can go")
-    typer.echo("  (`kaas mgmt delete` leaves the moved clusters alone)")

@@ -22,17 +22,6 @@ if TYPE_CHECKING:
 MANAGEMENT = "management"
 
 
-class OutputFormat(StrEnum):
-    yaml = "yaml"
-    json = "json"
-
-
-class TableFormat(StrEnum):
-    table = "table"
-    yaml = "yaml"
-    json = "json"
-
-
 class InfrastructureApi(StrEnum):
     """The CAPO API version of the OpenStack objects: v1beta2 (CAPO v0.15+) or v1beta1 (v0.14)."""
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from rich.console import Console
 from rich.markup import escape
 from rich.status import Status
+
+from scs_kaas.cli.output import console
 
 if TYPE_CHECKING:  # the workflows import openstacksdk: not on the way to `kaas --help`
     from scs_kaas.workflows.mgmt import StepEvent
@@ -15,15 +16,11 @@ if TYPE_CHECKING:  # the workflows import openstacksdk: not on the way to `kaas 
 MARKS = {"created": "+", "exists": "=", "changed": "~", "skipped": "-", "deleted": "x"}
 
 
-def err_console() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
-
-
 class RichProgress:
     """A `Progress` for `with`: the spinner is stopped however the block ends."""
 
     def __init__(self) -> None:
-        self.console = err_console()
+        self.console = console(stderr=True)
         self.status: Status | None = None
 
     def __call__(self, event: StepEvent) -> None:

@@ -1,4 +1,5 @@
-"""Step 2a of `kaas cluster create` (design.md): what only the cloud can tell, read only.
+"""The `cloud` step of `kaas cluster create` (`workflows.cluster_create`): what only the cloud
+can tell, read only.
 
 The external network by name or ID (or the project's only one), the root disk of every flavor
 the cluster uses (diskless SCS flavors get root volumes), the nodes' keypair (CAPO would only

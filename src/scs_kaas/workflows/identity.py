@@ -1,8 +1,8 @@
 """A workload cluster's OpenStack identity: its application credential and the documents.
 
-Step 2b of `kaas cluster create` (design.md): the restricted credential of the cluster and,
-built from it in memory, CAPO's clouds.yaml, the CA bundle and the cloud.conf of the cloud
-controller manager and Cinder CSI. Nothing here is written to disk.
+The `app-credential` step of `kaas cluster create` (`workflows.cluster_create`): the restricted
+credential of the cluster and, built from it in memory, CAPO's clouds.yaml, the CA bundle and
+the cloud.conf of the cloud controller manager and Cinder CSI. Nothing here is written to disk.
 """
 
 from __future__ import annotations

@@ -356,11 +356,8 @@ def start_image_ensure(
     cancel = threading.Event()
 
     def run() -> ImageResult:
-        conn = connect() if connect is not None else connect_cloud(settings.cloud)
-        try:
+        with connect() if connect is not None else connect_cloud(settings.cloud) as conn:
             return ensure_node_image(conn, settings, request, progress, cancel)
-        finally:
-            conn.close()
 
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="kaas-image")
     try:

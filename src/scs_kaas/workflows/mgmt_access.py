@@ -13,10 +13,12 @@ falls back to accepting whatever key answers first on the floating IP.
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -301,14 +303,14 @@ def fetch_host_keys(
 
 def ensure_host_keys(
     target: SshTarget,
-    locate: Callable[[], tuple[Connection, str]],
+    locate: Callable[[], AbstractContextManager[tuple[Connection, str]]],
     timeout: float = HOST_KEYS_TIMEOUT,
     interval: float = HOST_KEYS_INTERVAL,
 ) -> str | None:
     """Make ssh to `target` verifiable: fetch the host keys unless known_hosts has them.
 
-    `locate` gives the connection and the server, called only when the keys must be fetched.
-    Returns a note for the user, if any.
+    `locate` gives a connection and the server for `with`, called only when the keys must be
+    fetched. Returns a note for the user, if any.
     """
     if target.trust_on_first_use:
         return (
@@ -317,8 +319,8 @@ def ensure_host_keys(
         )
     if knows_host(target):
         return None
-    conn, server_id = locate()
-    keys = fetch_host_keys(conn, server_id, target, timeout, interval)
+    with locate() as (conn, server_id):
+        keys = fetch_host_keys(conn, server_id, target, timeout, interval)
     return f"recorded {len(keys)} SSH host key(s) of {target.address} from its console log"
 
 
@@ -343,13 +345,14 @@ def verified_target(
         trust_on_first_use=trust_on_first_use,
     )
 
-    def locate() -> tuple[Connection, str]:
+    @contextlib.contextmanager
+    def locate() -> Iterator[tuple[Connection, str]]:
         say(
             f"reading the SSH host keys of {target.address} from its console log "
             f"(up to {timeout:.0f} s)"
         )
-        conn = connect(settings.cloud)
-        return conn, host_server_id(conn, settings, paths)
+        with connect(settings.cloud) as conn:
+            yield conn, host_server_id(conn, settings, paths)
 
     note = ensure_host_keys(target, locate, timeout)
     if note:
