@@ -97,7 +97,8 @@ def provisioner(workload: KubeClient) -> Iterator[None]:
     claim of the test StorageClass for it (`volume.kubernetes.io/storage-provisioner`); this
     makes the claim's volume (`pvc-<uid>`, as csi-provisioner names it) and deletes a volume of
     reclaim policy Delete once the binder released it. Binding, pvc- and pv-protection are
-    kube-controller-manager's own (tests/fake_nodes.py: WORKLOAD_CONTROLLERS)."""
+    kube-controller-manager's own (tests/fake_nodes.py: WORKLOAD_CONTROLLERS). (kwok's own
+    `volume/fast` stages would make volumes too, but they also play the binder.)"""
     stop = threading.Event()
     claims = workload.resource("v1", "PersistentVolumeClaim")
     volumes = workload.resource("v1", "PersistentVolume")
