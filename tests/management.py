@@ -1,7 +1,8 @@
 """The real API servers of the tests, one of each per test session (worker): the management
 cluster (etcd, kube-apiserver and the Cluster API controllers, `scs_kaas.localmgmt`), a plain
-API server standing in for a workload cluster, and for `kaas mgmt move` a second management
-cluster to move onto. Tests share them and keep apart by namespace or unique names.
+API server standing in for a workload cluster, another one whose pods run on fake nodes, and for
+`kaas mgmt move` a second management cluster to move onto. Tests share them and keep apart by
+namespace or unique names.
 
 Every fixture here is registered once, by `pytest_plugins` in tests/conftest.py. Never import
 one into a conftest or test module: pytest would register it again there, with a session cache
@@ -26,6 +27,8 @@ from scs_kaas.errors import KaasError
 from scs_kaas.kube.client import KubeClient
 from scs_kaas.localcloud.locking import exclusive
 from scs_kaas.localmgmt import ManagementCluster, MgmtPorts
+from scs_kaas.localmgmt.commands import MANAGEMENT_CONTROLLERS
+from tests.fake_nodes import WORKLOAD_CONTROLLERS, running_nodes
 
 REUSE_ENV = "KAAS_TEST_MANAGEMENT"
 MOVE_TARGET_REUSE_ENV = "KAAS_TEST_MOVE_TARGET"
@@ -43,7 +46,11 @@ def free_port_base(after: int = FIRST_PORT_BASE) -> int:
 
 
 def start(
-    name: str, providers: bool, request: pytest.FixtureRequest, reuse_env: str | None = None
+    name: str,
+    providers: bool,
+    request: pytest.FixtureRequest,
+    reuse_env: str | None = None,
+    controllers: tuple[str, ...] = MANAGEMENT_CONTROLLERS,
 ) -> Iterator[ManagementCluster]:
     """Start a cluster for the session, or reuse the running one `$reuse_env` names (left
     running)."""
@@ -62,7 +69,8 @@ def start(
             pytrace=False,
         )
     with exclusive(TEST_STATE / ".start.lock"):
-        cluster = ManagementCluster(state, MgmtPorts(free_port_base()), providers=providers)
+        ports = MgmtPorts(free_port_base())
+        cluster = ManagementCluster(state, ports, providers=providers, controllers=controllers)
         try:
             cluster.up()
         except KaasError as error:
@@ -89,6 +97,20 @@ def workload_apiserver(request: pytest.FixtureRequest) -> Iterator[ManagementClu
 
 
 @pytest.fixture(scope="session")
+def workload_with_nodes(request: pytest.FixtureRequest) -> Iterator[ManagementCluster]:
+    """A plain API server as a workload cluster that runs pods: kube-controller-manager binds
+    volumes and makes the pods of Deployments, kube-scheduler and kwok run them on fake nodes
+    (tests/fake_nodes.py). Apart from `workload_apiserver`, whose tests play those controllers
+    themselves or need pods that never start."""
+    for cluster in start("workload-nodes", False, request, controllers=WORKLOAD_CONTROLLERS):
+        try:
+            with running_nodes(cluster):
+                yield cluster
+        except KaasError as error:
+            pytest.fail(f"the fake nodes did not come up: {error}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
 def move_target(request: pytest.FixtureRequest) -> Iterator[ManagementCluster]:
     """A second management cluster, with the providers, to move management onto."""
     yield from start("move-target", True, request, MOVE_TARGET_REUSE_ENV)
@@ -110,6 +132,12 @@ def kube(management: ManagementCluster) -> Iterator[KubeClient]:
 def workload_kube(workload_apiserver: ManagementCluster) -> Iterator[KubeClient]:
     """A client of the plain API server that plays a workload cluster."""
     yield from _client(workload_apiserver)
+
+
+@pytest.fixture
+def workload_with_nodes_kube(workload_with_nodes: ManagementCluster) -> Iterator[KubeClient]:
+    """A client of the workload API server with nodes."""
+    yield from _client(workload_with_nodes)
 
 
 @pytest.fixture

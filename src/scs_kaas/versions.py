@@ -45,6 +45,11 @@ CILIUM_CLI = "v0.19.6"
 # aggregator and plugin layer add a second image and a tarball format to parse, and its Go module
 # is not served where this project builds its programs, while sigs.k8s.io/hydrophone v0.8.0 is.
 HYDROPHONE = "v0.8.0"
+# Only the tests run kwok ("Kubernetes WithOut Kubelet", a Kubernetes SIG project): it plays the
+# kubelets of fake nodes, so that the smoke check's pod becomes Ready on a workload API server
+# without a container runtime (localmgmt/programs/kwok; the newest release the Go module proxy
+# serves, checked 2026-12-02). kube-scheduler comes from k8s.io/kubernetes as pinned below.
+KWOK = "v0.8.0"
 
 # The smoke check's web app (`kaas check smoke`): agnhost, the e2e suite's own test image
 # (Kubernetes v1.36's e2e uses 2.63.0), pulled from registry.k8s.io by the workload cluster.

@@ -1,8 +1,15 @@
-"""`kaas check smoke` over the real API servers: the workload cluster found through the
-management cluster, its real namespace controller deleting what the check made; no kubelet, so
-no pod ever becomes Ready and a full run cannot pass here (tests/checks/workload.py). What can
-be shown: each step's exit code, the cleanup after a failure and after an interruption at each
-step the run reaches, and a run killed hard being cleaned up by the next one first."""
+"""`kaas check smoke` over real API servers: the workload cluster found through the management
+cluster; in it the real kube-controller-manager (PV binder, pv- and pvc-protection, Deployment,
+ReplicaSet, namespace and garbage-collector controllers), the real kube-scheduler, and kwok as
+the kubelets of two fake nodes (tests/fake_nodes.py); a thread plays Cinder CSI's provisioner
+(tests/checks/workload.py). So a run passes prepare, deploy, volume and pod.
+
+No OCCM runs, so the Service never gets a load balancer's address and `load-balancer` is the
+last step a run reaches. Nothing after it can run here: `http` and `ingress` need real traffic
+through an Octavia amphora to a real container, `write`, `reschedule` and `read` exec into the
+container (kwok runs none), and `snapshot` needs a CSI snapshotter. What is shown: each step's
+exit code, the cleanup after a failure and after an interruption at each step a run reaches,
+and a run killed hard being cleaned up by the next one first."""
 
 from __future__ import annotations
 
@@ -11,8 +18,9 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,7 +28,7 @@ from scs_kaas.checks.smoke_steps import EXIT_CODES, INTERRUPTED, ORDER, Step
 from scs_kaas.errors import ClusterError
 from scs_kaas.kube.apply import apply
 from scs_kaas.kube.client import KubeClient
-from scs_kaas.kube.wait import wait_for
+from scs_kaas.kube.wait import wait_for, wait_for_selected
 from scs_kaas.localmgmt import ManagementCluster
 from scs_kaas.render import smoke
 from scs_kaas.settings.model import Settings
@@ -78,17 +86,18 @@ def test_skips_interruptions_a_failed_cleanup_and_keep() -> None:
 def cluster(
     kube: KubeClient,
     namespace: str,
-    workload_apiserver: ManagementCluster,
-    workload_kube: KubeClient,
+    workload_with_nodes: ManagementCluster,
+    workload_with_nodes_kube: KubeClient,
 ) -> Iterator[WorkloadAccess]:
-    """A registered workload cluster with a default StorageClass and a volume to bind."""
+    """A registered workload cluster with a default StorageClass and its provisioner."""
+    workload = workload_with_nodes_kube
     name = f"c{uuid.uuid4().hex[:6]}"
-    access = helpers.registered(kube, namespace, name, workload_apiserver, "team")
-    apply(workload_kube, [helpers.storage_class()])
-    with helpers.storage_controllers(workload_kube):
+    access = helpers.registered(kube, namespace, name, workload_with_nodes, "team")
+    apply(workload, [helpers.storage_class()])
+    with helpers.provisioner(workload):
         yield access
-        assert helpers.leftovers(workload_kube) == []
-    workload_kube.resource("storage.k8s.io/v1", "StorageClass").delete(name=helpers.STORAGE_CLASS)
+        assert helpers.leftovers(workload) == []
+    workload.resource("storage.k8s.io/v1", "StorageClass").delete(name=helpers.STORAGE_CLASS)
 
 
 def test_the_cluster_is_found_by_its_prefix_and_namespace(
@@ -106,48 +115,66 @@ def test_the_cluster_is_found_by_its_prefix_and_namespace(
 
 
 def test_a_run_stops_where_the_cluster_cannot_go_on_and_removes_everything(
-    cluster: WorkloadAccess, workload_kube: KubeClient
+    cluster: WorkloadAccess, workload_with_nodes_kube: KubeClient
 ) -> None:
-    """The claim is bound; no Deployment controller or kubelet makes a Ready pod: `pod`'s code."""
+    """The claim is bound, the pod Ready on a fake node; no OCCM gives the Service an address:
+    `load-balancer`'s code, and the cleanup waited until the namespace and the volume were gone."""
     events: list[StepEvent] = []
     report = run_smoke(cluster, FAST, events.append)
-    assert report.exit_code == EXIT_CODES[Step.pod], report
+    assert report.exit_code == EXIT_CODES[Step.load_balancer], report
     passed = [o.step for o in report.steps if o.status == "passed"]
-    assert passed == [Step.prepare, Step.deploy, Step.volume, Step.cleanup]
+    assert passed == [Step.prepare, Step.deploy, Step.volume, Step.pod, Step.cleanup]
     assert "claim bound to pvc-" in report.steps[2].detail
-    assert "timed out after 10s waiting for a Ready pod" in (report.error or "")
-    assert "removed Namespace kaas-check-smoke" in report.steps[-1].detail
-    assert [e.phase for e in events if e.step == Step.pod] == ["start", "failed"]
+    assert "Ready on node kwok-node-" in report.steps[3].detail
+    waited = "timed out after 10s waiting for the expected state of Service kaas-check-smoke/"
+    assert waited in (report.error or ""), report.error
+    removed = report.steps[-1].detail
+    assert "removed Namespace kaas-check-smoke, PersistentVolume pvc-" in removed
+    assert [e.phase for e in events if e.step == Step.load_balancer] == ["start", "failed"]
+    assert helpers.leftovers(workload_with_nodes_kube) == []
 
 
-@pytest.mark.parametrize("step", [Step.prepare, Step.deploy, Step.volume, Step.pod])
+REACHED = ORDER[: ORDER.index(Step.load_balancer) + 1]
+
+
+@pytest.mark.parametrize("step", REACHED)
 def test_an_interruption_at_each_step_still_removes_everything(
-    step: Step, cluster: WorkloadAccess, workload_kube: KubeClient
+    step: Step, cluster: WorkloadAccess, workload_with_nodes_kube: KubeClient
 ) -> None:
+    """Ctrl-C as the step starts: every step before it passed (so its objects, the bound
+    volume, the Ready pod exist), and the cleanup removes all of it."""
+
     def interrupt_at(event: StepEvent) -> None:
         if event.step == step and event.phase == "start":
             raise KeyboardInterrupt
 
     report = run_smoke(cluster, FAST, interrupt_at)
     assert report.exit_code == INTERRUPTED
-    assert report.steps[-1].step == Step.cleanup and report.steps[-1].status == "passed"
-    assert helpers.leftovers(workload_kube) == []
+    assert [o.step for o in report.steps] == [*ORDER[: ORDER.index(step) + 1], Step.cleanup]
+    assert [o.status for o in report.steps[:-2]] == ["passed"] * ORDER.index(step)
+    assert report.steps[-1].status == "passed", report.steps[-1]
+    if step in (Step.pod, Step.load_balancer):  # the claim was bound: its volume went too
+        assert "PersistentVolume pvc-" in report.steps[-1].detail
+    assert helpers.leftovers(workload_with_nodes_kube) == []
 
 
 def test_keep_leaves_it_and_the_next_run_removes_it_first(
-    cluster: WorkloadAccess, workload_kube: KubeClient
+    cluster: WorkloadAccess, workload_with_nodes_kube: KubeClient
 ) -> None:
     kept = run_smoke(cluster, SmokeOptions(timeout=10, keep=True))
-    assert kept.exit_code == EXIT_CODES[Step.pod]
-    assert helpers.leftovers(workload_kube) != []
+    assert kept.exit_code == EXIT_CODES[Step.load_balancer]
+    assert helpers.leftovers(workload_with_nodes_kube) != []
     again = run_smoke(cluster, FAST)
-    assert "removed what an earlier run left: Namespace kaas-check-smoke" in again.steps[0].detail
-    assert again.exit_code == EXIT_CODES[Step.pod]
+    first = again.steps[0].detail
+    assert "removed what an earlier run left: Namespace kaas-check-smoke" in first
+    assert "PersistentVolume pvc-" in first
+    assert again.exit_code == EXIT_CODES[Step.load_balancer]
 
 
 def test_a_namespace_of_that_name_that_is_not_the_checks_is_left_alone(
-    cluster: WorkloadAccess, workload_kube: KubeClient
+    cluster: WorkloadAccess, workload_with_nodes_kube: KubeClient
 ) -> None:
+    workload_kube = workload_with_nodes_kube
     foreign = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": smoke.NAMESPACE}}
     apply(workload_kube, [foreign])
     try:
@@ -164,11 +191,13 @@ def test_a_run_killed_hard_is_cleaned_up_by_the_next_one(
     cluster: WorkloadAccess,
     kube: KubeClient,
     management: ManagementCluster,
-    workload_kube: KubeClient,
+    workload_with_nodes_kube: KubeClient,
     tmp_path: Path,
 ) -> None:
-    """`kaas check smoke` as a process, SIGKILLed while it waits for the pod: nothing of its
-    own cleanup runs; the next `kaas check smoke` removes it first."""
+    """`kaas check smoke` as a process, SIGKILLed once its pod is Ready (it then waits for the
+    load balancer): nothing of its own cleanup runs; the next `kaas check smoke` removes it
+    first."""
+    workload = workload_with_nodes_kube
     target = cluster.target
     (tmp_path / "environment.yaml").write_text(f"prefix: team\nnamespace: {target.namespace}\n")
     argv = [sys.executable, "-m", "scs_kaas", "check", "smoke", target.name, "--env", str(tmp_path)]
@@ -176,11 +205,20 @@ def test_a_run_killed_hard_is_cleaned_up_by_the_next_one(
     env = {**os.environ, "KAAS_STATE_DIR": str(tmp_path / "state")}
     process = subprocess.Popen([*argv, "--timeout", "300"], env=env, stderr=subprocess.PIPE)
     try:
-        wait_for(workload_kube, "apps/v1", "Deployment", smoke.APP, smoke.NAMESPACE, bool, 120)
+        wait_for_selected(
+            workload,
+            "v1",
+            "Pod",
+            smoke.NAMESPACE,
+            f"app.kubernetes.io/name={smoke.APP}",
+            lambda pods: any(_ready(pod) for pod in pods),
+            120,
+            "the smoke check's Ready pod",
+        )
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
-    assert helpers.leftovers(workload_kube) != []  # the kill left it all
+    assert helpers.leftovers(workload) != []  # the kill left it all
     done = subprocess.run(
         [*argv, "--timeout", "10", "--cleanup-timeout", "60", "-o", "json"],
         env=env,
@@ -188,5 +226,10 @@ def test_a_run_killed_hard_is_cleaned_up_by_the_next_one(
         text=True,
         check=False,
     )
-    assert done.returncode == EXIT_CODES[Step.pod], done.stderr
+    assert done.returncode == EXIT_CODES[Step.load_balancer], done.stderr
     assert "removed what an earlier run left" in done.stdout
+
+
+def _ready(pod: Mapping[str, Any]) -> bool:
+    conditions = (pod.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)

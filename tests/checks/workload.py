@@ -1,19 +1,20 @@
-"""A workload cluster for the checks: the session's plain API server (`workload_apiserver`,
-with the real kube-controller-manager: namespace, PV binder, Deployment and ReplicaSet
-controllers) registered in the management cluster the way `kaas cluster create` leaves it (a
-Cluster with this prefix's labels, the `<cluster>-kubeconfig` Secret).
+"""A workload cluster for the smoke check: the session's workload API server with nodes
+(`workload_with_nodes`: the real kube-controller-manager's namespace, garbage-collector, PV
+binder, pv- and pvc-protection, Deployment and ReplicaSet controllers; the real kube-scheduler;
+kwok playing the kubelets of two fake nodes, see tests/fake_nodes.py), registered in the
+management cluster the way `kaas cluster create` leaves it (a Cluster with this prefix's labels,
+the `<cluster>-kubeconfig` Secret).
 
-No kubelet, scheduler, CSI provisioner or OCCM runs there, and of kube-controller-manager only
-the namespace, garbage-collector and service-account controllers: no Deployment controller makes
-the app's pod, so no run gets past the `pod` step here. A thread plays the volume binder,
-pvc-protection and the provisioner's deletion (see `storage_controllers`)."""
+A thread plays Cinder CSI's provisioner (see `provisioner`). No OCCM runs: a Service of type
+LoadBalancer never gets an address, so no smoke run gets past the `load-balancer` step here.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,8 @@ from tests.workflows.workload_cluster import register
 
 STORAGE_CLASS = "kaas-test-default"
 PROVISIONER = "no-provisioner.kaas.test"
+PROVISIONER_ANNOTATION = "volume.kubernetes.io/storage-provisioner"
+PROVISIONED_BY = "pv.kubernetes.io/provisioned-by"
 # external-snapshotter's client module carries the snapshot CRDs (config/crd); the newest one
 # the Go module proxy serves here (the snapshot-controller chart installs v8.3's, same schema).
 SNAPSHOTTER = "github.com/kubernetes-csi/external-snapshotter/client/v8@v8.6.0"
@@ -88,87 +91,67 @@ def volume(name: str) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def storage_controllers(workload: KubeClient) -> Iterator[None]:
-    """The parts of kube-controller-manager the local one does not run (it runs the namespace,
-    garbage-collector and service-account controllers only), and of the CSI provisioner: a new
-    claim gets a volume (`pvc-<uid>`, as the provisioner names it) and is bound to it; pvc- and
-    pv-protection let a deleted claim and its volume go (no pod uses them: none runs), and the
-    provisioner deletes that volume."""
+def provisioner(workload: KubeClient) -> Iterator[None]:
+    """The one part of a workload cluster's storage no real program plays here: Cinder CSI's
+    provisioner, which cannot run without the cloud and a kubelet. The real PV binder marks a
+    claim of the test StorageClass for it (`volume.kubernetes.io/storage-provisioner`); this
+    makes the claim's volume (`pvc-<uid>`, as csi-provisioner names it) and deletes a volume of
+    reclaim policy Delete once the binder released it. Binding, pvc- and pv-protection are
+    kube-controller-manager's own (tests/fake_nodes.py: WORKLOAD_CONTROLLERS). (kwok's own
+    `volume/fast` stages would make volumes too, but they also play the binder.)"""
     stop = threading.Event()
     claims = workload.resource("v1", "PersistentVolumeClaim")
     volumes = workload.resource("v1", "PersistentVolume")
 
-    def reconcile(claim: dict[str, Any]) -> None:
-        metadata = claim["metadata"]
-        if metadata.get("deletionTimestamp"):
-            workload.dynamic.patch(
-                claims,
-                name=metadata["name"],
-                namespace=metadata["namespace"],
-                body={"metadata": {"finalizers": None}},
-                content_type="application/merge-patch+json",
-            )
-            for pv in volumes.get().items:
-                ref = pv.spec.claimRef
-                if ref is not None and ref.uid == metadata["uid"]:
-                    volumes.delete(name=pv.metadata.name)
-                    workload.dynamic.patch(  # pv-protection: no claim uses it now
-                        volumes,
-                        name=pv.metadata.name,
-                        body={"metadata": {"finalizers": None}},
-                        content_type="application/merge-patch+json",
-                    )
+    def provision(claim: dict[str, Any]) -> None:
+        metadata, spec = claim["metadata"], claim.get("spec") or {}
+        wanted = (metadata.get("annotations") or {}).get(PROVISIONER_ANNOTATION) == PROVISIONER
+        if not wanted or metadata.get("deletionTimestamp") or spec.get("volumeName"):
             return
-        if (claim.get("status") or {}).get("phase") == "Bound":
-            return
-        ref = {"kind": "PersistentVolumeClaim", "name": metadata["name"]}
-        ref |= {"namespace": metadata["namespace"], "uid": metadata["uid"]}
         made = volume(f"pvc-{metadata['uid']}")
-        made["spec"]["claimRef"] = ref
+        made["metadata"]["annotations"] = {PROVISIONED_BY: PROVISIONER}
+        made["spec"]["claimRef"] = {
+            "kind": "PersistentVolumeClaim",
+            "namespace": metadata["namespace"],
+            "name": metadata["name"],
+            "uid": metadata["uid"],
+        }
         apply(workload, [made], "test-provisioner")
-        volume_name = made["metadata"]["name"]
-        workload.dynamic.patch(
-            volumes.status,
-            name=volume_name,
-            body={"status": {"phase": "Bound"}},
-            content_type="application/merge-patch+json",
-        )
-        workload.dynamic.patch(
-            claims,
-            name=metadata["name"],
-            namespace=metadata["namespace"],
-            body={"spec": {"volumeName": volume_name}},
-            content_type="application/merge-patch+json",
-        )
-        workload.dynamic.patch(
-            claims.status,
-            name=metadata["name"],
-            namespace=metadata["namespace"],
-            body={"status": {"phase": "Bound", "capacity": {"storage": smoke.VOLUME_SIZE}}},
-            content_type="application/merge-patch+json",
-        )
 
-    def run() -> None:
+    def delete(pv: dict[str, Any]) -> None:
+        metadata, spec = pv["metadata"], pv.get("spec") or {}
+        ours = (metadata.get("annotations") or {}).get(PROVISIONED_BY) == PROVISIONER
+        released = (pv.get("status") or {}).get("phase") == "Released"
+        if ours and released and spec.get("persistentVolumeReclaimPolicy") == "Delete":
+            volumes.delete(name=metadata["name"])
+
+    def follow(resource: Any, reconcile: Callable[[dict[str, Any]], None]) -> None:
         while not stop.is_set():
             watcher = watch.Watch()  # type: ignore[no-untyped-call]
             stream = watcher.stream(  # type: ignore[no-untyped-call]
-                claims.get, namespace=smoke.NAMESPACE, serialize=False, timeout_seconds=2
+                resource.get, serialize=False, timeout_seconds=2
             )
             for event in stream:
                 if event["type"] in ("ADDED", "MODIFIED"):
-                    # a race with the check (an object gone, a conflict): the next event retries
+                    # a race with the controllers (an object gone, a conflict): the next event
+                    # or the next watch's ADDED retries
                     with contextlib.suppress(ApiException, KaasError):
                         reconcile(event["raw_object"])
                 if stop.is_set():
                     break
 
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
+    threads = [
+        threading.Thread(target=follow, args=(claims, provision), daemon=True),
+        threading.Thread(target=follow, args=(volumes, delete), daemon=True),
+    ]
+    for thread in threads:
+        thread.start()
     try:
         yield
     finally:
         stop.set()
-        thread.join(timeout=10)
+        for thread in threads:
+            thread.join(timeout=10)
 
 
 def snapshot_crds() -> list[dict[str, Any]]:

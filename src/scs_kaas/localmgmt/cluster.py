@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,12 +69,16 @@ class ManagementCluster:
         ports: Ports | None = None,
         bin_root: Path | None = None,
         providers: bool = True,
+        controllers: Sequence[str] = commands.MANAGEMENT_CONTROLLERS,
     ) -> None:
-        """`providers=False`: a plain API server (built-in kinds only), as a workload cluster."""
+        """`providers=False`: a plain API server (built-in kinds only), as a workload cluster;
+        `controllers`: those kube-controller-manager runs (a workload cluster's binds volumes
+        and makes the pods of Deployments, for example)."""
         self.layout = Layout.at(state_dir)
         self._ports = ports
         self.bin_root = bin_root
         self.providers = components.PROVIDERS if providers else ()
+        self.controllers = tuple(controllers)
 
     @property
     def ports(self) -> Ports:
@@ -93,7 +97,7 @@ class ManagementCluster:
             commands.etcd(self._binary("etcd"), layout, ports),
             commands.kube_apiserver(self._binary("kube-apiserver"), layout, ports),
             commands.kube_controller_manager(
-                self._binary("kube-controller-manager"), layout, ports
+                self._binary("kube-controller-manager"), layout, ports, self.controllers
             ),
         ]
         result += [

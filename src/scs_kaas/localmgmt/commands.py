@@ -6,6 +6,7 @@ and metrics by address flags, their webhook servers by the build (see `programs`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,16 @@ from scs_kaas.localmgmt.layout import Layout
 from scs_kaas.localmgmt.ports import Ports
 
 SERVICE_CIDR = "10.96.0.0/12"
+# What every cluster runs and a management cluster needs: namespace deletion, garbage
+# collection and service-account tokens. No pods run on a management cluster here, so nothing
+# that makes, schedules or binds them.
+MANAGEMENT_CONTROLLERS = (
+    "namespace-controller",
+    "garbage-collector-controller",
+    "serviceaccount-controller",
+    "serviceaccount-token-controller",
+    "root-ca-certificate-publisher-controller",
+)
 # Flags of controller-runtime managers built on CAPI's `flags.AddManagerOptions`.
 _CAPI_STYLE = {
     "capi-manager",
@@ -77,8 +88,13 @@ def kube_apiserver(binary: Path, layout: Layout, ports: Ports) -> Process:
     return Process("kube-apiserver", argv, f"https://127.0.0.1:{ports.apiserver}/readyz")
 
 
-def kube_controller_manager(binary: Path, layout: Layout, ports: Ports) -> Process:
-    """Namespace deletion, garbage collection and service-account tokens, as in every cluster."""
+def kube_controller_manager(
+    binary: Path,
+    layout: Layout,
+    ports: Ports,
+    controllers: Sequence[str] = MANAGEMENT_CONTROLLERS,
+) -> Process:
+    """The named controllers (their names in `kube-controller-manager --help`)."""
     pki = layout.pki
     port = ports.fixed("controller_manager")
     argv = [
@@ -91,9 +107,7 @@ def kube_controller_manager(binary: Path, layout: Layout, ports: Ports) -> Proce
         f"--tls-cert-file={pki.serving_cert}",
         f"--tls-private-key-file={pki.serving_key}",
         "--leader-elect=false",
-        "--controllers=namespace-controller,garbage-collector-controller,"
-        "serviceaccount-controller,serviceaccount-token-controller,"
-        "root-ca-certificate-publisher-controller",
+        f"--controllers={','.join(controllers)}",
         f"--service-account-private-key-file={pki.service_account_key}",
         f"--root-ca-file={pki.ca_cert}",
         "--use-service-account-credentials=false",

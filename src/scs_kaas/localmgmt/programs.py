@@ -96,6 +96,13 @@ PROGRAMS: tuple[Program, ...] = (
 # Tools of `kaas` itself, built on demand (`kaas devcloud build --tools`, the tests that run them),
 # never by the management cluster's start: hydrophone, the conformance runner of `kaas check`.
 TOOLS: tuple[Program, ...] = (Program("hydrophone", "hydrophone", "sigs.k8s.io/hydrophone"),)
+# Programs only the tests run, built by them on first use: a workload cluster whose pods are
+# scheduled (kube-scheduler) and become Ready on fake nodes without a container runtime (kwok,
+# "Kubernetes WithOut Kubelet", a Kubernetes SIG project), for `kaas check smoke` (tests/checks).
+TEST_TOOLS: tuple[Program, ...] = (
+    Program("kube-scheduler", "kube-apiserver", "k8s.io/kubernetes/cmd/kube-scheduler", _KUBE),
+    Program("kwok", "kwok", "sigs.k8s.io/kwok/cmd/kwok"),
+)
 
 Progress = Callable[[str], None]
 
@@ -153,7 +160,7 @@ def binary_path(program: Program, root: Path | None = None) -> Path:
 
 
 def by_name(name: str) -> Program:
-    for program in (*PROGRAMS, *TOOLS):
+    for program in (*PROGRAMS, *TOOLS, *TEST_TOOLS):
         if program.binary == name:
             return program
     raise KeyError(name)

@@ -37,6 +37,8 @@ def remove(workload: KubeClient, timeout: float) -> list[str]:
     """Delete the check's namespaces, wait until they, the volumes and the snapshot contents
     of their claims are gone; what was removed, as "Kind name"."""
     removed = []
+    # Listed first as well: a volume deleted before its namespace is gone is removed all the same.
+    before = _bound_to_the_namespace(workload)
     namespaces = _list(workload, "v1", "Namespace", smoke.SELECTOR)
     for item in namespaces:
         _delete(workload, "v1", "Namespace", item["metadata"]["name"])
@@ -44,20 +46,34 @@ def remove(workload: KubeClient, timeout: float) -> list[str]:
         name = item["metadata"]["name"]
         wait_deleted(workload, "v1", "Namespace", name, None, timeout)
         removed.append(f"Namespace {name}")
-    for kind, api_version, owner in (
-        ("PersistentVolume", "v1", ("claimRef", "namespace")),
-        ("VolumeSnapshotContent", SNAPSHOT_API, ("volumeSnapshotRef", "namespace")),
-    ):
-        for item in _of_namespace(workload, api_version, kind, owner):
-            name = item["metadata"]["name"]
-            if _kept_by_policy(item):
-                raise ClusterError(
-                    f"{kind} {name} of the check's namespace is kept by its reclaim/deletion"
-                    " policy Retain: delete it and its cloud resource by hand"
-                )
-            wait_deleted(workload, api_version, kind, name, None, timeout)
-            removed.append(f"{kind} {name}")
+    seen = {(kind, _name(item)) for kind, _, item in before}
+    later = [e for e in _bound_to_the_namespace(workload) if (e[0], _name(e[2])) not in seen]
+    for kind, api_version, item in before + later:
+        name = item["metadata"]["name"]
+        if _kept_by_policy(item):
+            raise ClusterError(
+                f"{kind} {name} of the check's namespace is kept by its reclaim/deletion"
+                " policy Retain: delete it and its cloud resource by hand"
+            )
+        wait_deleted(workload, api_version, kind, name, None, timeout)
+        removed.append(f"{kind} {name}")
     return removed
+
+
+def _name(item: dict[str, Any]) -> str:
+    return str(item["metadata"]["name"])
+
+
+def _bound_to_the_namespace(workload: KubeClient) -> list[tuple[str, str, dict[str, Any]]]:
+    """(kind, apiVersion, object) of the volumes and snapshot contents of the check's claims."""
+    return [
+        (kind, api_version, item)
+        for kind, api_version, owner in (
+            ("PersistentVolume", "v1", ("claimRef", "namespace")),
+            ("VolumeSnapshotContent", SNAPSHOT_API, ("volumeSnapshotRef", "namespace")),
+        )
+        for item in _of_namespace(workload, api_version, kind, owner)
+    ]
 
 
 def _of_namespace(
