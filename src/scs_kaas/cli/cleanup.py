@@ -63,8 +63,23 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def show_each(items: list[dict[str, Any]], output: TableFormat, titles: list[str]) -> None:
+    """`show` for one item as it is; for several, one table each, or one JSON / YAML list."""
+    if len(items) == 1 or output is TableFormat.table:
+        for fields, title in zip(items, titles, strict=True):
+            show(fields, output, title)
+        return
+    plain = json.loads(json.dumps(items))
+    if output is TableFormat.yaml:
+        typer.echo(yaml.safe_dump(plain, sort_keys=False), nl=False)
+    else:
+        typer.echo(json.dumps(plain, indent=2))
+
+
 def sweep(
-    name: str = typer.Argument(..., help="Cluster name."),
+    names: list[str] = typer.Argument(
+        ..., metavar="NAME", help="Cluster name(s); several go in one sweep."
+    ),
     env_dir: Path | None = ENV_DIR,
     cluster_file: Path | None = CLUSTER_FILE,
     assignments: list[str] = SETTINGS_FLAGS,
@@ -75,32 +90,42 @@ def sweep(
     ),
     output: TableFormat = OUTPUT,
 ) -> None:
-    """Delete what the cluster left in the cloud, its application credential last.
+    """Delete what the clusters left in the cloud, their application credentials last.
 
     Everything is found by proof of ownership (tags; OCCM's and CSI's names for this cluster),
     without the management cluster. What only looks like the cluster's is listed, never
     deleted. Meant for a cluster whose Cluster object is gone: a live one is broken by it.
+    Several clusters are swept together: the project is listed once for all of them.
     """
     from scs_kaas.openstack.connection import connect
     from scs_kaas.workflows import cluster_sweep
 
-    settings = load_settings(name, env_dir, cluster_file, assignments).settings
-    owner = cluster_sweep.cluster_owner(settings, name)
+    if cluster_file is not None and len(names) > 1:
+        raise typer.BadParameter("--cluster-file goes with one cluster name", param_hint="NAMES")
+    loaded = [load_settings(name, env_dir, cluster_file, assignments).settings for name in names]
+    settings = loaded[0]
+    if any((s.prefix, s.cloud) != (settings.prefix, settings.cloud) for s in loaded):
+        raise typer.BadParameter("the clusters' settings name different prefixes or clouds")
+    owners = [cluster_sweep.cluster_owner(s, n) for s, n in zip(loaded, names, strict=True)]
     conn = connect(settings.cloud)
     try:
         if dry_run:
-            plan = cluster_sweep.plan_sweep(conn, owner, keep_volumes)
-            show(dataclasses.asdict(plan), output, f"Would delete ({plan.count}, dry run)")
+            plans = [cluster_sweep.plan_sweep(conn, owner, keep_volumes) for owner in owners]
+            titles = [f"Would delete ({p.cluster}: {p.count}, dry run)" for p in plans]
+            show_each([dataclasses.asdict(p) for p in plans], output, titles)
             return
         with RichProgress() as progress:
-            result = cluster_sweep.sweep_cluster(
-                conn, owner, keep_volumes, timeout, progress=progress
+            results = cluster_sweep.sweep_clusters(
+                conn, owners, keep_volumes, timeout, progress=progress
             )
     finally:
         conn.close()
-    for suspect in result.suspects if output is TableFormat.table else ():
-        err_console().print(f"note: left (not provably {name}'s): {escape(suspect)}")
-    show(dataclasses.asdict(result), output, f"Swept {settings.prefix}/{name}")
+    for result in results:
+        for suspect in result.suspects if output is TableFormat.table else ():
+            shown = escape(suspect)
+            err_console().print(f"note: left (not provably {result.cluster}'s): {shown}")
+    titles = [f"Swept {r.prefix}/{r.cluster}" for r in results]
+    show_each([dataclasses.asdict(r) for r in results], output, titles)
 
 
 def _live_clusters(settings: Settings, kubeconfig: Path | None) -> tuple[set[str], str]:
