@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +38,9 @@ DRY_RUN = typer.Option(False, "--dry-run", help="List what would be deleted; cha
 OUTPUT = typer.Option(TableFormat.table, "--output", "-o")
 
 
-def show(fields: dict[str, Any], output: TableFormat, title: str) -> None:
+def show(
+    fields: dict[str, Any], output: TableFormat, title: str, console: Console | None = None
+) -> None:
     """Fields as one table (lists and mappings one line per entry), or as JSON / YAML."""
     plain = json.loads(json.dumps(fields))
     if output is TableFormat.yaml:
@@ -51,7 +54,7 @@ def show(fields: dict[str, Any], output: TableFormat, title: str) -> None:
     table.add_column("value")
     for key, value in plain.items():
         table.add_row(key, escape(_cell(value)))
-    Console().print(table)
+    (console or Console()).print(table)
 
 
 def _cell(value: Any) -> str:
@@ -207,9 +210,11 @@ def purge(
             title = "Nothing to purge" if plan.empty else "Would delete (dry run)"
             show(dataclasses.asdict(plan), output, title)
             return
-        show(dataclasses.asdict(plan), TableFormat.table, f"Purge of prefix {settings.prefix}")
-        if not yes and not typer.confirm("Delete all of this?", err=True):
-            raise typer.Exit(1)
+        # on stderr, with the question: stdout is the result's (-o json stays one document)
+        listing = f"Purge of prefix {settings.prefix}"
+        show(dataclasses.asdict(plan), TableFormat.table, listing, err_console())
+        if not yes:
+            _confirm_or_exit()
         with RichProgress() as progress:
             done = purge_workflow.purge(
                 conn, settings.prefix, state.key_fingerprint, timeout, progress
@@ -217,3 +222,13 @@ def purge(
     finally:
         conn.close()
     show(dataclasses.asdict(done), output, f"Purged prefix {settings.prefix}")
+
+
+def _confirm_or_exit() -> None:
+    """Ask on the terminal; without one (a script, CI) refuse: only --yes deletes there, so
+    that nothing piped into stdin can say yes by accident."""
+    if not sys.stdin.isatty():
+        err_console().print("kaas purge: no terminal to ask for confirmation; pass --yes")
+        raise typer.Exit(1)
+    if not typer.confirm("Delete all of this?", err=True):
+        raise typer.Exit(1)
