@@ -34,16 +34,24 @@ from scs_kaas import naming
 from scs_kaas.errors import CloudError
 from scs_kaas.openstack.ownership import has_tags
 
-# Deletion order: a phase starts when what it depends on is gone. Snapshots go with the first
-# phase (nothing blocks them) so that their wait overlaps the servers' and load balancers';
-# volumes (detached once their server is gone, free of snapshots) block nothing later, so the
-# sweep waits for them only at the end (openstack/sweep.py: BLOCKING).
+# Deletion order, in phases; independent deletions of one phase go side by side. What a phase
+# needs of the asynchronous deletions before it (NEEDS) is waited for when it starts, nothing
+# else: the servers take longest and only their volumes (attached) and server groups need them
+# gone, so ports, router interfaces, subnets, routers and networks go meanwhile (Nova copes with
+# a deleting server's port gone already). Subnets need the load balancers' VIP ports gone,
+# volumes their snapshots.
 PHASES: tuple[tuple[str, ...], ...] = (
     ("floating IP", "load balancer", "server", "snapshot"),
-    ("port", "router interface", "volume", "server group"),
+    ("port", "router interface"),
     ("subnet", "router", "security group"),
     ("network",),
+    ("volume", "server group"),
 )
+NEEDS: dict[str, tuple[str, ...]] = {
+    "subnet": ("load balancer",),
+    "volume": ("server", "snapshot"),
+    "server group": ("server",),
+}
 LIST_PARALLEL = 6
 KINDS = tuple(kind for phase in PHASES for kind in phase)
 # ports that their owners delete (router interfaces are removed through the router)
@@ -126,6 +134,16 @@ FIELDS = {
 }
 
 
+_SERVICES = {
+    "load balancer": "load-balancer",
+    "server": "compute",
+    "server group": "compute",
+    "volume": "block-storage",
+    "snapshot": "block-storage",
+}
+_SERVICES.update({kind: "network" for kind in FIELDS if kind not in _SERVICES})
+
+
 def list_kind(conn: Connection, kind: str) -> list[Any]:
     """Every resource of `kind` in the project: one list call (Neutron lists only the project's
     when asked; Nova, Cinder and Octavia list the token's project anyway)."""
@@ -157,15 +175,17 @@ def read_inventory(
     showed its asynchronous deletions done. The lists are made side by side."""
     listed = listed or {}
     kinds = [k for k in FIELDS if with_volumes or k not in ("volume", "snapshot")]
-    # authenticate and discover the services' versions once, before the threads need them
-    for service in ("network", "compute", "block_storage", "load_balancer"):
-        getattr(conn, service)
-    if not conn.current_project_id:  # authenticates
+    if not conn.current_project_id:  # authenticates, before the threads need the token
         raise CloudError("the connection has no project")
     missing = [kind for kind in kinds if kind not in listed]
+    # a service's first call discovers its version; two at once would both do it
+    first = list({_SERVICES[kind]: kind for kind in reversed(missing)}.values())
+    rest = [kind for kind in missing if kind not in first]
+    fresh: dict[str, list[Any]] = {}
     with ThreadPoolExecutor(max_workers=LIST_PARALLEL) as pool:
-        lists = pool.map(lambda kind: list_kind(conn, kind), missing)
-        fresh = dict(zip(missing, lists, strict=True))
+        for batch in (first, rest):
+            lists = pool.map(lambda kind: list_kind(conn, kind), batch)
+            fresh.update(zip(batch, lists, strict=True))
     return Inventory(
         **{FIELDS[kind]: listed[kind] if kind in listed else fresh[kind] for kind in kinds}
     )
