@@ -6,6 +6,8 @@ looks like the cluster's is listed as a suspect and left). Deletion goes phase b
 concurrently within one (openstack/sweep.py); afterwards the project is listed again and must
 show nothing of the cluster, then the application credential goes, so that a sweep interrupted
 before it can still be finished by a controller using that credential or by a re-run.
+Several clusters (`kaas cluster sweep A B`) share all of it: one listing of the project to find,
+one sweep, one listing to verify, one of the credentials before and after deleting them.
 """
 
 from __future__ import annotations
