@@ -1,19 +1,20 @@
 """`kaas cluster sweep` against the R1 way, on the same leftovers, side by side.
 
-    python bench/sweep.py --localcloud /tmp/<you>-dc [--sizes 1,5,20]
+    python bench/sweep.py --localcloud /tmp/<you>-dc [--sizes 1,5,20] [--r1-up-to 5]
 
 For each N a fresh project of the local cloud gets N clusters' leftovers (the matrix of
 tests/openstack/leftover_matrix.py: CAPO's tagged network, subnet, router, ports, security
 group, server, API load balancer; OCCM's load balancer with listener, pool, member, floating IP
 and security group; a CSI volume with a snapshot; a server group), twice: one set is swept by
-`sweep_cluster` (what `kaas cluster sweep` runs, once per cluster), the other the way R1's
-`cleanup.sh` did it: one `openstack` CLI process per call (python-openstackclient and
-python-octaviaclient in a throwaway venv under .state/), first a list per type, then one delete
-per resource in the same dependency order, `--wait` where the CLI has it.
+`sweep_clusters` (what `kaas cluster sweep c0 c1 ...` runs: all N in one sweep), the other the
+way R1's `cleanup.sh` did it: one `openstack` CLI process per call (python-openstackclient and
+python-octaviaclient in a throwaway venv under .state/), per cluster first a list per type, then
+one delete per resource in the same dependency order, `--wait` where the CLI has it.
 
-API calls: for scs-kaas, the HTTP requests its keystoneauth session sends; for the CLI, the
-`REQ:` lines of `--debug` (token requests included in both). Minimal: per cluster one list per
-resource type to find, one call per deletion, one list per type to verify.
+API calls: for scs-kaas, the HTTP requests its keystoneauth session sends (on a connection of
+its own: token and version discovery included); for the CLI, the `REQ:` lines of `--debug`
+(token requests included). Minimal (`minimal`): one list per resource type to find, one call
+per deletion, one list per type to verify, for all N clusters together.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from scs_kaas.localcloud.sdk import connect  # noqa: E402
 from scs_kaas.localcloud.tenants import delete_tenant, ensure_tenant  # noqa: E402
 from scs_kaas.openstack.leftovers import PHASES  # noqa: E402
 from scs_kaas.settings.model import Settings  # noqa: E402
-from scs_kaas.workflows.cluster_sweep import cluster_owner, find, sweep_cluster  # noqa: E402
+from scs_kaas.workflows.cluster_sweep import cluster_owner, find, sweep_clusters  # noqa: E402
 
 OSC_VENV = REPO / ".state" / "bench-sweep-osc"
 TYPES = 11  # resource types listed to find (and once more to verify)
@@ -105,14 +106,20 @@ def plant(conn: Connection, prefix: str, n: int, external: str) -> list[Planted]
         return [job.result() for job in jobs]
 
 
-def kaas_way(conn: Connection, planted: list[Planted]) -> tuple[float, int]:
+def kaas_way(config: dict[str, Any], planted: list[Planted]) -> tuple[float, int]:
+    """`kaas cluster sweep c0 ... cN-1` in-process, on a connection of its own (so its token
+    and version discoveries count, as in a fresh `kaas` process); checked afterwards, outside
+    the measured time and calls."""
+    owners = [cluster_owner(Settings(prefix=p.prefix), p.cluster) for p in planted]
+    conn = connect(config)
     calls = counted(conn)
     started = time.monotonic()
-    for cluster in planted:
-        owner = cluster_owner(Settings(prefix=cluster.prefix), cluster.cluster)
-        sweep_cluster(conn, owner, timeout=900)
-        assert find(conn, owner, False)[0] == []
-    return time.monotonic() - started, calls[0]
+    sweep_clusters(conn, owners, timeout=900)
+    seconds, sent = time.monotonic() - started, calls[0]
+    for owner in owners:
+        assert find(conn, owner, False)[0] == [], owner
+    conn.close()
+    return seconds, sent
 
 
 def r1_way(env: dict[str, str], planted: list[Planted], conn: Connection) -> tuple[float, int]:
@@ -157,15 +164,27 @@ def _wait_gone(conn: Connection, kind: str, resource_id: str) -> None:
 
 
 def minimal(planted: list[Planted]) -> int:
+    """What any client needs for the same deletions in one go: one list per type to find the
+    resources (for all clusters at once), one call per deletion, one list per type to verify.
+    Not counted: tokens and version discovery (the CLI pays them per process), the
+    application credentials that kaas also looks for."""
     deletions = sum(len(ids) for p in planted for ids in p.ids.values())
-    return len(planted) * 2 * TYPES + deletions
+    return 2 * TYPES + deletions
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--localcloud", type=Path, required=True, help="a running local cloud")
     parser.add_argument("--sizes", default="1,5,20")
+    parser.add_argument(
+        "--r1-up-to",
+        type=int,
+        default=None,
+        help="measure the R1 way only up to this N; above, estimate it from the largest N "
+        "measured (R1 works cluster by cluster: time and calls grow with N), shown with ~",
+    )
     args = parser.parse_args()
+    r1_per_cluster: tuple[float, float] | None = None
     cloud = LocalCloud(args.localcloud)
     admin = cloud.admin()
     network = admin.network.find_network(EXTERNAL_NETWORK)
@@ -186,19 +205,27 @@ def main() -> None:
             config = cloud.user_config(tenant.user_name, password, f"bench-sweep-{suffix}")
             user = connect(config)
             ours = plant(user, "bk" + suffix[:3], n, external)
-            theirs = plant(user, "br" + suffix[:3], n, external)
-            kaas_s, kaas_calls = kaas_way(user, ours)
-            env = {**os.environ, **_os_env(config)}
-            r1_s, r1_calls = r1_way(env, theirs, user)
+            measure_r1 = args.r1_up_to is None or n <= args.r1_up_to
+            theirs = plant(user, "br" + suffix[:3], n, external) if measure_r1 else []
+            kaas_s, kaas_calls = kaas_way(config, ours)
+            if measure_r1:
+                env = {**os.environ, **_os_env(config)}
+                r1_s, calls = r1_way(env, theirs, user)
+                r1_calls = float(calls)
+                r1_per_cluster, mark = (r1_s / n, r1_calls / n), ""
+            elif r1_per_cluster is not None:
+                r1_s, r1_calls, mark = r1_per_cluster[0] * n, r1_per_cluster[1] * n, "~"
+            else:
+                raise SystemExit("--r1-up-to: measure the R1 way for a smaller N first")
             resources = sum(len(ids) for p in ours for ids in p.ids.values())
             table.add_row(
                 str(n),
                 str(resources),
                 f"{kaas_s:.1f}",
-                f"{r1_s:.1f}",
-                f"{r1_s / kaas_s:.1f}x",
+                f"{mark}{r1_s:.1f}",
+                f"{mark}{r1_s / kaas_s:.1f}x",
                 str(kaas_calls),
-                str(r1_calls),
+                f"{mark}{r1_calls:.0f}",
                 f"{minimal(ours)} (kaas {kaas_calls / minimal(ours):.2f}x)",
             )
             Console().print(table)

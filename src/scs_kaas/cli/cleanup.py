@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
@@ -18,7 +19,7 @@ from scs_kaas.cli.options import (
     load_settings,
     state_dir_or_default,
 )
-from scs_kaas.cli.output import TABLE_YAML_JSON, OutputFormat, console, show
+from scs_kaas.cli.output import TABLE_YAML_JSON, OutputFormat, console, emit, show
 from scs_kaas.cli.progress import RichProgress
 from scs_kaas.errors import KaasError
 from scs_kaas.workflows import defaults
@@ -32,8 +33,19 @@ KEEP_VOLUMES = typer.Option(
 DRY_RUN = typer.Option(False, "--dry-run", help="List what would be deleted; change nothing.")
 
 
+def show_each(items: list[dict[str, Any]], output: OutputFormat, titles: list[str]) -> None:
+    """`show` for one item as it is; for several, one table each, or one JSON / YAML list."""
+    if len(items) == 1 or output is OutputFormat.table:
+        for fields, title in zip(items, titles, strict=True):
+            show(fields, output, title)
+        return
+    emit(items, output)
+
+
 def sweep(
-    name: str = typer.Argument(..., help="Cluster name."),
+    names: list[str] = typer.Argument(
+        ..., metavar="NAME", help="Cluster name(s); several go in one sweep."
+    ),
     env_dir: Path | None = ENV_DIR,
     cluster_file: Path | None = CLUSTER_FILE,
     assignments: list[str] = SETTINGS_FLAGS,
@@ -44,29 +56,39 @@ def sweep(
     ),
     output: OutputFormat = TABLE_YAML_JSON,
 ) -> None:
-    """Delete what the cluster left in the cloud, its application credential last.
+    """Delete what the clusters left in the cloud, their application credentials last.
 
     Everything is found by proof of ownership (tags; OCCM's and CSI's names for this cluster),
     without the management cluster. What only looks like the cluster's is listed, never
     deleted. Meant for a cluster whose Cluster object is gone: a live one is broken by it.
+    Several clusters are swept together: the project is listed once for all of them.
     """
     from scs_kaas.openstack.connection import connect
     from scs_kaas.workflows import cluster_sweep
 
-    settings = load_settings(name, env_dir, cluster_file, assignments).settings
-    owner = cluster_sweep.cluster_owner(settings, name)
+    if cluster_file is not None and len(names) > 1:
+        raise typer.BadParameter("--cluster-file goes with one cluster name", param_hint="NAMES")
+    loaded = [load_settings(name, env_dir, cluster_file, assignments).settings for name in names]
+    settings = loaded[0]
+    if any((s.prefix, s.cloud) != (settings.prefix, settings.cloud) for s in loaded):
+        raise typer.BadParameter("the clusters' settings name different prefixes or clouds")
+    owners = [cluster_sweep.cluster_owner(s, n) for s, n in zip(loaded, names, strict=True)]
     with connect(settings.cloud) as conn:
         if dry_run:
-            plan = cluster_sweep.plan_sweep(conn, owner, keep_volumes)
-            show(dataclasses.asdict(plan), output, f"Would delete ({plan.count}, dry run)")
+            plans = [cluster_sweep.plan_sweep(conn, owner, keep_volumes) for owner in owners]
+            titles = [f"Would delete ({p.cluster}: {p.count}, dry run)" for p in plans]
+            show_each([dataclasses.asdict(p) for p in plans], output, titles)
             return
         with RichProgress() as progress:
-            result = cluster_sweep.sweep_cluster(
-                conn, owner, keep_volumes, timeout, progress=progress
+            results = cluster_sweep.sweep_clusters(
+                conn, owners, keep_volumes, timeout, progress=progress
             )
-    for suspect in result.suspects if output is OutputFormat.table else ():
-        console(stderr=True).print(f"note: left (not provably {name}'s): {escape(suspect)}")
-    show(dataclasses.asdict(result), output, f"Swept {settings.prefix}/{name}")
+    for result in results:
+        for suspect in result.suspects if output is OutputFormat.table else ():
+            shown = escape(suspect)
+            console(stderr=True).print(f"note: left (not provably {result.cluster}'s): {shown}")
+    titles = [f"Swept {r.prefix}/{r.cluster}" for r in results]
+    show_each([dataclasses.asdict(r) for r in results], output, titles)
 
 
 def _live_clusters(settings: Settings, kubeconfig: Path | None) -> tuple[set[str], str]:
@@ -144,11 +166,23 @@ def purge(
             title = "Nothing to purge" if plan.empty else "Would delete (dry run)"
             show(dataclasses.asdict(plan), output, title)
             return
-        show(dataclasses.asdict(plan), OutputFormat.table, f"Purge of prefix {settings.prefix}")
-        if not yes and not typer.confirm("Delete all of this?", err=True):
-            raise typer.Exit(1)
+        # on stderr, with the question: stdout is the result's (-o json stays one document)
+        listing = f"Purge of prefix {settings.prefix}"
+        show(dataclasses.asdict(plan), OutputFormat.table, listing, to_stderr=True)
+        if not yes:
+            _confirm_or_exit()
         with RichProgress() as progress:
             done = purge_workflow.purge(
                 conn, settings.prefix, state.key_fingerprint, timeout, progress
             )
     show(dataclasses.asdict(done), output, f"Purged prefix {settings.prefix}")
+
+
+def _confirm_or_exit() -> None:
+    """Ask on the terminal; without one (a script, CI) refuse: only --yes deletes there, so
+    that nothing piped into stdin can say yes by accident."""
+    if not sys.stdin.isatty():
+        console(stderr=True).print("kaas purge: no terminal to ask for confirmation; pass --yes")
+        raise typer.Exit(1)
+    if not typer.confirm("Delete all of this?", err=True):
+        raise typer.Exit(1)

@@ -108,8 +108,11 @@ def _cell(value: Any) -> str:
     return str(value) or "-"
 
 
-def show(fields: dict[str, Any], output: OutputFormat, title: str) -> None:
-    """A result's fields: as a table of one row per field, or as json or yaml."""
+def show(
+    fields: dict[str, Any], output: OutputFormat, title: str, *, to_stderr: bool = False
+) -> None:
+    """A result's fields: as a table of one row per field (on stderr with `to_stderr`, e.g. a
+    listing before a question), or as json or yaml."""
     if output is not OutputFormat.table:
         emit(fields, output)
         return
@@ -121,4 +124,4 @@ def show(fields: dict[str, Any], output: OutputFormat, title: str) -> None:
     table.add_column("value")
     for key, value in plain(fields).items():
         table.add_row(key, escape(_cell(value)))
-    console().print(table)
+    console(stderr=to_stderr).print(table)

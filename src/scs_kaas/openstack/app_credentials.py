@@ -27,7 +27,7 @@ logged or put into an error message.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from openstack import exceptions
@@ -103,17 +103,27 @@ def _user_id(conn: Connection) -> str:
 
 def owned_app_credentials(conn: Connection, owner: CredentialOwner) -> list[OwnedCredential]:
     """The owner's credentials in the connection's project, oldest generation first."""
+    return owned_app_credentials_of(conn, [owner])[owner]
+
+
+def owned_app_credentials_of(
+    conn: Connection, owners: Sequence[CredentialOwner]
+) -> dict[CredentialOwner, list[OwnedCredential]]:
+    """Each owner's credentials in the connection's project, from one listing."""
     project_id = conn.current_project_id
-    owned = []
+    owned: dict[CredentialOwner, list[OwnedCredential]] = {owner: [] for owner in owners}
     for item in _identity(conn).application_credentials(user=_user_id(conn)):
-        generation = owner.generation_of(str(item.name))
-        if (
-            generation is not None
-            and item.description == owner.description
-            and item.project_id == project_id
-        ):
-            owned.append(OwnedCredential(str(item.id), str(item.name), generation, str(project_id)))
-    return sorted(owned, key=lambda c: c.generation)
+        for owner in owners:
+            generation = owner.generation_of(str(item.name))
+            if (
+                generation is not None
+                and item.description == owner.description
+                and item.project_id == project_id
+            ):
+                owned[owner].append(
+                    OwnedCredential(str(item.id), str(item.name), generation, str(project_id))
+                )
+    return {owner: sorted(found, key=lambda c: c.generation) for owner, found in owned.items()}
 
 
 def create_app_credential(
@@ -209,7 +219,11 @@ def ensure_app_credential(
 
 def delete_app_credentials(conn: Connection, owner: CredentialOwner) -> list[str]:
     """Delete every credential proven to be the owner's; return their IDs."""
-    owned = owned_app_credentials(conn, owner)
+    return delete_owned_credentials(conn, owned_app_credentials(conn, owner))
+
+
+def delete_owned_credentials(conn: Connection, owned: Sequence[OwnedCredential]) -> list[str]:
+    """Delete credentials found by `owned_app_credentials(_of)`; return their IDs."""
     for credential in owned:
         _delete(conn, credential.id)
     return [c.id for c in owned]

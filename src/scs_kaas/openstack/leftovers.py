@@ -23,22 +23,36 @@ calls for one cluster or twenty. The proofs, strongest first:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from openstack.connection import Connection
 
 from scs_kaas import naming
+from scs_kaas.errors import CloudError
 from scs_kaas.openstack.ownership import has_tags
 
-# Deletion order: a phase starts when everything of the phases before it is verified gone.
+# Deletion order, in phases; independent deletions of one phase go side by side. What a phase
+# needs of the asynchronous deletions before it (NEEDS) is waited for when it starts, nothing
+# else: the servers take longest and only their volumes (attached) and server groups need them
+# gone, so ports, router interfaces, subnets, routers and networks go meanwhile (Nova copes with
+# a deleting server's port gone already). Subnets need the load balancers' VIP ports gone,
+# volumes their snapshots.
 PHASES: tuple[tuple[str, ...], ...] = (
-    ("floating IP", "load balancer", "server"),
-    ("snapshot", "port", "router interface"),
-    ("volume", "subnet", "router"),
-    ("network", "security group", "server group"),
+    ("floating IP", "load balancer", "server", "snapshot"),
+    ("port", "router interface"),
+    ("subnet", "router", "security group"),
+    ("network",),
+    ("volume", "server group"),
 )
+NEEDS: dict[str, tuple[str, ...]] = {
+    "subnet": ("load balancer",),
+    "volume": ("server", "snapshot"),
+    "server group": ("server",),
+}
+LIST_PARALLEL = 6
 KINDS = tuple(kind for phase in PHASES for kind in phase)
 # ports that their owners delete (router interfaces are removed through the router)
 _FOREIGN_DEVICE_OWNERS = ("network:", "Octavia", "neutron:")
@@ -104,25 +118,77 @@ class Inventory:
     server_groups: list[Any] = field(default_factory=list)
 
 
-def read_inventory(conn: Connection, with_volumes: bool = True) -> Inventory:
-    """Everything of the project, one list call per type (Neutron lists only its project's)."""
-    project = conn.current_project_id
-    net = conn.network
-    inventory = Inventory(
-        networks=list(net.networks(project_id=project)),
-        subnets=list(net.subnets(project_id=project)),
-        routers=list(net.routers(project_id=project)),
-        ports=list(net.ports(project_id=project)),
-        security_groups=list(net.security_groups(project_id=project)),
-        floating_ips=list(net.ips(project_id=project)),
-        load_balancers=list(conn.load_balancer.load_balancers(project_id=project)),
-        servers=list(conn.compute.servers()),
-        server_groups=list(conn.compute.server_groups()),
+# kind -> the field of Inventory that holds its listing (router interfaces are in `ports`)
+FIELDS = {
+    "network": "networks",
+    "subnet": "subnets",
+    "router": "routers",
+    "port": "ports",
+    "security group": "security_groups",
+    "floating IP": "floating_ips",
+    "load balancer": "load_balancers",
+    "server": "servers",
+    "volume": "volumes",
+    "snapshot": "snapshots",
+    "server group": "server_groups",
+}
+
+
+_SERVICES = {
+    "load balancer": "load-balancer",
+    "server": "compute",
+    "server group": "compute",
+    "volume": "block-storage",
+    "snapshot": "block-storage",
+}
+_SERVICES.update({kind: "network" for kind in FIELDS if kind not in _SERVICES})
+
+
+def list_kind(conn: Connection, kind: str) -> list[Any]:
+    """Every resource of `kind` in the project: one list call (Neutron lists only the project's
+    when asked; Nova, Cinder and Octavia list the token's project anyway)."""
+    net, project = conn.network, conn.current_project_id
+    listing: dict[str, Callable[[], Iterable[Any]]] = {
+        "network": lambda: net.networks(project_id=project),
+        "subnet": lambda: net.subnets(project_id=project),
+        "router": lambda: net.routers(project_id=project),
+        "port": lambda: net.ports(project_id=project),
+        "router interface": lambda: net.ports(
+            project_id=project, device_owner="network:router_interface"
+        ),
+        "security group": lambda: net.security_groups(project_id=project),
+        "floating IP": lambda: net.ips(project_id=project),
+        "load balancer": lambda: conn.load_balancer.load_balancers(project_id=project),
+        "server": conn.compute.servers,
+        "volume": conn.block_storage.volumes,
+        "snapshot": conn.block_storage.snapshots,
+        "server group": conn.compute.server_groups,
+    }
+    return list(listing[kind]())
+
+
+def read_inventory(
+    conn: Connection, with_volumes: bool = True, listed: Mapping[str, list[Any]] | None = None
+) -> Inventory:
+    """Everything of the project, one list call per type, the types in `listed` (kind ->
+    resources, listed a moment ago) excepted: a sweep's verification reuses the listings that
+    showed its asynchronous deletions done. The lists are made side by side."""
+    listed = listed or {}
+    kinds = [k for k in FIELDS if with_volumes or k not in ("volume", "snapshot")]
+    if not conn.current_project_id:  # authenticates, before the threads need the token
+        raise CloudError("the connection has no project")
+    missing = [kind for kind in kinds if kind not in listed]
+    # a service's first call discovers its version; two at once would both do it
+    first = list({_SERVICES[kind]: kind for kind in reversed(missing)}.values())
+    rest = [kind for kind in missing if kind not in first]
+    fresh: dict[str, list[Any]] = {}
+    with ThreadPoolExecutor(max_workers=LIST_PARALLEL) as pool:
+        for batch in (first, rest):
+            lists = pool.map(lambda kind: list_kind(conn, kind), batch)
+            fresh.update(zip(batch, lists, strict=True))
+    return Inventory(
+        **{FIELDS[kind]: listed[kind] if kind in listed else fresh[kind] for kind in kinds}
     )
-    if with_volumes:
-        inventory.volumes = list(conn.block_storage.volumes())
-        inventory.snapshots = list(conn.block_storage.snapshots())
-    return inventory
 
 
 def _tagged(resources: Iterable[Any], tags: Sequence[str]) -> list[Any]:

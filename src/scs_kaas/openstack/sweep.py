@@ -1,34 +1,40 @@
 """Delete proven leftovers (openstack/leftovers.py) phase by phase.
 
 Within a phase the deletions are independent and run concurrently (bounded); a phase starts when
-the one before it is done, since what comes later depends on it (a network with a load
-balancer's VIP port cannot go). Nova servers, Octavia load balancers and Cinder volumes and
-snapshots go asynchronously: they are re-listed (with growing intervals) until gone. Neutron's
-and the server groups' deletions are done when the call returns; the callers verify everything
-by listing the project once more (cluster_sweep.py, purge.py), which costs one call per type
-instead of one per phase and kind. A refusal that the cloud lifts by itself, a 409 (in
-use, `PENDING_UPDATE`) or Cinder's 400 for a volume still detaching, is retried with backoff
-until the deadline; anything else fails the sweep with the resource named. Gone already (404)
-is success: a re-run after an interruption continues.
+what it depends on is gone (a subnet with a load balancer's VIP port cannot go). Nova servers,
+Octavia load balancers and Cinder volumes and snapshots go asynchronously: each such kind is
+re-listed, once for all its objects and with growing intervals, until none is there, and that
+listing is handed back so the caller's verification (cluster_sweep.py, purge.py: one more
+listing of the project) need not list the kind again. A phase waits only for what its own
+deletions need gone (leftovers.NEEDS); the rest is waited for at the end. Neutron's and the
+server groups' deletions are done when the call returns and are verified by that listing. A
+refusal that the cloud lifts by itself, a 409 (in use, `PENDING_UPDATE`) or Cinder's 400 for a
+volume still detaching, is retried with backoff until the deadline; anything else fails the
+sweep with the resource named. Gone already (404) is success: a re-run after an interruption
+continues. No call looks a resource up before deleting it (openstacksdk's `delete_*` with
+`ignore_missing` sends the DELETE alone).
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
 
 from openstack.connection import Connection
 from openstack.exceptions import BadRequestException, ConflictException, NotFoundException
 
 from scs_kaas.errors import CloudError
-from scs_kaas.openstack.leftovers import PHASES, Leftover
+from scs_kaas.openstack.leftovers import NEEDS, PHASES, Leftover, list_kind
 
 MAX_PARALLEL = 8
 FIRST_BACKOFF = 0.25
 MAX_BACKOFF = 4.0
-FIRST_POLL = 0.25
+FIRST_POLL = 0.5
+POLL_GROWTH = 1.5
 MAX_POLL = 2.0
 ASYNCHRONOUS = ("server", "load balancer", "volume", "snapshot")
 RETRYABLE = (ConflictException,)
@@ -76,28 +82,6 @@ def _delete(conn: Connection, item: Leftover) -> None:
             raise CloudError(f"cannot delete a {item.kind}")
 
 
-def listed_ids(conn: Connection, kind: str) -> set[str]:
-    """The ids of `kind` the project still has (one list call): what verifies a deletion."""
-    net, project = conn.network, conn.current_project_id
-    listing: dict[str, Callable[[], Iterable[object]]] = {
-        "floating IP": lambda: net.ips(project_id=project),
-        "load balancer": lambda: conn.load_balancer.load_balancers(project_id=project),
-        "server": conn.compute.servers,
-        "snapshot": conn.block_storage.snapshots,
-        "port": lambda: net.ports(project_id=project),
-        "router interface": lambda: net.ports(
-            project_id=project, device_owner="network:router_interface"
-        ),
-        "volume": conn.block_storage.volumes,
-        "subnet": lambda: net.subnets(project_id=project),
-        "router": lambda: net.routers(project_id=project),
-        "network": lambda: net.networks(project_id=project),
-        "security group": lambda: net.security_groups(project_id=project),
-        "server group": conn.compute.server_groups,
-    }
-    return {str(getattr(r, "id", "")) for r in listing[kind]()}
-
-
 def _retryable(item: Leftover, error: Exception) -> bool:
     if isinstance(error, RETRYABLE):
         return True
@@ -125,28 +109,56 @@ def _reason(error: Exception) -> str:
     return str(details or error).strip().splitlines()[0][:300]
 
 
+@dataclass
+class _Pending:
+    """Asynchronous deletions asked for: IDs by kind, and when the kind's were asked for."""
+
+    ids: dict[str, set[str]] = field(default_factory=dict)
+    asked: dict[str, float] = field(default_factory=dict)
+    # kind -> the listing that showed none of its IDs any more (the verification's)
+    listed: dict[str, list[Any]] = field(default_factory=dict)
+
+    def add(self, items: Sequence[Leftover]) -> None:
+        for item in items:
+            if item.kind in ASYNCHRONOUS:
+                self.ids.setdefault(item.kind, set()).add(item.id)
+                self.asked[item.kind] = time.monotonic()
+
+
 def _wait_gone(
-    conn: Connection, items: Sequence[Leftover], deadline: float, progress: Report
+    conn: Connection,
+    pool: ThreadPoolExecutor,
+    pending: _Pending,
+    kinds: Sequence[str],
+    deadline: float,
+    progress: Report,
 ) -> None:
-    """Re-list each asynchronous kind until none of `items` is there."""
-    left = {i.kind: {j.id for j in items if j.kind == i.kind} for i in items}
-    for kind in [k for k in left if k not in ASYNCHRONOUS]:
-        del left[kind]
-        progress(kind, "deleted", "")
+    """Re-list each of `kinds` (side by side) until none of its pending IDs is there.
+
+    The first look comes FIRST_POLL after the deletions were asked for (at once if that was
+    long enough ago), later ones further apart: a listing that shows the deletion still going
+    is a call spent for nothing, a late one is time lost.
+    """
+    waiting = [kind for kind in kinds if kind in pending.ids]
+    if not waiting:
+        return
+    due = max(pending.asked[kind] for kind in waiting) + FIRST_POLL
     interval = FIRST_POLL
-    while True:
-        for kind in list(left):
-            left[kind] &= listed_ids(conn, kind)
-            if not left[kind]:
-                del left[kind]
-                progress(kind, "deleted", "gone (re-listed)")
-        if not left:
-            return
+    while waiting:
         if time.monotonic() >= deadline:
-            shown = "; ".join(f"{k}: {', '.join(sorted(ids))}" for k, ids in left.items())
+            shown = "; ".join(f"{k}: {', '.join(sorted(pending.ids[k]))}" for k in waiting)
             raise CloudError(f"still there after deletion (timed out): {shown}")
-        time.sleep(interval)
-        interval = min(MAX_POLL, interval * 1.5)
+        time.sleep(max(0.0, min(due, deadline) - time.monotonic()))
+        interval = min(MAX_POLL, interval * POLL_GROWTH)
+        due = time.monotonic() + interval
+        lists = pool.map(lambda kind: list_kind(conn, kind), waiting)
+        for kind, resources in list(zip(waiting, lists, strict=True)):
+            pending.ids[kind] &= {str(r.id) for r in resources}
+            if not pending.ids[kind]:
+                pending.listed[kind] = resources
+                waiting.remove(kind)
+                del pending.ids[kind]
+                progress(kind, "deleted", "gone (re-listed)")
 
 
 def sweep(
@@ -155,14 +167,20 @@ def sweep(
     timeout: float,
     progress: Report = quiet,
     parallel: int = MAX_PARALLEL,
-) -> list[Leftover]:
-    """Delete `leftovers` in phase order, the asynchronous ones waited for; return them."""
+) -> dict[str, list[Any]]:
+    """Delete `leftovers` in phase order, the asynchronous ones waited for.
+
+    Returns, for each asynchronous kind that had something to delete, the project's listing
+    that showed it gone: the caller's verification need not list that kind again.
+    """
     deadline = time.monotonic() + timeout
+    pending = _Pending()
     with ThreadPoolExecutor(max_workers=parallel) as pool:
         for phase in PHASES:
             items = [item for item in leftovers if item.kind in phase]
-            if not items:
-                continue
+            # what this phase's deletions need gone first
+            needed = {k for item in items for k in NEEDS.get(item.kind, ())}
+            _wait_gone(conn, pool, pending, sorted(needed), deadline, progress)
             for kind in phase:
                 count = sum(1 for item in items if item.kind == kind)
                 if count:
@@ -173,5 +191,8 @@ def sweep(
             errors = [f.exception() for f in futures if f.exception() is not None]
             if errors:
                 raise errors[0]  # type: ignore[misc]
-            _wait_gone(conn, items, deadline, progress)
-    return list(leftovers)
+            pending.add(items)
+            for kind in {item.kind for item in items if item.kind not in ASYNCHRONOUS}:
+                progress(kind, "deleted", "")
+        _wait_gone(conn, pool, pending, ASYNCHRONOUS, deadline, progress)
+    return pending.listed

@@ -6,6 +6,8 @@ looks like the cluster's is listed as a suspect and left). Deletion goes phase b
 concurrently within one (openstack/sweep.py); afterwards the project is listed again and must
 show nothing of the cluster, then the application credential goes, so that a sweep interrupted
 before it can still be finished by a controller using that credential or by a re-run.
+Several clusters (`kaas cluster sweep A B`) share all of it: one listing of the project to find,
+one sweep, one listing to verify, one of the credentials before and after deleting them.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from scs_kaas.errors import CloudError
 from scs_kaas.openstack import sweep
 from scs_kaas.openstack.app_credentials import (
     CredentialOwner,
-    delete_app_credentials,
+    delete_owned_credentials,
     owned_app_credentials,
+    owned_app_credentials_of,
 )
 from scs_kaas.openstack.leftovers import (
     KINDS,
@@ -118,30 +121,68 @@ def sweep_cluster(
     keep_credential: bool = False,
 ) -> SweepResult:
     """Delete the cluster's leftovers, verify the project shows none, then its credential."""
+    (result,) = sweep_clusters(conn, [owner], keep_volumes, timeout, progress, keep_credential)
+    return result
+
+
+def sweep_clusters(
+    conn: Connection,
+    owners: Sequence[ClusterOwner],
+    keep_volumes: bool = False,
+    timeout: float = DEFAULT_TIMEOUT,
+    progress: Progress = quiet,
+    keep_credential: bool = False,
+) -> list[SweepResult]:
+    """`sweep_cluster` for several clusters at once: the project is listed once for all of
+    them, their deletions share the phases (and the bounded concurrency), and one listing
+    afterwards verifies them all."""
     started = time.monotonic()
-    leftovers, suspects = find(conn, owner, keep_volumes)
+    inventory = read_inventory(conn)
+    found = {owner: classify(inventory, owner, keep_volumes) for owner in owners}
+    leftovers = list({(i.kind, i.id): i for f in found.values() for i in f.leftovers}.values())
 
     def report(kind: str, phase: str, detail: str) -> None:
         progress(StepEvent(kind, phase, detail))
 
-    sweep.sweep(conn, leftovers, timeout, report)
-    again, _ = find(conn, owner, keep_volumes)
+    listed = sweep.sweep(conn, leftovers, timeout, report)
+    # the kinds whose deletions were waited for were listed once they were gone already
+    after = read_inventory(conn, listed=listed)
+    again = [item for owner in owners for item in classify(after, owner, keep_volumes).leftovers]
     if again:
         shown = ", ".join(map(str, again))
         raise CloudError(f"still there after the sweep (made meanwhile?): {shown}; run it again")
-    deleted_ids: list[str] = []
+    deleted: dict[ClusterOwner, list[str]] = {owner: [] for owner in owners}
     if not keep_credential:
-        credential = CredentialOwner(owner.prefix, owner.cluster)
-        deleted_ids = delete_app_credentials(conn, credential)
-        if owned_app_credentials(conn, credential):
-            raise CloudError(f"application credential {credential.name} is still there")
-        if deleted_ids:
-            progress(StepEvent("app-credential", "deleted", ", ".join(deleted_ids)))
-    return SweepResult(
-        owner.prefix,
-        owner.cluster,
-        by_kind(leftovers),
-        deleted_ids,
-        round(time.monotonic() - started, 3),
-        _shown(suspects),
-    )
+        deleted = _delete_credentials(conn, owners, progress)
+    seconds = round(time.monotonic() - started, 3)
+    return [
+        SweepResult(
+            owner.prefix,
+            owner.cluster,
+            by_kind(found[owner].leftovers),
+            deleted[owner],
+            seconds,
+            _shown(found[owner].suspects),
+        )
+        for owner in owners
+    ]
+
+
+def _delete_credentials(
+    conn: Connection, owners: Sequence[ClusterOwner], progress: Progress
+) -> dict[ClusterOwner, list[str]]:
+    """Delete the clusters' application credentials (one listing before, one after)."""
+    credentials = {owner: CredentialOwner(owner.prefix, owner.cluster) for owner in owners}
+    owned = owned_app_credentials_of(conn, list(credentials.values()))
+    deleted = {owner: delete_owned_credentials(conn, owned[credentials[owner]]) for owner in owners}
+    left = [
+        c.name
+        for found in owned_app_credentials_of(conn, list(credentials.values())).values()
+        for c in found
+    ]
+    if left:
+        raise CloudError(f"application credential {', '.join(left)} is still there")
+    for ids in deleted.values():
+        if ids:
+            progress(StepEvent("app-credential", "deleted", ", ".join(ids)))
+    return deleted

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from openstack.connection import Connection
 
@@ -51,8 +52,13 @@ class _Found:
     owners: list[CredentialOwner]
 
 
-def _find(conn: Connection, prefix: str, key_fingerprint: str | None) -> _Found:
-    inventory = read_inventory(conn)
+def _find(
+    conn: Connection,
+    prefix: str,
+    key_fingerprint: str | None,
+    listed: dict[str, list[Any]] | None = None,
+) -> _Found:
+    inventory = read_inventory(conn, listed=listed)
     clusters = sorted(clusters_in_cloud(inventory, prefix))
     leftovers: list[Leftover] = []
     for cluster in clusters:
@@ -99,14 +105,15 @@ def purge(
     def report(kind: str, phase: str, detail: str) -> None:
         progress(StepEvent(kind, phase, detail))
 
-    sweep.sweep(conn, found.leftovers, timeout, report)
+    listed = sweep.sweep(conn, found.leftovers, timeout, report)
     for image_id in found.image_ids:
         images.delete_image(conn, image_id)
     if found.plan.keypair and key_fingerprint:
         keypairs.delete_keypair(conn, found.plan.keypair, key_fingerprint)
     for owner in found.owners:
         delete_app_credentials(conn, owner)
-    left = _find(conn, prefix, key_fingerprint).plan
+    # the kinds the sweep waited for were listed once gone: not listed again
+    left = _find(conn, prefix, key_fingerprint, listed).plan
     if not left.empty:
         raise CloudError(f"still there after the purge (made meanwhile?): {left}")
     progress(StepEvent("purge", "deleted", f"in {time.monotonic() - started:.1f} s"))
