@@ -82,6 +82,14 @@ def test_octavia_calls_neutron_with_auth_options_of_its_own(tmp_path: Path) -> N
         assert neutron.get(option), option
 
 
+def test_keystone_serves_each_request_in_a_process_of_its_own(tmp_path: Path) -> None:
+    """Keystone's auth middleware holds the validated token in an attribute its threads share."""
+    (keystone,) = [s for s in all_services(_context(tmp_path)) if s.name == "keystone"]
+    argv = list(keystone.argv)
+    assert argv[argv.index("--threads") + 1] == "1"
+    assert int(argv[argv.index("--workers") + 1]) > 1
+
+
 def test_stop_ends_the_whole_process_group(tmp_path: Path) -> None:
     pid_file, log = tmp_path / "sleeper.pid", tmp_path / "sleeper.log"
     # a shell with a child: both must go, as gunicorn's master and its workers do

@@ -52,7 +52,23 @@ def infra_services(ctx: CloudContext) -> list[Service]:
     ]
 
 
-def _wsgi(ctx: CloudContext, name: str, port: int, app: str, env: Mapping[str, str]) -> Service:
+# Keystone keeps the token it validated on its AuthContextMiddleware instance (`self.token` in
+# keystone/server/flask/request_processing/middleware/auth_context.py), shared by a process's
+# threads: two requests at once could be authorized with each other's token ("Using method
+# 'application_credential' is not allowed" for a password login, "Could not find role
+# assignment"). So Keystone gets processes of one thread each.
+KEYSTONE_WORKERS = 4
+
+
+def _wsgi(
+    ctx: CloudContext,
+    name: str,
+    port: int,
+    app: str,
+    env: Mapping[str, str],
+    workers: int = 1,
+    threads: int = 8,
+) -> Service:
     gunicorn = str(ctx.layout.venv_bin / "gunicorn")
     argv = (
         gunicorn,
@@ -63,9 +79,9 @@ def _wsgi(ctx: CloudContext, name: str, port: int, app: str, env: Mapping[str, s
         "--bind",
         f"{LOOPBACK}:{port}",
         "--workers",
-        "1",
+        str(workers),
         "--threads",
-        "8",
+        str(threads),
         # Nova and Cinder API calls wait on other services; the default 30 s kills them
         "--timeout",
         "300",
@@ -93,6 +109,8 @@ def api_services(ctx: CloudContext) -> list[Service]:
             ports.keystone,
             "keystone.wsgi.api:application",
             {"OS_KEYSTONE_CONFIG_DIR": str(etc / "keystone")},
+            workers=KEYSTONE_WORKERS,
+            threads=1,
         ),
         _wsgi(
             ctx,
