@@ -316,13 +316,12 @@ def _apply(client: KubeClient, documents: list[dict[str, Any]]) -> None:
 
 
 def _wait_established(client: KubeClient, crds: list[dict[str, Any]], timeout: float = 60) -> None:
-    resource = client.resource("apiextensions.k8s.io/v1", "CustomResourceDefinition")
     names = [str(d["metadata"]["name"]) for d in crds]
 
     def established() -> bool:
         for name in names:
-            found = resource.get(name=name, _request_timeout=client.timeout).to_dict()
-            conditions = (found.get("status") or {}).get("conditions") or []
+            found = client.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", name)
+            conditions = ((found or {}).get("status") or {}).get("conditions") or []
             if not any(c["type"] == "Established" and c["status"] == "True" for c in conditions):
                 return False
         return True

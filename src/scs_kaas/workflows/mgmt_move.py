@@ -211,19 +211,11 @@ def _verify(source: KubeClient, target: KubeClient, plan: MovePlan) -> None:
 
 
 def _clusters(client: KubeClient, selector: str | None) -> list[dict[str, Any]]:
-    resource = client.resource(CLUSTER_API_VERSION, "Cluster")
-    listed = client.dynamic.get(
-        resource, label_selector=selector, _request_timeout=client.timeout
-    ).to_dict()
-    return list(listed.get("items") or [])
+    return client.list(CLUSTER_API_VERSION, "Cluster", label_selector=selector)
 
 
 def _has_namespace(client: KubeClient, name: str) -> bool:
-    resource = client.resource("v1", "Namespace")
-    listed = client.dynamic.get(
-        resource, field_selector=f"metadata.name={name}", _request_timeout=client.timeout
-    ).to_dict()
-    return bool(listed.get("items"))
+    return bool(client.list("v1", "Namespace", field_selector=f"metadata.name={name}"))
 
 
 def _key(cluster: Mapping[str, Any]) -> str:
