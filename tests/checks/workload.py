@@ -101,8 +101,7 @@ def storage_controllers(workload: KubeClient) -> Iterator[None]:
     def reconcile(claim: dict[str, Any]) -> None:
         metadata = claim["metadata"]
         if metadata.get("deletionTimestamp"):
-            workload.dynamic.patch(
-                claims,
+            claims.patch(
                 name=metadata["name"],
                 namespace=metadata["namespace"],
                 body={"metadata": {"finalizers": None}},
@@ -112,8 +111,7 @@ def storage_controllers(workload: KubeClient) -> Iterator[None]:
                 ref = pv.spec.claimRef
                 if ref is not None and ref.uid == metadata["uid"]:
                     volumes.delete(name=pv.metadata.name)
-                    workload.dynamic.patch(  # pv-protection: no claim uses it now
-                        volumes,
+                    volumes.patch(  # pv-protection: no claim uses it now
                         name=pv.metadata.name,
                         body={"metadata": {"finalizers": None}},
                         content_type="application/merge-patch+json",
@@ -127,21 +125,18 @@ def storage_controllers(workload: KubeClient) -> Iterator[None]:
         made["spec"]["claimRef"] = ref
         apply(workload, [made], "test-provisioner")
         volume_name = made["metadata"]["name"]
-        workload.dynamic.patch(
-            volumes.status,
+        volumes.status.patch(
             name=volume_name,
             body={"status": {"phase": "Bound"}},
             content_type="application/merge-patch+json",
         )
-        workload.dynamic.patch(
-            claims,
+        claims.patch(
             name=metadata["name"],
             namespace=metadata["namespace"],
             body={"spec": {"volumeName": volume_name}},
             content_type="application/merge-patch+json",
         )
-        workload.dynamic.patch(
-            claims.status,
+        claims.status.patch(
             name=metadata["name"],
             namespace=metadata["namespace"],
             body={"status": {"phase": "Bound", "capacity": {"storage": smoke.VOLUME_SIZE}}},

@@ -77,7 +77,7 @@ def test_two_clients_side_by_side_leave_the_library_default_alone(
     ):
         assert first.server == second.server == f"https://127.0.0.1:{management.ports.apiserver}"
         assert (first.context, second.context) == ("kaas-local-management", "other")
-        assert first.api is not second.api
+        assert first._api is not second._api
         assert first.resource("v1", "Secret").namespaced
         assert second.resource("controlplane.cluster.x-k8s.io/v1beta2", "KubeadmControlPlane")
     assert k8s.Configuration._default is None
