@@ -247,11 +247,11 @@ class ManagementCluster:
 
         try:
             wait_until(ready, timeout, "the management cluster's processes")
-        except CloudError:  # the timeout
+        except CloudError as error:  # the timeout
             raise ClusterError(
                 f"{', '.join(late)} did not become ready within {timeout:.0f} s;"
                 f" see {self.layout.logs}"
-            ) from None
+            ) from error
 
     def _write_kubeconfig(self) -> None:
         pki = self.layout.pki

@@ -77,7 +77,7 @@ def check_capo_network(conn: Connection, settings: Settings, cluster: str) -> No
     try:
         found = list(conn.network.networks(name=name))
     except exceptions.SDKException as error:
-        raise CloudError(f"listing networks named {name!r} failed: {error}") from None
+        raise CloudError(f"listing networks named {name!r} failed: {error}") from error
     foreign = [n for n in found if not has_tags(n.tags, tags)]
     if foreign:
         ids = ", ".join(str(n.id) for n in foreign)
