@@ -136,7 +136,7 @@ def test_embedded_key_material_never_reaches_a_file(
 
 
 def test_embedded_key_material_is_readable_by_this_process_only_in_memory() -> None:
-    from scs_kaas.kube.client import _in_memory
+    from scs_kaas.kube.key_material import in_memory as _in_memory
 
     memfds: list[int] = []
     user = {"client-key-data": base64.b64encode(KEY).decode()}

@@ -18,16 +18,12 @@ carried a secret).
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import copy
 import logging
-import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 import urllib3
 import yaml
@@ -36,10 +32,10 @@ from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 from kubernetes.dynamic import DynamicClient
-from kubernetes.dynamic.discovery import LazyDiscoverer
 from kubernetes.dynamic.exceptions import ResourceNotFoundError, ResourceNotUniqueError
 
 from scs_kaas.errors import ClusterError, Conflict, NotFound, WaitTimeout
+from scs_kaas.kube.key_material import MemoryDiscoverer, close_all, in_memory, nowhere
 
 log = logging.getLogger(__name__)
 
@@ -54,23 +50,6 @@ LIBRARY_ERRORS = (ApiException, urllib3.exceptions.HTTPError, OSError)
 
 Object = dict[str, Any]
 Objects = list[Object]
-
-# kubeconfig keys whose base64 data the client library would otherwise spill into /tmp files.
-_DATA_KEYS = {
-    "cluster": ("certificate-authority",),
-    "user": ("client-certificate", "client-key"),
-}
-
-
-class _MemoryDiscoverer(LazyDiscoverer):
-    """API discovery cached per client in memory.
-
-    The library's default caches discovery in a shared /tmp file named after the server URL, read
-    back by later processes; a stale file there would hide kinds installed since.
-    """
-
-    def _write_cache(self) -> None:
-        pass
 
 
 @dataclass(frozen=True)
@@ -144,7 +123,7 @@ class KubeClient:
             raise ClusterError(f"context {name!r} is not in {origin} (contexts: {known})")
         memfds: list[int] = []
         try:
-            prepared = _in_memory(kubeconfig, base, memfds)
+            prepared = in_memory(kubeconfig, base, memfds)
             configuration = k8s.Configuration()
             # No silent retry of a read: a watch or an apply that timed out must say so.
             # Nor of a TLS failure (an unknown CA, another server at the address): retried with
@@ -154,7 +133,7 @@ class KubeClient:
                 prepared, context=name, persist_config=False, client_configuration=configuration
             )
         except (ConfigException, KeyError, TypeError, ValueError) as error:
-            _close_all(memfds)
+            close_all(memfds)
             # The library's messages name keys, never their values; the cause is cut all the
             # same, a kubeconfig being a secret.
             raise ClusterError(f"context {name!r} of {origin} is unusable: {error}") from None
@@ -162,11 +141,11 @@ class KubeClient:
         _probe(api, server, timeout, memfds)
         try:
             dynamic = DynamicClient(  # type: ignore[no-untyped-call]
-                api, discoverer=_MemoryDiscoverer, cache_file=_nowhere()
+                api, discoverer=MemoryDiscoverer, cache_file=nowhere()
             )
         except (ApiException, urllib3.exceptions.HTTPError) as error:
             api.close()
-            _close_all(memfds)
+            close_all(memfds)
             raise ClusterError(f"API discovery at {server} failed: {describe(error)}") from error
         log.debug("connected to %s (context %s)", server, name)
         return cls(api, dynamic, server, name, timeout, tuple(memfds))
@@ -351,11 +330,12 @@ class KubeClient:
             for key, value in (("uid", uid), ("resourceVersion", resource_version))
             if value
         }
-        options: Object = {"apiVersion": "v1", "kind": "DeleteOptions"}
+        options: Object = {}
         if propagation:
             options["propagationPolicy"] = propagation
         if preconditions:
             options["preconditions"] = preconditions
+        body = {"apiVersion": "v1", "kind": "DeleteOptions", **options} if options else None
         action = action or f"deleting {_named(kind, name, namespace)}"
         try:
             with translated(action, secret=kind == "Secret"):
@@ -363,7 +343,7 @@ class KubeClient:
                     resource,
                     name=name,
                     namespace=namespace,
-                    body=options if len(options) > 2 else None,
+                    body=body,
                     _request_timeout=self.timeout,
                 )
         except NotFound:
@@ -372,7 +352,7 @@ class KubeClient:
 
     def close(self) -> None:
         self._api.close()
-        _close_all(list(self._memfds))
+        close_all(list(self._memfds))
 
     def __enter__(self) -> KubeClient:
         return self
@@ -448,42 +428,8 @@ def _probe(api: Any, server: str, timeout: tuple[float, float], memfds: list[int
         k8s.VersionApi(api).get_code(_request_timeout=timeout)
     except (ApiException, urllib3.exceptions.HTTPError, OSError) as error:
         api.close()
-        _close_all(memfds)
+        close_all(memfds)
         # The cause names the address, not the credentials the request carried.
         raise ClusterError(
             f"the Kubernetes API server at {server} does not answer: {describe(error)}"
         ) from error
-
-
-def _in_memory(kubeconfig: Mapping[str, Any], base: Path | None, memfds: list[int]) -> Any:
-    """A copy of `kubeconfig` with embedded key material moved to memfds and file paths absolute."""
-    prepared = copy.deepcopy(dict(kubeconfig))
-    for section, keys in _DATA_KEYS.items():
-        for entry in prepared.get(f"{section}s") or []:
-            body = (entry or {}).get(section) or {}
-            for key in keys:
-                data = body.pop(f"{key}-data", None)
-                if data:
-                    body[key] = _memfd(base64.b64decode(data), memfds)
-                elif body.get(key) and base is not None:
-                    body[key] = str(base / body[key])
-    return prepared
-
-
-def _memfd(content: bytes, memfds: list[int]) -> str:
-    """An anonymous in-memory file holding `content`, as a path only this process can open."""
-    descriptor = os.memfd_create("scs-kaas-kubeconfig", os.MFD_CLOEXEC)
-    memfds.append(descriptor)
-    os.write(descriptor, content)
-    return f"/proc/self/fd/{descriptor}"
-
-
-def _close_all(descriptors: list[int]) -> None:
-    for descriptor in descriptors:
-        with contextlib.suppress(OSError):
-            os.close(descriptor)
-
-
-def _nowhere() -> str:
-    """A cache path that does not exist and is never written (see `_MemoryDiscoverer`)."""
-    return f"/proc/self/fd/scs-kaas-no-discovery-cache-{uuid4().hex}"
