@@ -158,8 +158,7 @@ def release(kube: KubeClient, name: str) -> None:
     clusters = kube.resource(CAPI, "Cluster")
     for item in clusters.get(namespace=name).to_dict()["items"]:
         if (item.get("spec") or {}).get("paused"):
-            kube.dynamic.patch(
-                clusters,
+            clusters.patch(
                 name=item["metadata"]["name"],
                 namespace=name,
                 body={"spec": {"paused": False}},

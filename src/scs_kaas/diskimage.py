@@ -49,7 +49,7 @@ def _run(arguments: list[str], what: str) -> str:
             [_qemu_img(), *arguments], capture_output=True, text=True, check=False
         )
     except OSError as error:
-        raise KaasError(f"{what}: cannot run {QEMU_IMG}: {error}") from None
+        raise KaasError(f"{what}: cannot run {QEMU_IMG}: {error}") from error
     if done.returncode != 0:
         raise KaasError(f"{what} failed: {done.stderr.strip() or done.stdout.strip()}")
     return done.stdout

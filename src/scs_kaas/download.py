@@ -40,10 +40,10 @@ def _open(url: str) -> HTTPResponse:
         hint = " (is the version right, e.g. v1.34.1, with its 'v'?)" if error.code == 404 else ""
         raise KaasError(
             f"downloading {url} failed: HTTP {error.code} {error.reason}{hint}"
-        ) from None
+        ) from error
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
-        raise KaasError(f"downloading {url} failed: {reason}") from None
+        raise KaasError(f"downloading {url} failed: {reason}") from error
     return response
 
 

@@ -1,4 +1,12 @@
-"""One exception hierarchy; the CLI maps each class to an exit code and one clear message."""
+"""One exception hierarchy; the CLI maps each class to an exit code and one clear message.
+
+The cause of an error is kept (`raise ClusterError(...) from error`) wherever it carries no
+secret: `-v` shows tracebacks, and the library's exception under ours is what tells a
+network failure from a refusal. It is cut (`from None`) only where the cause could hold a
+secret: an HTTP error whose text may echo the request (an applied manifest, a Secret, a
+kubeconfig, an OpenStack request with credentials), a parse error quoting a line of a file
+with credentials in it. The message itself never holds a secret either way.
+"""
 
 from __future__ import annotations
 
@@ -48,3 +56,15 @@ class CloudError(KaasError):
 
 class ClusterError(KaasError):
     """A Kubernetes / Cluster API operation failed."""
+
+
+class WaitTimeout(ClusterError):
+    """A wait ran out of its time, or a Kubernetes API server did not answer a request in time."""
+
+
+class NotFound(ClusterError):
+    """The object (or its namespace) does not exist (HTTP 404)."""
+
+
+class Conflict(ClusterError):
+    """The object is not at the version the request named, or exists already (HTTP 409)."""

@@ -38,8 +38,8 @@ def fingerprint(public_key: str) -> str:
     """The MD5 fingerprint Nova shows for an imported SSH key (`aa:bb:...`)."""
     try:
         blob = base64.b64decode(public_key.split()[1], validate=True)
-    except (IndexError, ValueError):
-        raise KaasError("not an OpenSSH public key (expected 'ssh-ed25519 AAAA...')") from None
+    except (IndexError, ValueError) as error:
+        raise KaasError("not an OpenSSH public key (expected 'ssh-ed25519 AAAA...')") from error
     digest = hashlib.md5(blob, usedforsecurity=False).hexdigest()
     return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
 

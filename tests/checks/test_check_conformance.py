@@ -67,7 +67,7 @@ def test_hydrophone_runs_each_mode_and_kaas_removes_what_it_made(
     report = check_conformance.run_conformance(access, MODES[mode], options, look)
     pod = seen["pod"]
     assert pod["spec"]["serviceAccountName"] == SERVICE_ACCOUNT
-    version = k8s.VersionApi(workload_kube.api).get_code().git_version
+    version = k8s.VersionApi(workload_kube._api).get_code().git_version
     image = pod["spec"]["containers"][0]["image"]
     assert image == f"registry.k8s.io/conformance:{version}"
     assert _env(pod)["E2E_FOCUS"] == MODES[mode].focus

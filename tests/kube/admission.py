@@ -84,16 +84,14 @@ def _probe(kube: KubeClient, refusal: Refusal, create_body: dict[str, Any] | Non
     resource = kube.resource(refusal.api_version, refusal.kind)
     try:
         exists = bool(
-            kube.dynamic.get(
-                resource,
+            resource.get(
                 namespace=refusal.namespace,
                 field_selector=f"metadata.name={refusal.name}",
             ).items
         )
         if exists and {"UPDATE", "DELETE"} & set(refusal.operations):
             if "UPDATE" in refusal.operations:
-                kube.dynamic.patch(
-                    resource,
+                resource.patch(
                     name=refusal.name,
                     namespace=refusal.namespace,
                     body={"metadata": {"annotations": {"test/probe": uuid.uuid4().hex}}},
@@ -101,16 +99,14 @@ def _probe(kube: KubeClient, refusal: Refusal, create_body: dict[str, Any] | Non
                     dry_run="All",
                 )
             else:
-                kube.dynamic.delete(
-                    resource, name=refusal.name, namespace=refusal.namespace, dry_run="All"
-                )
+                resource.delete(name=refusal.name, namespace=refusal.namespace, dry_run="All")
         elif not exists and "CREATE" in refusal.operations:
             body = create_body or {
                 "apiVersion": refusal.api_version,
                 "kind": refusal.kind,
                 "metadata": {"name": refusal.name, "namespace": refusal.namespace},
             }
-            kube.dynamic.create(resource, body=body, namespace=refusal.namespace, dry_run="All")
+            resource.create(body=body, namespace=refusal.namespace, dry_run="All")
         else:
             raise KaasError(f"no dry-run write shows whether {refusal} is in force")
     except ApiException as error:
@@ -145,7 +141,7 @@ def refusing(
     made: list[tuple[str, str]] = []
     try:
         for document in documents:
-            kube.dynamic.create(kube.resource(ADMISSION, document["kind"]), body=document)
+            kube.resource(ADMISSION, document["kind"]).create(body=document)
             made.append((document["kind"], document["metadata"]["name"]))
         wait_until(
             lambda: _probe(kube, refusal, create_body),
@@ -155,7 +151,7 @@ def refusing(
         yield refusal
     finally:
         for kind_made, name_made in reversed(made):
-            kube.dynamic.delete(kube.resource(ADMISSION, kind_made), name=name_made)
+            kube.resource(ADMISSION, kind_made).delete(name=name_made)
         if made:
             wait_until(
                 lambda: not _probe(kube, refusal, create_body),

@@ -266,7 +266,7 @@ def test_prune_leaves_an_object_whose_owner_label_was_taken_away(
 
 
 def test_prune_leaves_an_object_changed_since_it_was_listed(kube: KubeClient, cluster: str) -> None:
-    from scs_kaas.kube.apply import _delete
+    from scs_kaas.kube.apply import _attempt_delete
 
     manifests = render(kube, cluster)
     apply(kube, manifests)
@@ -274,8 +274,8 @@ def test_prune_leaves_an_object_changed_since_it_was_listed(kube: KubeClient, cl
     listed = stored(kube, carrier)
     assert listed is not None
     apply(kube, [carrier | {"data": {"changed": "meanwhile"}}])  # a newer resourceVersion
-    resource = kube.resource("v1", "ConfigMap")
-    assert not _delete(kube, resource, ObjectRef.of(carrier), listed["metadata"])
+    # None: not this version any more (HTTP 409), so left alone
+    assert _attempt_delete(kube, "v1", ObjectRef.of(carrier), listed["metadata"]) is None
     assert stored(kube, carrier) is not None
 
 
@@ -291,8 +291,7 @@ def test_an_object_deleted_by_someone_else_since_it_was_listed_counts_as_gone(
     carrier = next(m for m in manifests if m["kind"] == "ConfigMap")
     listed = stored(kube, carrier)
     assert listed is not None
-    resource = kube.resource("v1", "ConfigMap")
     ref = ObjectRef.of(carrier)
-    kube.dynamic.delete(resource, name=ref.name, namespace=ref.namespace)
-    assert delete_while_ours(kube, resource, ref, listed, ADDON_LABEL)
+    assert kube.delete("v1", "ConfigMap", ref.name, ref.namespace)
+    assert delete_while_ours(kube, "v1", ref, listed, ADDON_LABEL)
     assert stored(kube, carrier) is None

@@ -77,7 +77,7 @@ def test_two_clients_side_by_side_leave_the_library_default_alone(
     ):
         assert first.server == second.server == f"https://127.0.0.1:{management.ports.apiserver}"
         assert (first.context, second.context) == ("kaas-local-management", "other")
-        assert first.api is not second.api
+        assert first._api is not second._api
         assert first.resource("v1", "Secret").namespaced
         assert second.resource("controlplane.cluster.x-k8s.io/v1beta2", "KubeadmControlPlane")
     assert k8s.Configuration._default is None
@@ -136,7 +136,7 @@ def test_embedded_key_material_never_reaches_a_file(
 
 
 def test_embedded_key_material_is_readable_by_this_process_only_in_memory() -> None:
-    from scs_kaas.kube.client import _in_memory
+    from scs_kaas.kube.key_material import in_memory as _in_memory
 
     memfds: list[int] = []
     user = {"client-key-data": base64.b64encode(KEY).decode()}

@@ -27,7 +27,7 @@ LEASE = "scs-kaas-demo"
 def _lease(kube: KubeClient, namespace: str, name: str = LEASE) -> Any:
     """The Lease, or None."""
     try:
-        return k8s.CoordinationV1Api(kube.api).read_namespaced_lease(name, namespace)
+        return k8s.CoordinationV1Api(kube._api).read_namespaced_lease(name, namespace)
     except ApiException as error:
         if error.status == 404:
             return None
@@ -53,7 +53,7 @@ def _foreign_lease(
             "leaseTransitions": 0,
         },
     }
-    k8s.CoordinationV1Api(kube.api).create_namespaced_lease(namespace, body)
+    k8s.CoordinationV1Api(kube._api).create_namespaced_lease(namespace, body)
 
 
 def test_taken_renewed_and_released(kube: KubeClient, namespace: str) -> None:
@@ -147,7 +147,7 @@ def test_a_lease_taken_by_another_meanwhile_is_reported_and_left_alone(
     kube: KubeClient, namespace: str
 ) -> None:
     said: list[str] = []
-    api = k8s.CoordinationV1Api(kube.api)
+    api = k8s.CoordinationV1Api(kube._api)
     with lease_held(kube, namespace, LEASE, "slow", 0, said.append, duration=3) as lock:
         api.patch_namespaced_lease(LEASE, namespace, {"spec": {"holderIdentity": "thief"}})
         wait_until(lambda: lock.lost is not None, 15, "the renewal to notice", interval=0.2)

@@ -69,8 +69,7 @@ def set_conditions(client: KubeClient, namespace: str, *conditions: dict[str, An
             if c["type"] not in {n["type"] for n in conditions}
         ]
         try:
-            client.dynamic.patch(
-                resource.status,
+            resource.status.patch(
                 body={
                     "metadata": {"resourceVersion": live["metadata"]["resourceVersion"]},
                     "status": {"conditions": [*kept, *conditions]},
@@ -192,7 +191,7 @@ def test_wait_deleted_follows_a_deletion_by_another_client(
     def on_event(kind: str, obj: Any) -> None:
         seen.append(kind)
         if kind == "ADDED":
-            in_thread(lambda: controller.dynamic.delete(resource, name="demo", namespace=namespace))
+            in_thread(lambda: resource.delete(name="demo", namespace=namespace))
 
     wait_deleted(kube, CAPI, "Cluster", "demo", namespace, 30, on_event)
     # the deletion marks it (MODIFIED); CAPI's controller removes its finalizer; then it is gone

@@ -106,8 +106,7 @@ def context(cluster: str) -> str:
 
 
 def pause(kube: KubeClient, cluster: str, paused: bool) -> None:
-    kube.dynamic.patch(
-        kube.resource(CLUSTER_API, "Cluster"),
+    kube.resource(CLUSTER_API, "Cluster").patch(
         name=cluster,
         namespace=cluster,
         body={"spec": {"paused": paused}},
@@ -145,8 +144,7 @@ def _play_capi(kubeconfig: Path, cluster: str, workload: Mapping[str, Any]) -> N
             if c["type"] not in played
         ]
         written = [_condition(type_, "True", reason) for type_, reason in played.items()]
-        client.dynamic.patch(
-            client.resource(CLUSTER_API, "Cluster").status,
+        client.resource(CLUSTER_API, "Cluster").status.patch(
             body={"status": {"conditions": kept + written}},
             name=cluster,
             namespace=cluster,
@@ -338,9 +336,7 @@ def test_a_credential_without_a_usable_secret_is_replaced_not_added(
     options = CreateOptions(wait=False)
     first = create_cluster(conn, kube, _settings(cluster), cluster, options=options)
     first_secret = _held_secret(kube, cluster)
-    kube.dynamic.delete(
-        kube.resource("v1", "Secret"), name=f"{cluster}-cloud-config", namespace=cluster
-    )
+    kube.resource("v1", "Secret").delete(name=f"{cluster}-cloud-config", namespace=cluster)
     second = create_cluster(conn, kube, _settings(cluster), cluster, options=options)
     assert second.credential == "replaced" and second.credential_id != first.credential_id
     assert credentials(conn, "t", cluster) == [second.credential_id]
@@ -362,8 +358,7 @@ def test_a_credential_that_fails_to_log_in_stops_the_create_unchanged(
     broken = text.replace(held, "not-the-secret")
 
     def write(body: dict[str, Any]) -> None:
-        kube.dynamic.patch(
-            kube.resource("v1", "Secret"),
+        kube.resource("v1", "Secret").patch(
             name=f"{cluster}-cloud-config",
             namespace=cluster,
             body=body,
@@ -405,7 +400,7 @@ def test_a_cluster_being_deleted_is_not_created_again(
 
     wait_for(kube, CLUSTER_API, "Cluster", cluster, cluster, held_by_capi, CAPI_TIMEOUT)
     pause(kube, cluster, paused=True)
-    kube.dynamic.delete(kube.resource(CLUSTER_API, "Cluster"), name=cluster, namespace=cluster)
+    kube.resource(CLUSTER_API, "Cluster").delete(name=cluster, namespace=cluster)
     expected = f"being deleted; run `kaas cluster delete {cluster}`"
     with pytest.raises(ClusterError, match=re.escape(expected)):
         create_cluster(conn, kube, _settings(cluster), cluster, options=CreateOptions(wait=False))

@@ -178,12 +178,10 @@ def test_status_watch_wakes_on_a_machine_change_and_else_after_refresh(
     options = CreateOptions(wait=False)
     create_cluster(project.user, kube, settings_of(prefix), name, options=options)
     target = ClusterTarget(prefix, naming.cluster_namespace(prefix, name), name)
-    machines = kube.resource(CLUSTER_API, "Machine")
     selector = f"{naming.LABEL_CLUSTER_NAME}={name}"
 
     def listed() -> list[Any]:
-        found = kube.dynamic.get(machines, namespace=target.namespace, label_selector=selector)
-        return list(found.items)
+        return kube.list(CLUSTER_API, "Machine", target.namespace, label_selector=selector)
 
     wait_until(lambda: bool(listed()), TIMEOUT, f"{name}'s machines")
     # no Machine of that name: nothing changes, the wait ends after the refresh
@@ -199,13 +197,7 @@ def test_status_watch_wakes_on_a_machine_change_and_else_after_refresh(
         # a change only counts once the wait has listed: touch until it wakes
         machine = listed()[0]
         body = {"metadata": {"labels": {"kaas-test-touch": str(next(touches))}}}
-        kube.dynamic.patch(
-            machines,
-            name=machine.metadata.name,
-            namespace=target.namespace,
-            body=body,
-            content_type="application/merge-patch+json",
-        )
+        kube.patch(CLUSTER_API, "Machine", machine["metadata"]["name"], target.namespace, body)
         return not waiter.is_alive()
 
     wait_until(touched_and_woken, 60, "the watch to see the Machine change")

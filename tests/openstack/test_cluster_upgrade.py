@@ -138,8 +138,7 @@ def test_upgrade_guards_orders_and_resumes(
             facts["md while control plane rolls"] = md["spec"]["template"]["spec"]["version"]
             for machine in list_objects(kube, CAPI, "Machine", cluster):
                 if "cluster.x-k8s.io/control-plane" in machine["metadata"]["labels"]:
-                    kube.dynamic.patch(
-                        kube.resource(CAPI, "Machine"),
+                    kube.resource(CAPI, "Machine").patch(
                         name=machine["metadata"]["name"],
                         namespace=cluster,
                         body={"spec": {"version": NEW}},

@@ -225,8 +225,7 @@ def test_templates_are_deleted_only_when_nothing_refers_to_them(
     # controller, stopped by the paused Cluster, would also remove its finalizer)
     machine_sets = kube.resource(CAPI, "MachineSet")
     machine_sets.delete(name="c-md-0-old", namespace=namespace)
-    kube.dynamic.patch(
-        machine_sets,
+    machine_sets.patch(
         name="c-md-0-old",
         namespace=namespace,
         body={"metadata": {"finalizers": None}},

@@ -131,8 +131,7 @@ def play_status(
     """Pause the Cluster and write the status the real controller would write once its nodes
     joined: through the status subresource, by condition type, on the resourceVersion read."""
     resource = kube.resource(CAPI, "Cluster")
-    kube.dynamic.patch(
-        resource,
+    resource.patch(
         name=name,
         namespace=namespace,
         body={"spec": {"paused": True}},
@@ -152,8 +151,7 @@ def play_status(
             "status": {"initialization": initialization, "conditions": [*kept, *played]},
         }
         try:
-            kube.dynamic.patch(
-                resource.status,
+            resource.status.patch(
                 name=name,
                 namespace=namespace,
                 body=body,
@@ -184,8 +182,7 @@ def write_status(kube: KubeClient, namespace: str, name: str, played: list[dict[
             "status": {"initialization": initialization, "conditions": [*kept, *played]},
         }
         try:
-            kube.dynamic.patch(
-                resource.status,
+            resource.status.patch(
                 name=name,
                 namespace=namespace,
                 body=body,
@@ -249,8 +246,7 @@ def holding_available(kube: KubeClient, namespace: str, name: str) -> Iterator[N
 
     def in_force() -> bool:
         try:
-            kube.dynamic.patch(
-                resource.status,
+            resource.status.patch(
                 name=name,
                 namespace=namespace,
                 body={"status": {"conditions": [condition("Available", False)]}},
@@ -264,7 +260,7 @@ def holding_available(kube: KubeClient, namespace: str, name: str) -> Iterator[N
         return False
 
     for document in documents:
-        kube.dynamic.create(kube.resource(ADMISSION, document["kind"]), body=document)
+        kube.resource(ADMISSION, document["kind"]).create(body=document)
     try:
         wait_until(in_force, 30, f"admission policy {policy} in force")
         write_status(
@@ -276,9 +272,7 @@ def holding_available(kube: KubeClient, namespace: str, name: str) -> Iterator[N
         yield
     finally:
         for document in reversed(documents):
-            kube.dynamic.delete(
-                kube.resource(ADMISSION, document["kind"]), name=document["metadata"]["name"]
-            )
+            kube.resource(ADMISSION, document["kind"]).delete(name=document["metadata"]["name"])
 
 
 def add_running_cluster(kube: KubeClient, namespace: str, name: str, prefix: str) -> None:
@@ -298,8 +292,7 @@ def resume(kube: KubeClient, selector: str) -> None:
     """Unpause the clusters (clusterctl moves running clusters only)."""
     resource = kube.resource(CAPI, "Cluster")
     for item in resource.get(label_selector=selector).to_dict()["items"]:
-        kube.dynamic.patch(
-            resource,
+        resource.patch(
             name=item["metadata"]["name"],
             namespace=item["metadata"]["namespace"],
             body={"spec": {"paused": False}},
@@ -375,7 +368,7 @@ def add_kubeconfig_secret(
 
 
 def names(kube: KubeClient, selector: str | None = None) -> list[str]:
-    listed = kube.dynamic.get(kube.resource(CAPI, "Cluster"), label_selector=selector).to_dict()
+    listed = kube.resource(CAPI, "Cluster").get(label_selector=selector).to_dict()
     return sorted(f"{c['metadata']['namespace']}/{c['metadata']['name']}" for c in listed["items"])
 
 
@@ -490,7 +483,7 @@ def test_move_moves_every_namespace_and_verifies(
     assert {"app-extra"} <= set(secrets(target, world.ns("app")))
     assert "ha-kubeconfig" not in secrets(landscape, world.ns("ha"))
     assert "app-extra" not in secrets(landscape, world.ns("app"))
-    assert target.dynamic.get(target.resource("v1", "ConfigMap"), namespace="orc-system").items
+    assert target.resource("v1", "ConfigMap").get(namespace="orc-system").items
     # the target has the providers: no `clusterctl init`
     assert [c[0] for c in calls.made] == ["move", "move", "move"]
     assert [m[m.index("--namespace") + 1] for m in calls.made] == list(plan.namespaces)

@@ -193,8 +193,7 @@ def finish_rollout(workload: KubeClient, ref: tuple[str, str, str], timeout: flo
         }
     else:  # the API server validates status too: available <= ready <= replicas
         status |= {"replicas": 1, "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1}
-    workload.dynamic.patch(
-        workload.resource("apps/v1", kind).status,
+    workload.resource("apps/v1", kind).status.patch(
         body={"status": status},
         name=name,
         namespace=namespace,

@@ -87,7 +87,7 @@ def parse_junit(text: str) -> Results:
     try:
         root = ElementTree.fromstring(text)  # noqa: S314 (no DTD: see above)
     except ElementTree.ParseError as error:
-        raise ResultsError(f"junit_01.xml is not valid XML ({error})") from None
+        raise ResultsError(f"junit_01.xml is not valid XML ({error})") from error
     if root.tag == "testsuites":
         suites = root.findall("testsuite")
     elif root.tag == "testsuite":

@@ -15,16 +15,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import urllib3
-from kubernetes.client.exceptions import ApiException
-
 from scs_kaas import naming
-from scs_kaas.errors import ClusterError
-from scs_kaas.kube.client import KubeClient, describe
+from scs_kaas.errors import ClusterError, Conflict
+from scs_kaas.kube.client import FIELD_MANAGER, KubeClient
 
 log = logging.getLogger(__name__)
 
-FIELD_MANAGER = "scs-kaas"
+__all__ = ["FIELD_MANAGER", "Applied", "ObjectRef", "apply", "owned_objects", "prune"]
+
 Action = Literal["created", "changed", "unchanged"]
 
 # Applied first: a Namespace must exist before anything in it, a CRD before its objects.
@@ -112,36 +110,19 @@ def _apply_one(client: KubeClient, manifest: Mapping[str, Any], field_manager: s
     namespace = ref.namespace if resource.namespaced else None
     if resource.namespaced and not namespace:
         raise ClusterError(f"{ref} has no namespace; every namespaced object needs one")
-    try:
-        before = _version_of(client, resource, ref.name, namespace)
-        result = client.dynamic.server_side_apply(
-            resource,
-            body=dict(manifest),
-            name=ref.name,
-            namespace=namespace,
-            field_manager=field_manager,
-            force_conflicts=True,
-            _request_timeout=client.timeout,
-        )
-    except (ApiException, urllib3.exceptions.HTTPError) as error:
-        # The body we sent is never part of the message (it may hold credentials).
-        raise ClusterError(f"applying {ref} failed: {describe(error)}") from None
-    after = str(result.metadata.resourceVersion)
-    action: Action = "created" if before is None else "unchanged" if before == after else "changed"
+    failed = f"applying {ref}"
+    before = client.get(api_version, kind, ref.name, namespace, action=failed)
+    after = client.apply(manifest, field_manager=field_manager, action=failed)
+    version = str(after["metadata"]["resourceVersion"])
+    action: Action = (
+        "created"
+        if before is None
+        else "unchanged"
+        if str(before["metadata"]["resourceVersion"]) == version
+        else "changed"
+    )
     log.info("%s %s", ref, action)
     return Applied(api_version, kind, namespace, ref.name, action)
-
-
-def _version_of(client: KubeClient, resource: Any, name: str, namespace: str | None) -> str | None:
-    try:
-        found = client.dynamic.get(
-            resource, name=name, namespace=namespace, _request_timeout=client.timeout
-        )
-    except ApiException as error:
-        if error.status == 404:
-            return None
-        raise
-    return str(found.metadata.resourceVersion)
 
 
 def owned_objects(
@@ -149,28 +130,20 @@ def owned_objects(
     namespace: str,
     label_selector: str,
     kinds: Sequence[tuple[str, str]] = PRUNABLE,
-) -> list[tuple[Any, ObjectRef, dict[str, Any]]]:
-    """(resource, reference, object) of every object of `kinds` in `namespace` that matches
-    `label_selector` and carries our `app.kubernetes.io/managed-by` label, checked again on
-    each object whatever the server did with the selector."""
+) -> list[tuple[str, ObjectRef, dict[str, Any]]]:
+    """(served apiVersion, reference, object) of every object of `kinds` in `namespace` that
+    matches `label_selector` and carries our `app.kubernetes.io/managed-by` label, checked again
+    on each object whatever the server did with the selector."""
     owned = f"{naming.LABEL_MANAGED_BY}={naming.MANAGED_BY}"
     selector = ",".join(filter(None, [label_selector, owned]))
     found = []
     for api_version, kind in kinds:
-        resource = client.resource_of_group(api_version, kind)
-        try:
-            listed = client.dynamic.get(
-                resource,
-                namespace=namespace,
-                label_selector=selector,
-                _request_timeout=client.timeout,
-            )
-        except (ApiException, urllib3.exceptions.HTTPError) as error:
-            raise ClusterError(f"listing {kind} in {namespace} failed: {describe(error)}") from None
-        for item in listed.to_dict().get("items") or []:
+        served = client.served_version(api_version, kind)
+        listed = client.list(served, kind, namespace, label_selector=selector)
+        for item in listed:
             if _ours(item, namespace):
                 ref = ObjectRef.of({**item, "apiVersion": api_version, "kind": kind})
-                found.append((resource, ref, item))
+                found.append((served, ref, item))
     return found
 
 
@@ -194,26 +167,26 @@ def prune(
     """
     wanted = {ObjectRef.of(m) for m in keep}
     deleted = []
-    for resource, ref, item in owned_objects(client, namespace, label_selector, kinds):
+    for api_version, ref, item in owned_objects(client, namespace, label_selector, kinds):
         if ref in wanted:
             continue
-        if dry_run or delete_while_ours(client, resource, ref, item, label_selector):
+        if dry_run or delete_while_ours(client, api_version, ref, item, label_selector):
             deleted.append(ref)
     return deleted
 
 
 def delete_while_ours(
-    client: KubeClient, resource: Any, ref: ObjectRef, item: Mapping[str, Any], selector: str
+    client: KubeClient, api_version: str, ref: ObjectRef, item: Mapping[str, Any], selector: str
 ) -> bool:
     """True once the object listed as `item` is gone (deleted here or by someone else); False
     if it was left alone, having changed into something not proven ours."""
     metadata = item["metadata"]
     for _ in range(_CONFLICT_RETRIES):
-        outcome = _attempt_delete(client, resource, ref, metadata)
+        outcome = _attempt_delete(client, api_version, ref, metadata)
         if outcome is not None:
             return True
-        fresh = _reread_owned(client, resource, ref, selector)
-        if fresh is None and _gone(client, resource, ref):
+        fresh = _reread_owned(client, api_version, ref, selector)
+        if fresh is None and client.get(api_version, ref.kind, ref.name, ref.namespace) is None:
             return True
         if fresh is None or (fresh.get("metadata") or {}).get("uid") != metadata["uid"]:
             break  # no longer ours, or another object of that name: not the one proven ours
@@ -223,38 +196,22 @@ def delete_while_ours(
 
 
 def _reread_owned(
-    client: KubeClient, resource: Any, ref: ObjectRef, label_selector: str
+    client: KubeClient, api_version: str, ref: ObjectRef, label_selector: str
 ) -> dict[str, Any] | None:
     """The object now, if it still matches the selector and is ours; else None."""
     owned = f"{naming.LABEL_MANAGED_BY}={naming.MANAGED_BY}"
-    try:
-        listed = client.dynamic.get(
-            resource,
-            namespace=ref.namespace,
-            label_selector=",".join(filter(None, [label_selector, owned])),
-            field_selector=f"metadata.name={ref.name}",
-            _request_timeout=client.timeout,
-        )
-    except (ApiException, urllib3.exceptions.HTTPError) as error:
-        raise ClusterError(f"reading {ref} failed: {describe(error)}") from None
-    for found in listed.to_dict().get("items") or []:
+    listed = client.list(
+        api_version,
+        ref.kind,
+        ref.namespace,
+        label_selector=",".join(filter(None, [label_selector, owned])),
+        field_selector=f"metadata.name={ref.name}",
+        action=f"reading {ref}",
+    )
+    for found in listed:
         if _ours(found, str(ref.namespace)) and found["metadata"]["name"] == ref.name:
             return dict(found)
     return None
-
-
-def _gone(client: KubeClient, resource: Any, ref: ObjectRef) -> bool:
-    try:
-        client.dynamic.get(
-            resource, name=ref.name, namespace=ref.namespace, _request_timeout=client.timeout
-        )
-    except ApiException as error:
-        if error.status == 404:
-            return True
-        raise ClusterError(f"reading {ref} failed: {describe(error)}") from None
-    except urllib3.exceptions.HTTPError as error:
-        raise ClusterError(f"reading {ref} failed: {describe(error)}") from None
-    return False
 
 
 def _ours(item: Mapping[str, Any], namespace: str) -> bool:
@@ -266,40 +223,22 @@ def _ours(item: Mapping[str, Any], namespace: str) -> bool:
     )
 
 
-def _delete(client: KubeClient, resource: Any, ref: ObjectRef, metadata: Mapping[str, Any]) -> bool:
-    """Delete the object at the uid and resourceVersion of `metadata`: True if deleted, False
-    if gone already or changed since (left alone)."""
-    outcome = _attempt_delete(client, resource, ref, metadata)
-    if outcome is None:
-        log.warning("%s changed while pruning; left alone", ref)
-    return bool(outcome)
-
-
 def _attempt_delete(
-    client: KubeClient, resource: Any, ref: ObjectRef, metadata: Mapping[str, Any]
+    client: KubeClient, api_version: str, ref: ObjectRef, metadata: Mapping[str, Any]
 ) -> bool | None:
     """True: deleted; False: gone already; None: not this version any more (HTTP 409)."""
-    options = {
-        "apiVersion": "v1",
-        "kind": "DeleteOptions",
-        "propagationPolicy": "Background",
-        "preconditions": {"uid": metadata["uid"], "resourceVersion": metadata["resourceVersion"]},
-    }
     try:
-        client.dynamic.delete(
-            resource,
-            name=ref.name,
-            namespace=ref.namespace,
-            body=options,
-            _request_timeout=client.timeout,
+        deleted = client.delete(
+            api_version,
+            ref.kind,
+            ref.name,
+            ref.namespace,
+            uid=str(metadata["uid"]),
+            resource_version=str(metadata["resourceVersion"]),
+            propagation="Background",
         )
-    except ApiException as error:
-        if error.status == 404:
-            return False  # gone already
-        if error.status == 409:
-            return None
-        raise ClusterError(f"deleting {ref} failed: {describe(error)}") from None
-    except urllib3.exceptions.HTTPError as error:
-        raise ClusterError(f"deleting {ref} failed: {describe(error)}") from None
-    log.info("%s deleted (no longer rendered)", ref)
-    return True
+    except Conflict:
+        return None
+    if deleted:
+        log.info("%s deleted (no longer rendered)", ref)
+    return deleted

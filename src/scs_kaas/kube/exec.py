@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import urllib3
 import yaml
 from kubernetes import client as k8s
-from kubernetes.client.exceptions import ApiException
 from kubernetes.stream import stream
 from kubernetes.stream.ws_client import ERROR_CHANNEL
 
 from scs_kaas.errors import ClusterError
-from scs_kaas.kube.client import KubeClient, describe
+from scs_kaas.kube.client import LIBRARY_ERRORS, KubeClient, translated
 
 MAX_OUTPUT = 64 * 1024
 
@@ -39,24 +37,26 @@ def run_in_pod(
 ) -> ExecResult:
     """Run `command` (no shell unless it names one); never raises on a non-zero exit."""
     where = f"pod {namespace}/{pod}"
-    try:
-        session = stream(
-            k8s.CoreV1Api(client.api).connect_get_namespaced_pod_exec,
-            pod,
-            namespace,
-            container=container,
-            command=command,
-            stdin=False,
-            stdout=True,
-            stderr=True,
-            tty=False,
-            _preload_content=False,
-            _request_timeout=(client.timeout[0], timeout),
-        )
-    except (ApiException, urllib3.exceptions.HTTPError, OSError) as error:
-        raise ClusterError(f"exec in {where} failed: {describe(error)}") from None
-    except Exception as error:  # the websocket library raises its own classes
-        raise ClusterError(f"exec in {where} failed: {type(error).__name__}: {error}") from None
+    with translated(f"exec in {where}"):
+        try:
+            session = stream(
+                k8s.CoreV1Api(client._api).connect_get_namespaced_pod_exec,
+                pod,
+                namespace,
+                container=container,
+                command=command,
+                stdin=False,
+                stdout=True,
+                stderr=True,
+                tty=False,
+                _preload_content=False,
+                _request_timeout=(client.timeout[0], timeout),
+            )
+        except LIBRARY_ERRORS:
+            raise
+        except Exception as error:  # the websocket library raises its own classes
+            failed = f"exec in {where} failed: {type(error).__name__}: {error}"
+            raise ClusterError(failed) from error
     try:
         session.run_forever(timeout=timeout)
         if session.is_open():

@@ -24,12 +24,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import urllib3
 from kubernetes import client as k8s
-from kubernetes.client.exceptions import ApiException
 
-from scs_kaas.errors import ClusterError
-from scs_kaas.kube.client import KubeClient, describe
+from scs_kaas.errors import ClusterError, Conflict, NotFound
+from scs_kaas.kube.client import KubeClient, describe, translated
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +46,10 @@ def holder_identity(command: str) -> str:
 def _micro_time(moment: datetime) -> str:
     # MicroTime wants exactly six fractional digits; isoformat() drops them when zero
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class _Lost(ClusterError):
+    """Another process holds the Lease now, or nobody: ours it is no longer."""
 
 
 @dataclass
@@ -73,7 +75,10 @@ class LeaseLock:
 
     @property
     def api(self) -> Any:
-        return k8s.CoordinationV1Api(self.kube.api)
+        return k8s.CoordinationV1Api(self.kube._api)
+
+    def _doing(self, what: str) -> str:
+        return f"{what} the lease {self.namespace}/{self.name}"
 
     def _body(self, transitions: int, acquired: datetime, version: str | None) -> dict[str, Any]:
         now = datetime.now(UTC)
@@ -95,37 +100,34 @@ class LeaseLock:
 
     def _read(self) -> Any | None:
         try:
-            return self.api.read_namespaced_lease(
-                self.name, self.namespace, _request_timeout=self.kube.timeout
-            )
-        except ApiException as error:
-            if error.status == 404:
-                return None
-            raise
+            with translated(self._doing("reading")):
+                return self.api.read_namespaced_lease(
+                    self.name, self.namespace, _request_timeout=self.kube.timeout
+                )
+        except NotFound:
+            return None
 
     def _create(self) -> bool:
         body = self._body(0, datetime.now(UTC), None)
         try:
-            made = self.api.create_namespaced_lease(
-                self.namespace, body, _request_timeout=self.kube.timeout
-            )
-        except ApiException as error:
-            if error.status == 409:  # another process created it first
-                return False
-            raise
+            with translated(self._doing("creating")):
+                made = self.api.create_namespaced_lease(
+                    self.namespace, body, _request_timeout=self.kube.timeout
+                )
+        except Conflict:  # another process created it first
+            return False
         self.version = made.metadata.resource_version
         return True
 
     def _replace(self, lease: Any, transitions: int, acquired: datetime) -> bool:
         body = self._body(transitions, acquired, lease.metadata.resource_version)
         try:
-            written = self.api.replace_namespaced_lease(
-                self.name, self.namespace, body, _request_timeout=self.kube.timeout
-            )
-        except ApiException as error:
-            if error.status in (404, 409):  # changed or deleted since we read it
-                return False
-            raise
+            with translated(self._doing("writing")):
+                written = self.api.replace_namespaced_lease(
+                    self.name, self.namespace, body, _request_timeout=self.kube.timeout
+                )
+        except (NotFound, Conflict):  # changed or deleted since we read it
+            return False
         self.version = written.metadata.resource_version
         return True
 
@@ -151,11 +153,11 @@ class LeaseLock:
         return None if taken else lease
 
     def renew(self) -> bool:
-        """Renew the Lease; False if that failed for now. ClusterError once another holds it."""
+        """Renew the Lease; False if that failed for now. `_Lost` once another holds it."""
         lease = self._read()
         if lease is None or lease.spec.holder_identity != self.holder:
             holder = "nobody" if lease is None else lease.spec.holder_identity
-            raise ClusterError(f"it is now held by {holder}")
+            raise _Lost(f"it is now held by {holder}")
         acquired = lease.spec.acquire_time or datetime.now(UTC)
         return self._replace(lease, lease.spec.lease_transitions or 0, acquired)
 
@@ -170,9 +172,11 @@ class LeaseLock:
                     renewed = time.monotonic()
                     continue
                 why = "it was changed by another process"
-            except ClusterError as error:
+            except _Lost as error:
                 self._lose(str(error))
                 return
+            except ClusterError as error:
+                why = str(error)
             except Exception as error:  # a thread's error must end up here, not on stderr
                 why = describe(error)
             if time.monotonic() - renewed >= self.duration:
@@ -193,15 +197,15 @@ class LeaseLock:
             return
         preconditions = k8s.V1Preconditions(resource_version=self.version)
         try:
-            self.api.delete_namespaced_lease(
-                self.name,
-                self.namespace,
-                body=k8s.V1DeleteOptions(preconditions=preconditions),
-                _request_timeout=self.kube.timeout,
-            )
-        except (ApiException, urllib3.exceptions.HTTPError) as error:
-            # it expires by itself; the next run takes it over
-            log.warning("lease %s/%s not released: %s", self.namespace, self.name, describe(error))
+            with translated(self._doing("releasing")):
+                self.api.delete_namespaced_lease(
+                    self.name,
+                    self.namespace,
+                    body=k8s.V1DeleteOptions(preconditions=preconditions),
+                    _request_timeout=self.kube.timeout,
+                )
+        except ClusterError as error:
+            log.warning("%s (it expires by itself; the next run takes it over)", error)
 
 
 def _expired(lease: Any, unchanged_for: float) -> bool:
@@ -233,21 +237,18 @@ def lease_held(
     lock = LeaseLock(kube, namespace, name, holder, duration)
     observed = _Observed()
     deadline = time.monotonic() + timeout
-    try:
+    holding = lock.try_take(observed)
+    if holding is not None and timeout > 0:
+        say(f"waiting for {_held_by(lock, holding)} (up to {timeout:.0f} s; --lock-timeout)")
+    while holding is not None:
+        if time.monotonic() >= deadline:
+            raise ClusterError(
+                f"{_held_by(lock, holding)} is running; nothing was changed: run again when "
+                "it is done, or wait for it with --lock-timeout SECONDS (a holder that died "
+                f"is taken over once its lease went {duration} s without renewal)"
+            )
+        time.sleep(interval)
         holding = lock.try_take(observed)
-        if holding is not None and timeout > 0:
-            say(f"waiting for {_held_by(lock, holding)} (up to {timeout:.0f} s; --lock-timeout)")
-        while holding is not None:
-            if time.monotonic() >= deadline:
-                raise ClusterError(
-                    f"{_held_by(lock, holding)} is running; nothing was changed: run again when "
-                    "it is done, or wait for it with --lock-timeout SECONDS (a holder that died "
-                    f"is taken over once its lease went {duration} s without renewal)"
-                )
-            time.sleep(interval)
-            holding = lock.try_take(observed)
-    except (ApiException, urllib3.exceptions.HTTPError) as error:
-        raise ClusterError(f"taking the lease {namespace}/{name}: {describe(error)}") from None
     renewer = threading.Thread(target=lock.keep_renewing, name=f"lease {name}", daemon=True)
     renewer.start()
     try:

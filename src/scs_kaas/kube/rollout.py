@@ -16,11 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import urllib3
-from kubernetes.client.exceptions import ApiException
-
-from scs_kaas.errors import ClusterError
-from scs_kaas.kube.client import KubeClient, describe
+from scs_kaas.errors import ClusterError, WaitTimeout
+from scs_kaas.kube.client import KubeClient
 from scs_kaas.kube.wait import wait_for
 
 log = logging.getLogger(__name__)
@@ -54,43 +51,35 @@ def rollout_restart(
     patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
     restarted: list[Restarted] = []
     for kind in kinds:
-        resource = client.resource("apps/v1", kind)
-        for name in _names(client, resource, kind, namespace, selector):
+        for name in _names(client, kind, namespace, selector):
             target = Restarted(kind, namespace, name)
+            done = ", ".join(map(str, restarted)) or "nothing"
             try:
-                client.dynamic.patch(
-                    resource,
-                    body=patch,
-                    name=name,
-                    namespace=namespace,
+                client.patch(
+                    "apps/v1",
+                    kind,
+                    name,
+                    namespace,
+                    patch,
                     content_type="application/strategic-merge-patch+json",
-                    _request_timeout=client.timeout,
+                    action=f"restarting {target}",
                 )
-            except (ApiException, urllib3.exceptions.HTTPError) as error:
-                done = ", ".join(map(str, restarted)) or "nothing"
-                raise ClusterError(
-                    f"restarting {target} failed: {describe(error)} (restarted before: {done})"
-                ) from None
+            except ClusterError as error:
+                raise type(error)(f"{error} (restarted before: {done})") from error
             log.info("restarted %s", target)
             restarted.append(target)
     return restarted
 
 
-def _names(
-    client: KubeClient, resource: object, kind: str, namespace: str, selector: str
-) -> list[str]:
-    try:
-        listed = client.dynamic.get(
-            resource,
-            namespace=namespace,
-            label_selector=selector,
-            _request_timeout=client.timeout,
-        ).to_dict()
-    except (ApiException, urllib3.exceptions.HTTPError) as error:
-        raise ClusterError(
-            f"listing {kind}s in {namespace} with labels {selector} failed: {describe(error)}"
-        ) from None
-    return sorted(str(item["metadata"]["name"]) for item in listed.get("items") or [])
+def _names(client: KubeClient, kind: str, namespace: str, selector: str) -> list[str]:
+    listed = client.list(
+        "apps/v1",
+        kind,
+        namespace,
+        label_selector=selector,
+        action=f"listing {kind}s in {namespace} with labels {selector}",
+    )
+    return sorted(str(item["metadata"]["name"]) for item in listed)
 
 
 def rolled_out(kind: str) -> Callable[[Mapping[str, Any] | None], bool]:
@@ -125,7 +114,7 @@ def rolled_out(kind: str) -> Callable[[Mapping[str, Any] | None], bool]:
 
 
 def wait_rolled_out(client: KubeClient, workloads: Sequence[Restarted], timeout: float) -> None:
-    """Wait (watching) until every workload finished its rollout; ClusterError on timeout."""
+    """Wait (watching) until every workload finished its rollout; WaitTimeout on timeout."""
     deadline = time.monotonic() + timeout
     for workload in workloads:
         remaining = max(0.1, deadline - time.monotonic())  # at least one look
@@ -139,9 +128,9 @@ def wait_rolled_out(client: KubeClient, workloads: Sequence[Restarted], timeout:
                 rolled_out(workload.kind),
                 remaining,
             )
-        except ClusterError as error:
-            if str(error).startswith("timed out"):
-                raise ClusterError(
-                    f"the rollout of {workload} did not finish within {timeout:g}s"
-                ) from None
-            raise
+        except WaitTimeout as error:
+            if time.monotonic() < deadline:
+                raise  # a request timed out, not the wait
+            raise WaitTimeout(
+                f"the rollout of {workload} did not finish within {timeout:g}s"
+            ) from error

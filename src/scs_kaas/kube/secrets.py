@@ -6,9 +6,6 @@ import base64
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-import urllib3
-from kubernetes.client.exceptions import ApiException
-
 from scs_kaas.errors import ClusterError
 from scs_kaas.kube.apply import FIELD_MANAGER, Applied, apply
 from scs_kaas.kube.client import KubeClient
@@ -93,24 +90,10 @@ def update_secret(
 
 
 def _read(client: KubeClient, namespace: str, name: str) -> dict[str, Any]:
-    resource = client.resource("v1", "Secret")
-    try:
-        found = client.dynamic.get(
-            resource, name=name, namespace=namespace, _request_timeout=client.timeout
-        )
-    except ApiException as error:
-        if error.status == 404:
-            raise ClusterError(f"Secret {namespace}/{name} does not exist") from None
-        # Only the status: the body of a failed Secret read is nothing to print.
-        raise ClusterError(
-            f"reading Secret {namespace}/{name} failed: HTTP {error.status}"
-        ) from None
-    except urllib3.exceptions.HTTPError as error:
-        raise ClusterError(
-            f"reading Secret {namespace}/{name} failed: {type(error).__name__}"
-        ) from None
-    result: dict[str, Any] = found.to_dict()
-    return result
+    found = client.get("v1", "Secret", name, namespace)
+    if found is None:
+        raise ClusterError(f"Secret {namespace}/{name} does not exist")
+    return found
 
 
 def _decode(data: Mapping[str, str]) -> dict[str, bytes]:

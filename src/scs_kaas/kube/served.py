@@ -9,11 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import urllib3
-from kubernetes.client.exceptions import ApiException
-
-from scs_kaas.errors import ClusterError
-from scs_kaas.kube.client import KubeClient, describe
+from scs_kaas.kube.client import KubeClient, translated
 
 INFRA_GROUP = "infrastructure.cluster.x-k8s.io"
 CLUSTER_GROUP = "cluster.x-k8s.io"
@@ -50,12 +46,8 @@ def _newest_first(versions: set[str]) -> tuple[str, ...]:
 
 def served_versions(kube: KubeClient, group: str, kind: str) -> tuple[str, ...]:
     """The versions of `group` that serve `kind`, newest first (from discovery)."""
-    try:
-        found = kube.dynamic.resources.search(group=group, kind=kind)
-    except (ApiException, urllib3.exceptions.HTTPError) as error:
-        raise ClusterError(
-            f"API discovery of {kind} ({group}) at {kube.server} failed: {describe(error)}"
-        ) from None
+    with translated(f"API discovery of {kind} ({group}) at {kube.server}"):
+        found = kube._dynamic.resources.search(group=group, kind=kind)
     return _newest_first({str(r.api_version) for r in found if r.kind == kind and r.group == group})
 
 

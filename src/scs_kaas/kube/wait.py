@@ -20,8 +20,8 @@ import urllib3
 from kubernetes import watch
 from kubernetes.client.exceptions import ApiException
 
-from scs_kaas.errors import ClusterError
-from scs_kaas.kube.client import KubeClient, describe
+from scs_kaas.errors import WaitTimeout
+from scs_kaas.kube.client import KubeClient, translated
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def wait_for(
     """Watch one object until `predicate` holds; return its state then (None if it is gone).
 
     `on_event(type, object)` sees the state found first (as "ADDED", like a watch's first event)
-    and every change after, e.g. to report progress. On timeout a ClusterError names the object,
+    and every change after, e.g. to report progress. On timeout a WaitTimeout names the object,
     what was waited for and the last condition seen.
     """
     resource = client.resource(api_version, kind)
@@ -93,7 +93,7 @@ def wait_for(
     deadline = time.monotonic() + timeout
     last: Object | None = None
     while time.monotonic() < deadline:
-        try:
+        with translated(f"watching {what}", secret=kind == "Secret"):
             last, version = _read(client, resource, name, namespace)
             if last is not None and on_event is not None:
                 on_event("ADDED", last)
@@ -104,9 +104,7 @@ def wait_for(
             )
             if found:
                 return last
-        except (ApiException, urllib3.exceptions.HTTPError) as error:
-            raise ClusterError(f"watching {what} failed: {describe(error)}") from None
-    raise ClusterError(_timeout_message(what, predicate, timeout, last))
+    raise WaitTimeout(_timeout_message(what, predicate, timeout, last))
 
 
 def wait_deleted(
@@ -142,8 +140,8 @@ def wait_for_selected(
     deadline = time.monotonic() + timeout
     current: dict[str, Object] = {}
     while time.monotonic() < deadline:
-        try:
-            listed = client.dynamic.get(
+        with translated(f"watching {what}", secret=kind == "Secret"):
+            listed = client._dynamic.get(
                 resource,
                 namespace=namespace,
                 label_selector=label_selector,
@@ -157,9 +155,45 @@ def wait_for_selected(
                 client, resource, namespace, label_selector, version, deadline, current, predicate
             ):
                 return list(current.values())
-        except (ApiException, urllib3.exceptions.HTTPError) as error:
-            raise ClusterError(f"watching {what} failed: {describe(error)}") from None
-    raise ClusterError(f"timed out after {timeout:g}s waiting for {what}")
+    raise WaitTimeout(f"timed out after {timeout:g}s waiting for {what}")
+
+
+def changed_within(
+    client: KubeClient,
+    api_version: str,
+    kind: str,
+    namespace: str,
+    label_selector: str,
+    seconds: float,
+) -> bool:
+    """Whether any object `label_selector` selects changes (or appears, or goes) within
+    `seconds`: True at the first change, False once the time is up."""
+    resource = client.resource(api_version, kind)
+    with translated(f"watching {kind}s in {namespace}"):
+        listed = client._dynamic.get(
+            resource,
+            namespace=namespace,
+            label_selector=label_selector,
+            _request_timeout=client.timeout,
+        )
+        watcher = watch.Watch()  # type: ignore[no-untyped-call]
+        stream = watcher.stream(  # type: ignore[no-untyped-call]
+            resource.get,
+            namespace=namespace,
+            label_selector=label_selector,
+            resource_version=str(listed.metadata.resourceVersion),
+            serialize=False,
+            timeout_seconds=max(1, round(seconds)),
+            _request_timeout=(client.timeout[0], seconds + _READ_SLACK),
+        )
+        try:
+            for _event in stream:
+                return True
+        except urllib3.exceptions.ReadTimeoutError:
+            pass  # the server went quiet past its own timeout: nothing changed
+        finally:
+            stream.close()
+    return False
 
 
 def _watch_selected(
@@ -211,7 +245,7 @@ def _read(
     client: KubeClient, resource: Any, name: str, namespace: str | None
 ) -> tuple[Object | None, str]:
     """The object (or None) and the resourceVersion to watch from."""
-    listed = client.dynamic.get(
+    listed = client._dynamic.get(
         resource,
         namespace=namespace,
         field_selector=f"metadata.name={name}",

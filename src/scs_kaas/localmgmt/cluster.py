@@ -251,11 +251,11 @@ class ManagementCluster:
 
         try:
             wait_until(ready, timeout, "the management cluster's processes")
-        except CloudError:  # the timeout
+        except CloudError as error:  # the timeout
             raise ClusterError(
                 f"{', '.join(late)} did not become ready within {timeout:.0f} s;"
                 f" see {self.layout.logs}"
-            ) from None
+            ) from error
 
     def _write_kubeconfig(self) -> None:
         pki = self.layout.pki
@@ -320,13 +320,12 @@ def _apply(client: KubeClient, documents: list[dict[str, Any]]) -> None:
 
 
 def _wait_established(client: KubeClient, crds: list[dict[str, Any]], timeout: float = 60) -> None:
-    resource = client.resource("apiextensions.k8s.io/v1", "CustomResourceDefinition")
     names = [str(d["metadata"]["name"]) for d in crds]
 
     def established() -> bool:
         for name in names:
-            found = resource.get(name=name, _request_timeout=client.timeout).to_dict()
-            conditions = (found.get("status") or {}).get("conditions") or []
+            found = client.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", name)
+            conditions = ((found or {}).get("status") or {}).get("conditions") or []
             if not any(c["type"] == "Established" and c["status"] == "True" for c in conditions):
                 return False
         return True

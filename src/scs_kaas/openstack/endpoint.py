@@ -39,7 +39,7 @@ def ca_bundle(conn: Connection) -> str | None:
     try:
         return Path(str(path)).expanduser().read_text(encoding="utf-8")
     except OSError as error:
-        raise CloudError(f"cannot read the cloud's CA bundle {path}: {error.strerror}") from None
+        raise CloudError(f"cannot read the cloud's CA bundle {path}: {error.strerror}") from error
 
 
 def connect_app_credential(conn: Connection, credential: AppCredentialSecret) -> Connection:

@@ -89,7 +89,7 @@ def find_images(conn: Connection, name: str) -> list[GlanceImage]:
     try:
         return [_plain(image) for image in _glance(conn).images(name=name)]
     except exceptions.SDKException as error:
-        raise CloudError(f"listing images called {name!r} failed: {error}") from None
+        raise CloudError(f"listing images called {name!r} failed: {error}") from error
 
 
 def owned_images(conn: Connection, prefix: str) -> list[GlanceImage]:
@@ -98,7 +98,7 @@ def owned_images(conn: Connection, prefix: str) -> list[GlanceImage]:
     try:
         found = [_plain(image) for image in _glance(conn).images(owner=project)]
     except exceptions.SDKException as error:
-        raise CloudError(f"listing the project's images failed: {error}") from None
+        raise CloudError(f"listing the project's images failed: {error}") from error
     return [image for image in found if is_owned(image, prefix, project)]
 
 
@@ -130,7 +130,7 @@ def delete_image(conn: Connection, image_id: str) -> None:
     try:
         _glance(conn).delete_image(image_id, ignore_missing=True)
     except exceptions.SDKException as error:
-        raise CloudError(f"deleting image {image_id} failed: {error}") from None
+        raise CloudError(f"deleting image {image_id} failed: {error}") from error
     log.info("deleted image %s", image_id)
 
 
@@ -205,7 +205,7 @@ def upload_image(
             # openstacksdk deletes the half-made image itself when the upload fails.
             if cancel.is_set():
                 raise Cancelled(f"upload of {spec.name} cancelled; nothing is left") from None
-            raise CloudError(f"uploading {spec.name} failed: {error}") from None
+            raise CloudError(f"uploading {spec.name} failed: {error}") from error
     uploaded = _plain(image)
     log.info("uploaded %s bytes into image %s (%s)", reader.sent, spec.name, uploaded.id)
     return _check_hash(conn, uploaded, reader.digest.hexdigest())
@@ -230,16 +230,16 @@ def wait_active(
     while True:
         try:
             image = _plain(_glance(conn).get_image(image_id))
-        except exceptions.NotFoundException:
-            raise CloudError(f"image {image_id} disappeared while waiting for it") from None
+        except exceptions.NotFoundException as error:
+            raise CloudError(f"image {image_id} disappeared while waiting for it") from error
         except exceptions.SDKException as error:
-            raise CloudError(f"reading image {image_id} failed: {error}") from None
+            raise CloudError(f"reading image {image_id} failed: {error}") from error
         except (http_exceptions.ConnectFailure, http_exceptions.ConnectTimeout) as error:
             # A poll may meet a keep-alive connection the server just closed; the next one
             # opens a new connection. Only the deadline ends the wait.
             log.info("polling image %s: %s; trying again", image_id, error)
             if time.monotonic() >= deadline:
-                raise CloudError(f"reading image {image_id} failed: {error}") from None
+                raise CloudError(f"reading image {image_id} failed: {error}") from error
             if cancel.wait(POLL_INTERVAL):
                 raise Cancelled("waiting for the image cancelled") from None
             continue

@@ -14,7 +14,7 @@ def external_networks(conn: Connection) -> list[tuple[str, str]]:
     try:
         return [(str(n.id), str(n.name)) for n in conn.network.networks(is_router_external=True)]
     except exceptions.SDKException as error:
-        raise CloudError(f"listing external networks failed: {error}") from None
+        raise CloudError(f"listing external networks failed: {error}") from error
 
 
 def subnet_cidrs(conn: Connection, network_id: str) -> tuple[str, ...]:
@@ -22,7 +22,7 @@ def subnet_cidrs(conn: Connection, network_id: str) -> tuple[str, ...]:
     try:
         return tuple(sorted(str(s.cidr) for s in conn.network.subnets(network_id=network_id)))
     except exceptions.SDKException as error:
-        raise CloudError(f"listing the subnets of network {network_id} failed: {error}") from None
+        raise CloudError(f"listing the subnets of network {network_id} failed: {error}") from error
 
 
 def image_statuses(conn: Connection, name: str) -> list[str]:
@@ -33,7 +33,7 @@ def image_statuses(conn: Connection, name: str) -> list[str]:
             by_id = conn.image.find_image(name, ignore_missing=True)
             found = [by_id] if by_id is not None else []
     except exceptions.SDKException as error:
-        raise CloudError(f"looking up image {name!r} failed: {error}") from None
+        raise CloudError(f"looking up image {name!r} failed: {error}") from error
     return [str(image.status) for image in found]
 
 
@@ -42,4 +42,4 @@ def keypair_exists(conn: Connection, name: str) -> bool:
     try:
         return conn.compute.find_keypair(name, ignore_missing=True) is not None
     except exceptions.SDKException as error:
-        raise CloudError(f"looking up keypair {name!r} failed: {error}") from None
+        raise CloudError(f"looking up keypair {name!r} failed: {error}") from error

@@ -237,13 +237,13 @@ def wait_server_active(conn: Connection, server_id: str, timeout: float) -> None
         conn.compute.wait_for_server(
             server, status="ACTIVE", failures=["ERROR"], interval=2, wait=timeout
         )
-    except exceptions.ResourceFailure:
+    except exceptions.ResourceFailure as error:
         fault = (conn.compute.get_server(server_id).fault or {}).get("message", "no reason given")
         raise CloudError(
             f"server {server_id} went into ERROR ({fault}): run `kaas mgmt delete` and retry"
-        ) from None
-    except exceptions.ResourceTimeout:
-        raise CloudError(f"server {server_id} not ACTIVE after {timeout:.0f} s") from None
+        ) from error
+    except exceptions.ResourceTimeout as error:
+        raise CloudError(f"server {server_id} not ACTIVE after {timeout:.0f} s") from error
 
 
 def owned_server_ids(conn: Connection, tags: Sequence[str]) -> list[str]:
@@ -263,5 +263,5 @@ def console_log(conn: Connection, server_id: str, lines: int | None = None) -> s
         raise CloudError(
             f"Nova gave no console log for server {server_id} "
             f"(HTTP {error.status_code}: {error.details or error.message})"
-        ) from None
+        ) from error
     return str(output.get("output", ""))

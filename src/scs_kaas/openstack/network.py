@@ -270,5 +270,5 @@ def delete(conn: Connection, kind: str, resource_id: str, timeout: float = DELET
     try:
         getattr(conn.network, f"delete_{KINDS[kind]}")(resource_id, ignore_missing=True)
     except exceptions.ConflictException as error:
-        raise CloudError(f"{kind} {resource_id} is still in use: {error.details}") from None
+        raise CloudError(f"{kind} {resource_id} is still in use: {error.details}") from error
     wait_until(lambda: _get(conn, kind, resource_id) is None, timeout, f"{kind} {resource_id}")

@@ -40,7 +40,7 @@ def flavors(conn: Connection, names: Iterable[str]) -> dict[str, FlavorSpec]:
         try:
             flavor = conn.compute.find_flavor(name, ignore_missing=True)
         except exceptions.SDKException as error:
-            raise CloudError(f"looking up flavor {name!r} failed: {error}") from None
+            raise CloudError(f"looking up flavor {name!r} failed: {error}") from error
         if flavor is not None:
             found[name] = FlavorSpec(
                 name, int(flavor.vcpus or 0), int(flavor.ram or 0), int(flavor.disk or 0)

@@ -30,7 +30,7 @@ def _named(conn: Connection, name: str) -> list[Any]:
     try:
         return [g for g in conn.compute.server_groups() if g.name == name]
     except exceptions.SDKException as error:
-        raise CloudError(f"listing server groups failed: {error}") from None
+        raise CloudError(f"listing server groups failed: {error}") from error
 
 
 def find_server_group(conn: Connection, wanted: WantedServerGroup) -> str | None:
@@ -64,7 +64,7 @@ def ensure_server_group(conn: Connection, wanted: WantedServerGroup) -> tuple[st
     try:
         made = conn.compute.create_server_group(name=wanted.name, policy=wanted.policy)
     except exceptions.SDKException as error:
-        raise CloudError(f"creating server group {wanted.name!r} failed: {error}") from None
+        raise CloudError(f"creating server group {wanted.name!r} failed: {error}") from error
     return str(made.id), True
 
 
@@ -83,7 +83,7 @@ def delete_server_groups(conn: Connection, names: Sequence[str]) -> list[str]:
             try:
                 conn.compute.delete_server_group(group, ignore_missing=True)
             except exceptions.SDKException as error:
-                raise CloudError(f"deleting server group {name!r} failed: {error}") from None
+                raise CloudError(f"deleting server group {name!r} failed: {error}") from error
             deleted.append(name)
     left = [name for name in names if _named(conn, name)]
     if left:

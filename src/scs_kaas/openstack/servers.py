@@ -68,7 +68,7 @@ def tagged_servers(conn: Connection, tags: Iterable[str]) -> list[ServerState]:
     try:
         return [server_state(s) for s in conn.compute.servers(tags=",".join(tags))]
     except exceptions.SDKException as error:
-        raise CloudError(f"listing servers failed: {error}") from None
+        raise CloudError(f"listing servers failed: {error}") from error
 
 
 def load_balancer_state(conn: Connection, balancer_id: str) -> LoadBalancerState | None:
@@ -76,7 +76,7 @@ def load_balancer_state(conn: Connection, balancer_id: str) -> LoadBalancerState
     try:
         found = conn.load_balancer.find_load_balancer(balancer_id, ignore_missing=True)
     except exceptions.SDKException as error:
-        raise CloudError(f"reading load balancer {balancer_id} failed: {error}") from None
+        raise CloudError(f"reading load balancer {balancer_id} failed: {error}") from error
     if found is None:
         return None
     return LoadBalancerState(

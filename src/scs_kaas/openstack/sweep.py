@@ -98,7 +98,7 @@ def _delete_with_retry(conn: Connection, item: Leftover, deadline: float, progre
             return
         except Exception as error:
             if not _retryable(item, error) or time.monotonic() + backoff > deadline:
-                raise CloudError(f"deleting {item} failed: {_reason(error)}") from None
+                raise CloudError(f"deleting {item} failed: {_reason(error)}") from error
             progress(item.kind, "retry", f"{item}: {_reason(error)}")
             time.sleep(backoff)
             backoff = min(MAX_BACKOFF, backoff * 2)

@@ -44,15 +44,15 @@ def _cidr(value: str) -> str:
     except ValueError as error:
         raise ValueError(
             f"must be a network in CIDR notation with no host bits set, e.g. 10.8.0.0/20 ({error})"
-        ) from None
+        ) from error
     return str(network)
 
 
 def _ip(value: str) -> str:
     try:
         return str(ipaddress.ip_address(value))
-    except ValueError:
-        raise ValueError("must be an IPv4 or IPv6 address, e.g. 192.0.2.10") from None
+    except ValueError as error:
+        raise ValueError("must be an IPv4 or IPv6 address, e.g. 192.0.2.10") from error
 
 
 def resolve_kubernetes_version(value: str) -> str:

@@ -8,12 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import urllib3
-from kubernetes.client.exceptions import ApiException
-
 from scs_kaas.checks.runner_objects import COMPONENT_LABEL, RunnerObjects
 from scs_kaas.errors import ClusterError
-from scs_kaas.kube.client import KubeClient, describe
+from scs_kaas.kube.client import KubeClient
 from scs_kaas.kube.wait import wait_deleted
 
 RBAC = "rbac.authorization.k8s.io/v1"
@@ -25,7 +22,7 @@ def remove_runner_objects(
     """Delete the runner's objects of `objects.namespace`, wait until they are gone; what was
     deleted, as "Kind name"."""
     found: list[tuple[str, str, str]] = []
-    namespace = _get(workload, "v1", "Namespace", objects.namespace)
+    namespace = workload.get("v1", "Namespace", objects.namespace)
     if namespace is not None:
         _require_labels(namespace, labels, f"namespace {objects.namespace}")
         found.append(("v1", "Namespace", objects.namespace))
@@ -34,12 +31,12 @@ def remove_runner_objects(
         ("ClusterRoleBinding", objects.cluster_role_binding),
         ("ClusterRole", objects.cluster_role),
     ):
-        item = _get(workload, RBAC, kind, name)
+        item = workload.get(RBAC, kind, name)
         if item is not None:
             _require_labels(item, {key: value}, f"{kind} {name}")
             found.append((RBAC, kind, name))
     for api_version, kind, name in found:
-        _delete(workload, api_version, kind, name)
+        workload.delete(api_version, kind, name)
     for api_version, kind, name in found:
         wait_deleted(workload, api_version, kind, name, None, timeout)
     return [f"{kind} {name}" for _, kind, name in found]
@@ -53,27 +50,3 @@ def _require_labels(item: Mapping[str, Any], labels: Mapping[str, str], what: st
             f"{what} exists without the labels {wanted}: it is not the conformance check's"
             " runner's, so it is left alone and the check does not run; delete it or rename it"
         )
-
-
-def _get(workload: KubeClient, api_version: str, kind: str, name: str) -> dict[str, Any] | None:
-    try:
-        found = workload.dynamic.get(
-            workload.resource(api_version, kind), name=name, _request_timeout=workload.timeout
-        ).to_dict()
-    except ApiException as error:
-        if error.status == 404:
-            return None
-        raise ClusterError(f"reading {kind} {name} failed: {describe(error)}") from None
-    except urllib3.exceptions.HTTPError as error:
-        raise ClusterError(f"reading {kind} {name} failed: {describe(error)}") from None
-    return dict(found)
-
-
-def _delete(workload: KubeClient, api_version: str, kind: str, name: str) -> None:
-    try:
-        workload.resource(api_version, kind).delete(name=name, _request_timeout=workload.timeout)
-    except ApiException as error:
-        if error.status != 404:
-            raise ClusterError(f"deleting {kind} {name} failed: {describe(error)}") from None
-    except urllib3.exceptions.HTTPError as error:
-        raise ClusterError(f"deleting {kind} {name} failed: {describe(error)}") from None

@@ -9,6 +9,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,12 +104,12 @@ def _prepare(access: WorkloadAccess, state: _State, options: SmokeOptions) -> st
 
 def _default(workload: KubeClient, api_version: str, kind: str, annotation: str) -> str | None:
     """The class marked default, else the only one; None if there is none or no way to tell."""
-    items = workload.resource(api_version, kind).get(_request_timeout=workload.timeout).items
-    names = [item.metadata.name for item in items]
+    items = [item["metadata"] for item in workload.list(api_version, kind)]
+    names = [metadata["name"] for metadata in items]
     marked = [
-        item.metadata.name
-        for item in items
-        if ((item.metadata.annotations or {}).get(annotation) or "").lower() == "true"
+        metadata["name"]
+        for metadata in items
+        if ((metadata.get("annotations") or {}).get(annotation) or "").lower() == "true"
     ]
     if marked:
         return str(sorted(marked)[0])
@@ -116,9 +117,7 @@ def _default(workload: KubeClient, api_version: str, kind: str, annotation: str)
 
 
 def _snapshot_class(workload: KubeClient) -> str | None:
-    try:
-        workload.resource(cleanup.SNAPSHOT_API, "VolumeSnapshotClass")
-    except ClusterError:
+    if not workload.serves(cleanup.SNAPSHOT_API, "VolumeSnapshotClass"):
         return None  # the snapshot CRDs are not installed
     return _default(workload, cleanup.SNAPSHOT_API, "VolumeSnapshotClass", DEFAULT_SNAPSHOT_CLASS)
 
@@ -140,7 +139,7 @@ def _bound(claim: Object | None) -> bool:
     return ((claim or {}).get("status") or {}).get("phase") == "Bound"
 
 
-def _ready_pod(pods: list[Object], not_uid: str | None = None) -> Object | None:
+def _ready_pod(pods: Sequence[Object], not_uid: str | None = None) -> Object | None:
     for pod in pods:
         metadata = pod.get("metadata") or {}
         if metadata.get("deletionTimestamp") or metadata.get("uid") == not_uid:
@@ -162,12 +161,10 @@ def _wait_pod(state: _State, timeout: float, not_uid: str | None = None) -> str:
         timeout,
         f"a Ready pod of Deployment {smoke.NAMESPACE}/{smoke.APP}",
     )
-    pods = (
-        _client(state)
-        .resource("v1", "Pod")
-        .get(namespace=smoke.NAMESPACE, label_selector=f"app.kubernetes.io/name={smoke.APP}")
+    pods = _client(state).list(
+        "v1", "Pod", smoke.NAMESPACE, label_selector=f"app.kubernetes.io/name={smoke.APP}"
     )
-    state.pod = _ready_pod([p.to_dict() for p in pods.items], not_uid)
+    state.pod = _ready_pod(pods, not_uid)
     if state.pod is None:
         raise ClusterError("the Ready pod went away at once")
     return f"pod {_name(state.pod)} Ready on node {state.pod['spec'].get('nodeName')}"
@@ -291,9 +288,7 @@ def _write(state: _State, timeout: float) -> str:
 def _reschedule(state: _State, timeout: float) -> str:
     old = state.pod or {}
     uid = str(old["metadata"]["uid"])
-    _client(state).resource("v1", "Pod").delete(
-        name=_name(old), namespace=smoke.NAMESPACE, body={"preconditions": {"uid": uid}}
-    )
+    _client(state).delete("v1", "Pod", _name(old), smoke.NAMESPACE, uid=uid)
     moved = _wait_pod(state, timeout, not_uid=uid)
     return f"{_name(old)} (node {old['spec'].get('nodeName')}) deleted; {moved}"
 

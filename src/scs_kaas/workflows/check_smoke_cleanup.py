@@ -9,11 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import urllib3
-from kubernetes.client.exceptions import ApiException
-
 from scs_kaas.errors import ClusterError
-from scs_kaas.kube.client import KubeClient, describe
+from scs_kaas.kube.client import KubeClient
 from scs_kaas.kube.wait import wait_deleted
 from scs_kaas.render import smoke
 
@@ -22,7 +19,7 @@ SNAPSHOT_API = "snapshot.storage.k8s.io/v1"
 
 def check_namespace_is_ours(workload: KubeClient) -> None:
     """A namespace of the check's name that lacks its labels is somebody else's: refuse."""
-    found = _get(workload, "v1", "Namespace", smoke.NAMESPACE)
+    found = workload.get("v1", "Namespace", smoke.NAMESPACE)
     if found is None:
         return
     labels = (found.get("metadata") or {}).get("labels") or {}
@@ -39,9 +36,9 @@ def remove(workload: KubeClient, timeout: float) -> list[str]:
     removed = []
     # Listed first as well: a volume deleted before its namespace is gone is removed all the same.
     before = _bound_to_the_namespace(workload)
-    namespaces = _list(workload, "v1", "Namespace", smoke.SELECTOR)
+    namespaces = workload.list("v1", "Namespace", label_selector=smoke.SELECTOR)
     for item in namespaces:
-        _delete(workload, "v1", "Namespace", item["metadata"]["name"])
+        workload.delete("v1", "Namespace", item["metadata"]["name"])
     for item in namespaces:
         name = item["metadata"]["name"]
         wait_deleted(workload, "v1", "Namespace", name, None, timeout)
@@ -81,14 +78,12 @@ def _of_namespace(
 ) -> list[dict[str, Any]]:
     """Cluster-wide objects bound to something in the check's namespace (they carry no label:
     the provisioner and the snapshot controller make them)."""
-    try:
-        workload.resource(api_version, kind)
-    except ClusterError:
+    if not workload.serves(api_version, kind):
         return []  # no snapshot CRDs: no snapshot contents
     ref_key, namespace_key = owner
     return [
         item
-        for item in _list(workload, api_version, kind, None)
+        for item in workload.list(api_version, kind)
         if ((item.get("spec") or {}).get(ref_key) or {}).get(namespace_key) == smoke.NAMESPACE
     ]
 
@@ -96,41 +91,3 @@ def _of_namespace(
 def _kept_by_policy(item: dict[str, Any]) -> bool:
     spec = item.get("spec") or {}
     return "Retain" in (spec.get("persistentVolumeReclaimPolicy"), spec.get("deletionPolicy"))
-
-
-def _list(
-    workload: KubeClient, api_version: str, kind: str, selector: str | None
-) -> list[dict[str, Any]]:
-    try:
-        listed = workload.dynamic.get(
-            workload.resource(api_version, kind),
-            label_selector=selector,
-            _request_timeout=workload.timeout,
-        ).to_dict()
-    except (ApiException, urllib3.exceptions.HTTPError) as error:
-        raise ClusterError(f"listing {kind}s failed: {describe(error)}") from None
-    return list(listed.get("items") or [])
-
-
-def _get(workload: KubeClient, api_version: str, kind: str, name: str) -> dict[str, Any] | None:
-    try:
-        found = workload.dynamic.get(
-            workload.resource(api_version, kind), name=name, _request_timeout=workload.timeout
-        ).to_dict()
-    except ApiException as error:
-        if error.status == 404:
-            return None
-        raise ClusterError(f"reading {kind} {name} failed: {describe(error)}") from None
-    except urllib3.exceptions.HTTPError as error:
-        raise ClusterError(f"reading {kind} {name} failed: {describe(error)}") from None
-    return dict(found)
-
-
-def _delete(workload: KubeClient, api_version: str, kind: str, name: str) -> None:
-    try:
-        workload.resource(api_version, kind).delete(name=name, _request_timeout=workload.timeout)
-    except ApiException as error:
-        if error.status != 404:
-            raise ClusterError(f"deleting {kind} {name} failed: {describe(error)}") from None
-    except urllib3.exceptions.HTTPError as error:
-        raise ClusterError(f"deleting {kind} {name} failed: {describe(error)}") from None

@@ -29,16 +29,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import urllib3
 import yaml
-from kubernetes.client.exceptions import ApiException
 from openstack.connection import Connection
 
 from scs_kaas import naming
 from scs_kaas.errors import CloudError, ClusterError, KaasError
 from scs_kaas.kube import kubeconfig
 from scs_kaas.kube.apply import Applied, ObjectRef, apply, prune
-from scs_kaas.kube.client import KubeClient, describe
+from scs_kaas.kube.client import KubeClient
 from scs_kaas.kube.served import served_apis
 from scs_kaas.kube.wait import condition_is, wait_for
 from scs_kaas.openstack.app_credentials import CredentialOwner, owned_app_credentials
@@ -125,23 +123,9 @@ def _stored_credential(
 ) -> AppCredentialSecret | None:
     """The credential in the identity Secret's clouds.yaml; None if there is none to read."""
     name = naming.identity_secret(target.name)
-    try:
-        found = kube.dynamic.get(
-            kube.resource("v1", "Secret"),
-            name=name,
-            namespace=target.namespace,
-            _request_timeout=kube.timeout,
-        ).to_dict()
-    except ApiException as error:
-        if error.status == 404:
-            return None
-        raise ClusterError(
-            f"reading Secret {target.namespace}/{name} failed: HTTP {error.status}"
-        ) from None
-    except urllib3.exceptions.HTTPError as error:
-        raise ClusterError(
-            f"reading Secret {target.namespace}/{name} failed: {describe(error)}"
-        ) from None
+    found = kube.get("v1", "Secret", name, target.namespace)
+    if found is None:
+        return None
     try:
         text = base64.b64decode((found.get("data") or {}).get("clouds.yaml", "")).decode()
         for entry in (yaml.safe_load(text) or {}).get("clouds", {}).values():

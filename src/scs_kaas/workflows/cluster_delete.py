@@ -21,14 +21,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import urllib3
-from kubernetes.client.exceptions import ApiException
 from openstack.connection import Connection
 
 from scs_kaas import naming
 from scs_kaas.errors import ClusterError
 from scs_kaas.kube.apply import PRUNABLE, ObjectRef, owned_objects, prune
-from scs_kaas.kube.client import KubeClient, describe
+from scs_kaas.kube.client import KubeClient
 from scs_kaas.kube.wait import wait_deleted
 from scs_kaas.openstack.app_credentials import CredentialOwner, owned_app_credentials
 from scs_kaas.openstack.leftovers import ClusterOwner
@@ -107,19 +105,10 @@ def namespace_note(target: ClusterTarget) -> str:
 
 def owned_cluster(kube: KubeClient, target: ClusterTarget) -> dict[str, Any] | None:
     """The Cluster, or None if it is absent; a ClusterError if it is not this environment's."""
-    resource = kube.resource(CLUSTER_API, "Cluster")
-    try:
-        found = kube.dynamic.get(
-            resource, name=target.name, namespace=target.namespace, _request_timeout=kube.timeout
-        ).to_dict()
-    except ApiException as error:
-        if error.status == 404:
-            return None
-        raise ClusterError(f"reading Cluster {target} failed: {describe(error)}") from None
-    except urllib3.exceptions.HTTPError as error:
-        raise ClusterError(f"reading Cluster {target} failed: {describe(error)}") from None
-    check_owned(found, target)
-    return dict(found)
+    found = kube.get(CLUSTER_API, "Cluster", target.name, target.namespace)
+    if found is not None:
+        check_owned(found, target)
+    return found
 
 
 def check_owned(cluster: Mapping[str, Any], target: ClusterTarget) -> None:
@@ -212,28 +201,16 @@ def _delete_and_wait(
 ) -> None:
     progress(StepEvent("cluster", "start", f"Cluster {target}: CAPI deletes its machines"))
     metadata = cluster["metadata"]
-    body = {
-        "apiVersion": "v1",
-        "kind": "DeleteOptions",
-        # as kubectl does: CAPI's own controllers delete the descendants in their order
-        "propagationPolicy": "Background",
+    kube.delete(
+        CLUSTER_API,
+        "Cluster",
+        target.name,
+        target.namespace,
         # the Cluster proven ours above, not one re-created under its name since
-        "preconditions": {"uid": metadata["uid"]},
-    }
-    resource = kube.resource(CLUSTER_API, "Cluster")
-    try:
-        kube.dynamic.delete(
-            resource,
-            name=target.name,
-            namespace=target.namespace,
-            body=body,
-            _request_timeout=kube.timeout,
-        )
-    except ApiException as error:
-        if error.status != 404:
-            raise ClusterError(f"deleting Cluster {target} failed: {describe(error)}") from None
-    except urllib3.exceptions.HTTPError as error:
-        raise ClusterError(f"deleting Cluster {target} failed: {describe(error)}") from None
+        uid=str(metadata["uid"]),
+        # as kubectl does: CAPI's own controllers delete the descendants in their order
+        propagation="Background",
+    )
 
     def report(kind: str, obj: Mapping[str, Any]) -> None:
         phase = (obj.get("status") or {}).get("phase")
@@ -260,7 +237,7 @@ def _prune_left(
     deleted = prune(kube, target.namespace, target.selector, keep=(), kinds=LEFT_BEHIND)
     # Waited for in the version the server serves (CAPO v0.14 has no v1beta2), as listed.
     served = {
-        kind: kube.resource_of_group(api_version, kind).group_version
+        kind: kube.served_version(api_version, kind)
         for api_version, kind in LEFT_BEHIND
         if any(ref.kind == kind for ref in deleted)
     }

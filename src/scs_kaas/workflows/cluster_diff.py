@@ -19,13 +19,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import urllib3
 import yaml
-from kubernetes.client.exceptions import ApiException
 
-from scs_kaas.errors import ClusterError
-from scs_kaas.kube.apply import FIELD_MANAGER, ObjectRef, apply_order
-from scs_kaas.kube.client import KubeClient, describe
+from scs_kaas.errors import NotFound
+from scs_kaas.kube.apply import ObjectRef, apply_order
+from scs_kaas.kube.client import KubeClient
 
 # What the server writes and no apply does: never a difference worth showing.
 IGNORED_METADATA = ("managedFields", "resourceVersion", "generation", "uid", "creationTimestamp")
@@ -100,34 +98,16 @@ def unified(ref: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
 def _dry_run_apply(kube: KubeClient, manifest: Mapping[str, Any]) -> tuple[Any, Any]:
     """(live object or None, what the server would store)."""
     ref = ObjectRef.of(manifest)
-    resource = kube.resource(str(manifest["apiVersion"]), str(manifest["kind"]))
-    namespace = ref.namespace if resource.namespaced else None
+    api_version, kind = str(manifest["apiVersion"]), str(manifest["kind"])
+    namespace = ref.namespace if kube.namespaced(api_version, kind) else None
+    failed = f"dry-run apply of {ref}"
+    live = kube.get(api_version, kind, ref.name, namespace, action=failed)
     try:
-        try:
-            live = kube.dynamic.get(
-                resource, name=ref.name, namespace=namespace, _request_timeout=kube.timeout
-            ).to_dict()
-        except ApiException as error:
-            if error.status != 404:
-                raise
-            live = None
-        try:
-            result = kube.dynamic.server_side_apply(
-                resource,
-                body=dict(manifest),
-                name=ref.name,
-                namespace=namespace,
-                field_manager=FIELD_MANAGER,
-                force_conflicts=True,
-                dry_run="All",
-                _request_timeout=kube.timeout,
-            ).to_dict()
-        except ApiException as error:
-            if live is not None or error.status != 404 or not namespace:
-                raise
-            result = dict(manifest)  # its namespace is still to be made: nothing to ask
-    except (ApiException, urllib3.exceptions.HTTPError) as error:
-        raise ClusterError(f"dry-run apply of {ref} failed: {describe(error)}") from None
+        result = kube.apply(manifest, dry_run=True, action=failed)
+    except NotFound:
+        if live is not None or not namespace:
+            raise
+        result = dict(manifest)  # its namespace is still to be made: nothing to ask
     return live, result
 
 
@@ -180,12 +160,8 @@ def _against_predecessor(
         return found
     manifest = next(d for d in documents if d["metadata"]["name"] == name and d["kind"] == kind)
     namespace = manifest["metadata"].get("namespace")
-    resource = kube.resource(str(manifest["apiVersion"]), kind)
-    try:
-        previous = kube.dynamic.get(
-            resource, name=replaced[0], namespace=namespace, _request_timeout=kube.timeout
-        ).to_dict()
-    except ApiException:
+    previous = kube.get(str(manifest["apiVersion"]), kind, replaced[0], namespace)
+    if previous is None:
         return found  # the old one is gone: nothing to compare with
     old = comparable(previous)
     new = would_store[(kind, name)]

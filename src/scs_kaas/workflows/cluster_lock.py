@@ -7,25 +7,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from kubernetes.client.exceptions import ApiException
-
 from scs_kaas import naming
-from scs_kaas.errors import ClusterError
 from scs_kaas.kube.apply import apply
-from scs_kaas.kube.client import KubeClient, describe
+from scs_kaas.kube.client import KubeClient
 from scs_kaas.kube.lease import holder_identity, lease_held
 from scs_kaas.render.metadata import common_labels, manifest
 from scs_kaas.workflows.cluster_delete import ClusterTarget
 
 
 def _namespace_exists(kube: KubeClient, namespace: str) -> bool:
-    try:
-        kube.resource("v1", "Namespace").get(name=namespace, _request_timeout=kube.timeout)
-    except ApiException as error:
-        if error.status == 404:
-            return False
-        raise ClusterError(f"reading namespace {namespace}: {describe(error)}") from None
-    return True
+    found = kube.get("v1", "Namespace", namespace, action=f"reading namespace {namespace}")
+    return found is not None
 
 
 @contextmanager

@@ -14,14 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import urllib3
-from kubernetes.client.exceptions import ApiException
 from openstack import exceptions
 from openstack.connection import Connection
 
 from scs_kaas import naming
-from scs_kaas.errors import CloudError, ClusterError
-from scs_kaas.kube.client import KubeClient, describe
+from scs_kaas.errors import CloudError
+from scs_kaas.kube.client import KubeClient
 from scs_kaas.openstack.ownership import has_tags
 from scs_kaas.render.metadata import CLUSTER_API
 from scs_kaas.settings.model import Settings
@@ -35,27 +33,6 @@ class ClusterNames:
     settings: Settings
     cloud_name: str
     existing: bool
-
-
-def _read_cluster(kube: KubeClient, namespace: str, cluster: str) -> dict[str, Any] | None:
-    try:
-        found = kube.dynamic.get(
-            kube.resource(CLUSTER_API, "Cluster"),
-            name=cluster,
-            namespace=namespace,
-            _request_timeout=kube.timeout,
-        ).to_dict()
-    except ApiException as error:
-        if error.status == 404:
-            return None
-        raise ClusterError(
-            f"reading Cluster {namespace}/{cluster} failed: {describe(error)}"
-        ) from None
-    except urllib3.exceptions.HTTPError as error:
-        raise ClusterError(
-            f"reading Cluster {namespace}/{cluster} failed: {describe(error)}"
-        ) from None
-    return dict(found)
 
 
 def _ours(found: dict[str, Any], prefix: str, cluster: str) -> bool:
@@ -80,7 +57,7 @@ def resolve_cluster_names(kube: KubeClient, settings: Settings, cluster: str) ->
         else [naming.cluster_namespace(prefix, cluster), cluster]
     )
     for namespace in candidates:
-        found = _read_cluster(kube, namespace, cluster)
+        found = kube.get(CLUSTER_API, "Cluster", cluster, namespace)
         if found is None or not _ours(found, prefix, cluster):
             continue
         annotations = (found.get("metadata") or {}).get("annotations") or {}
@@ -100,7 +77,7 @@ def check_capo_network(conn: Connection, settings: Settings, cluster: str) -> No
     try:
         found = list(conn.network.networks(name=name))
     except exceptions.SDKException as error:
-        raise CloudError(f"listing networks named {name!r} failed: {error}") from None
+        raise CloudError(f"listing networks named {name!r} failed: {error}") from error
     foreign = [n for n in found if not has_tags(n.tags, tags)]
     if foreign:
         ids = ", ".join(str(n.id) for n in foreign)

@@ -13,12 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import urllib3
-from kubernetes.client.exceptions import ApiException
-
 from scs_kaas import naming
-from scs_kaas.errors import ClusterError
-from scs_kaas.kube.client import KubeClient, describe
+from scs_kaas.kube.client import KubeClient
 from scs_kaas.render.metadata import CLUSTER_API, CONTROLPLANE_API, INFRA_API
 
 Object = dict[str, Any]
@@ -32,18 +28,15 @@ def list_objects(
     selector: str | None = None,
 ) -> list[Object]:
     """Every `kind` in `namespace` (None: all namespaces) matching `selector`, sorted by name."""
-    resource = kube.resource_of_group(api_version, kind)
-    try:
-        listed = kube.dynamic.get(
-            resource,
-            namespace=namespace,
-            label_selector=selector,
-            _request_timeout=kube.timeout,
-        ).to_dict()
-    except (ApiException, urllib3.exceptions.HTTPError) as error:
-        where = f" in {namespace}" if namespace else ""
-        raise ClusterError(f"listing {kind}{where} failed: {describe(error)}") from None
-    items = [dict(item) for item in listed.get("items") or []]
+    where = f" in {namespace}" if namespace else ""
+    items = kube.list(
+        api_version,
+        kind,
+        namespace,
+        label_selector=selector,
+        any_version=True,
+        action=f"listing {kind}{where}",
+    )
     return sorted(items, key=lambda o: (namespace_of(o), name_of(o)))
 
 

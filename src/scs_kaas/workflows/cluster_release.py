@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
-import urllib3
-from kubernetes.client.exceptions import ApiException
 from openstack.connection import Connection
 
 from scs_kaas.errors import KaasError
-from scs_kaas.kube.client import KubeClient, describe
+from scs_kaas.kube.client import KubeClient
 from scs_kaas.kube.kubeconfig import read_admin_kubeconfig, secret_name
 from scs_kaas.openstack import sweep
 from scs_kaas.openstack.leftovers import ClusterOwner, Leftover
@@ -107,32 +104,10 @@ def _delete_in_workload(
         kinds = ["Service"] if keep_volumes else ["Service", "PersistentVolumeClaim"]
         deleted = []
         for kind in kinds:
-            for item in _list(workload, kind):
+            for item in workload.list("v1", kind):
                 if kind == "Service" and (item.get("spec") or {}).get("type") != "LoadBalancer":
                     continue
                 metadata = item["metadata"]
-                _delete(workload, kind, metadata["namespace"], metadata["name"])
+                workload.delete("v1", kind, metadata["name"], metadata["namespace"])
                 deleted.append(f"{kind} {metadata['namespace']}/{metadata['name']}")
         return deleted
-
-
-def _list(workload: KubeClient, kind: str) -> list[dict[str, Any]]:
-    try:
-        listed = workload.resource("v1", kind).get(_request_timeout=workload.timeout).to_dict()
-    except (ApiException, urllib3.exceptions.HTTPError) as error:
-        raise KaasError(f"listing {kind}s failed: {describe(error)}") from None
-    return list(listed.get("items") or [])
-
-
-def _delete(workload: KubeClient, kind: str, namespace: str, name: str) -> None:
-    try:
-        workload.resource("v1", kind).delete(
-            name=name, namespace=namespace, _request_timeout=workload.timeout
-        )
-    except ApiException as error:
-        if error.status != 404:
-            raise KaasError(
-                f"deleting {kind} {namespace}/{name} failed: {describe(error)}"
-            ) from None
-    except urllib3.exceptions.HTTPError as error:
-        raise KaasError(f"deleting {kind} {namespace}/{name} failed: {describe(error)}") from None

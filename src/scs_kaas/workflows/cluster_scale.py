@@ -17,11 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import urllib3
-from kubernetes.client.exceptions import ApiException
-
 from scs_kaas.errors import ClusterError, SettingProblem, SettingsError
-from scs_kaas.kube.client import KubeClient, describe
+from scs_kaas.kube.client import KubeClient
 from scs_kaas.kube.wait import wait_for
 from scs_kaas.render.metadata import CLUSTER_API, CONTROLPLANE_API
 from scs_kaas.workflows import defaults
@@ -128,30 +125,18 @@ def _api(kind: str) -> str:
 def _apply_replicas(
     kube: KubeClient, namespace: str, change: ScaleChange, dry_run: bool
 ) -> dict[str, Any]:
-    resource = kube.resource(_api(change.kind), change.kind)
     body = {
         "apiVersion": _api(change.kind),
         "kind": change.kind,
         "metadata": {"name": change.name, "namespace": namespace},
         "spec": {"replicas": change.after},
     }
-    extra = {"dry_run": "All"} if dry_run else {}
-    try:
-        applied = kube.dynamic.server_side_apply(
-            resource,
-            body=body,
-            name=change.name,
-            namespace=namespace,
-            field_manager=SCALE_MANAGER,
-            force_conflicts=True,
-            _request_timeout=kube.timeout,
-            **extra,
-        )
-    except (ApiException, urllib3.exceptions.HTTPError) as error:
-        raise ClusterError(
-            f"scaling {change.kind} {namespace}/{change.name} failed: {describe(error)}"
-        ) from None
-    return dict(applied.to_dict())
+    return kube.apply(
+        body,
+        field_manager=SCALE_MANAGER,
+        dry_run=dry_run,
+        action=f"scaling {change.kind} {namespace}/{change.name}",
+    )
 
 
 def has_replicas(count: int) -> Any:

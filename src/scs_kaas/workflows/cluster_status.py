@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import datetime
 
-import urllib3
-from kubernetes import watch
-from kubernetes.client.exceptions import ApiException
 from openstack.connection import Connection
 
 from scs_kaas import naming
 from scs_kaas.errors import ClusterError
-from scs_kaas.kube.client import KubeClient, describe
+from scs_kaas.kube.client import KubeClient
+from scs_kaas.kube.wait import changed_within
 from scs_kaas.openstack.servers import load_balancer_state, tagged_servers
 from scs_kaas.render.metadata import CLUSTER_API
 from scs_kaas.workflows.cluster_delete import ClusterTarget, owned_cluster
@@ -59,33 +57,4 @@ def wait_for_change(kube: KubeClient, target: ClusterTarget, refresh: float) -> 
     """Return at the next change of one of the cluster's Machines (True), or after `refresh`
     seconds (False; the cloud's side has no watch, so it is read again then)."""
     selector = f"{naming.LABEL_CLUSTER_NAME}={target.name}"
-    return _changed(kube, "Machine", target.namespace, selector, refresh)
-
-
-def _changed(kube: KubeClient, kind: str, namespace: str, selector: str, seconds: float) -> bool:
-    resource = kube.resource(CLUSTER_API, kind)
-    try:
-        listed = kube.dynamic.get(
-            resource, namespace=namespace, label_selector=selector, _request_timeout=kube.timeout
-        )
-        version = str(listed.metadata.resourceVersion)
-        watcher = watch.Watch()  # type: ignore[no-untyped-call]
-        stream = watcher.stream(  # type: ignore[no-untyped-call]
-            resource.get,
-            namespace=namespace,
-            label_selector=selector,
-            resource_version=version,
-            serialize=False,
-            timeout_seconds=max(1, round(seconds)),
-            _request_timeout=(kube.timeout[0], seconds + 5.0),
-        )
-        try:
-            for _event in stream:
-                return True
-        finally:
-            stream.close()
-    except urllib3.exceptions.ReadTimeoutError:
-        return False
-    except (ApiException, urllib3.exceptions.HTTPError) as error:
-        raise ClusterError(f"watching {kind}s in {namespace} failed: {describe(error)}") from None
-    return False
+    return changed_within(kube, CLUSTER_API, "Machine", target.namespace, selector, refresh)

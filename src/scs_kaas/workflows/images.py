@@ -232,7 +232,7 @@ def _obtain(
         try:
             expected = parse_checksum(fetch_text(plan.checksum_url), filename)
         except ValueError as error:
-            raise KaasError(f"{plan.checksum_url}: {error}") from None
+            raise KaasError(f"{plan.checksum_url}: {error}") from error
     path = work / plan.url.rsplit("/", 1)[-1]
     on_chunk = progress.transfer(f"downloading {plan.url}")
     downloaded = download(plan.url, path, expected.algorithm, on_chunk, cancel)
@@ -308,7 +308,7 @@ def ensure_node_image(
     try:
         uploaded, size = _prepare_and_upload(conn, settings, plan, request, progress, cancel)
     except OSError as error:  # a full or unwritable work folder, an unreadable --file
-        raise KaasError(f"node image {plan.name}: {error}") from None
+        raise KaasError(f"node image {plan.name}: {error}") from error
     progress.step(f"waiting for image {plan.name} ({uploaded.id}) to become active")
     active = wait_active(conn, uploaded.id, request.timeout, cancel)
     return ImageResult(
@@ -339,10 +339,10 @@ class ImageJob:
         """The image, once ready; the job's own error is raised here."""
         try:
             return self._future.result(timeout)
-        except concurrent.futures.TimeoutError:
+        except concurrent.futures.TimeoutError as error:
             raise KaasError(
                 f"the node image is still not ready after waiting {timeout:.0f} s"
-            ) from None
+            ) from error
 
 
 def start_image_ensure(

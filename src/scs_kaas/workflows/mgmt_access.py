@@ -156,10 +156,10 @@ def wait_for_bootstrap(
                 stderr=subprocess.PIPE,
                 text=True,
             )
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired as error:
             raise KaasError(
                 f"the bootstrap of {target.address} took over {timeout:.0f} s"
-            ) from None
+            ) from error
         if result.returncode == SSH_UNREACHABLE and refused_host_key(result.stderr):
             raise host_key_error(target)
         sys.stderr.write(result.stderr or "")
@@ -288,7 +288,7 @@ def fetch_host_keys(
 
     try:
         wait_until(printed, timeout, "host keys", interval)
-    except KaasError:
+    except KaasError as error:
         reason = f" ({problem[0]})" if problem else ""
         raise KaasError(
             f"the console log of server {server_id} showed no SSH host keys within "
@@ -296,7 +296,7 @@ def fetch_host_keys(
             "booting prints them after its package upgrade: try again later. On a cloud "
             f"without console logs (`kaas mgmt log` shows none), pass {TRUST_ON_FIRST_USE} "
             "to accept the key the host offers on first contact, unverified"
-        ) from None
+        ) from error
     record_host_keys(target.known_hosts, target.address, found)
     return tuple(found)
 

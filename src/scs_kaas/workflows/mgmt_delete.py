@@ -16,13 +16,11 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 
-import urllib3
-from kubernetes.client.exceptions import ApiException
 from openstack.connection import Connection
 
 from scs_kaas import naming
-from scs_kaas.errors import ClusterError, KaasError
-from scs_kaas.kube.client import KubeClient, describe
+from scs_kaas.errors import KaasError
+from scs_kaas.kube.client import KubeClient
 from scs_kaas.openstack import keypairs, mgmt_host, network
 from scs_kaas.openstack.workload import workload_servers
 from scs_kaas.render.metadata import CLUSTER_API
@@ -98,18 +96,14 @@ def _no_management() -> contextlib.AbstractContextManager[KubeClient | None]:
 def owned_clusters(kube: KubeClient, prefix: str) -> list[ClusterTarget]:
     """Every Cluster labelled with our managed-by and `prefix`, in any namespace."""
     selector = f"{naming.LABEL_MANAGED_BY}={naming.MANAGED_BY},{naming.LABEL_PREFIX}={prefix}"
-    try:
-        listed = kube.dynamic.get(
-            kube.resource(CLUSTER_API, "Cluster"),
-            label_selector=selector,
-            _request_timeout=kube.timeout,
-        ).to_dict()
-    except (ApiException, urllib3.exceptions.HTTPError) as error:
-        raise ClusterError(
-            f"listing the Clusters of prefix {prefix} failed: {describe(error)}"
-        ) from None
+    listed = kube.list(
+        CLUSTER_API,
+        "Cluster",
+        label_selector=selector,
+        action=f"listing the Clusters of prefix {prefix}",
+    )
     targets = []
-    for item in listed.get("items") or []:
+    for item in listed:
         metadata = item["metadata"]
         target = ClusterTarget(prefix, str(metadata["namespace"]), str(metadata["name"]))
         check_owned(item, target)  # the labels again, whatever the server did with the selector

@@ -56,7 +56,7 @@ def check_cluster_name(name: str) -> str:
         return TypeAdapter(ClusterName).validate_python(name)
     except ValidationError as error:
         message = error.errors(include_url=False)[0]["msg"].removeprefix("Value error, ")
-        raise SettingsError([SettingProblem("--to", message, repr(name), "flag --to")]) from None
+        raise SettingsError([SettingProblem("--to", message, repr(name), "flag --to")]) from error
 
 
 @dataclass(frozen=True)
@@ -123,11 +123,11 @@ def load_manifests(source: str, timeout: float = FETCH_TIMEOUT) -> list[dict[str
         else:
             text = Path(source).read_text(encoding="utf-8")
     except (OSError, ValueError) as error:
-        raise KaasError(f"cannot read the ORC manifests from {source}: {error}") from None
+        raise KaasError(f"cannot read the ORC manifests from {source}: {error}") from error
     try:
         documents = [d for d in yaml.safe_load_all(text) if d]
     except yaml.YAMLError as error:
-        raise KaasError(f"the ORC manifests at {source} are not valid YAML: {error}") from None
+        raise KaasError(f"the ORC manifests at {source} are not valid YAML: {error}") from error
     if not all(isinstance(d, dict) and d.get("kind") for d in documents):
         raise KaasError(f"{source} holds something other than Kubernetes objects")
     return documents
@@ -211,19 +211,11 @@ def _verify(source: KubeClient, target: KubeClient, plan: MovePlan) -> None:
 
 
 def _clusters(client: KubeClient, selector: str | None) -> list[dict[str, Any]]:
-    resource = client.resource(CLUSTER_API_VERSION, "Cluster")
-    listed = client.dynamic.get(
-        resource, label_selector=selector, _request_timeout=client.timeout
-    ).to_dict()
-    return list(listed.get("items") or [])
+    return client.list(CLUSTER_API_VERSION, "Cluster", label_selector=selector)
 
 
 def _has_namespace(client: KubeClient, name: str) -> bool:
-    resource = client.resource("v1", "Namespace")
-    listed = client.dynamic.get(
-        resource, field_selector=f"metadata.name={name}", _request_timeout=client.timeout
-    ).to_dict()
-    return bool(listed.get("items"))
+    return bool(client.list("v1", "Namespace", field_selector=f"metadata.name={name}"))
 
 
 def _key(cluster: Mapping[str, Any]) -> str:

@@ -104,7 +104,7 @@ def check_state_access(paths: StatePaths) -> None:
         existing = next(p for p in paths.root.parents if p.exists())
         _check_access(existing, os.W_OK | os.X_OK)
     except PermissionError as error:  # a parent that this user may not even look into
-        raise SettingsError([_state_problem(f"{error.filename}: {error.strerror}")]) from None
+        raise SettingsError([_state_problem(f"{error.filename}: {error.strerror}")]) from error
 
 
 def _check_access(folder: Path, needed: int) -> None:

@@ -32,7 +32,7 @@ def read_manifest_files(loaded: LoadedSettings) -> dict[str, str]:
                         f"cannot read {path}: {error.strerror}",
                     )
                 ]
-            ) from None
+            ) from error
     return files
 
 

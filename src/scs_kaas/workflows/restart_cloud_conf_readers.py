@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from scs_kaas.errors import ClusterError
+from scs_kaas.errors import ClusterError, WaitTimeout
 from scs_kaas.kube.client import KubeClient
 from scs_kaas.kube.kubeconfig import read_admin_kubeconfig, secret_name
 from scs_kaas.kube.rollout import Restarted, rollout_restart, wait_rolled_out
@@ -212,6 +212,7 @@ def _wait_for_cloud_conf(
         return names_credential(base64.b64decode(encoded).decode("utf-8", "replace"), credential_id)
 
     where = f"{cloud_config.SECRET_NAMESPACE}/{cloud_config.SECRET_NAME}"
+    deadline = time.monotonic() + timeout
     try:
         wait_for(
             workload,
@@ -222,14 +223,14 @@ def _wait_for_cloud_conf(
             holds_new,
             timeout,
         )
-    except ClusterError as error:
+    except WaitTimeout as error:
+        if time.monotonic() < deadline:
+            raise  # a request timed out, not the wait
         # wait_for's timeout message speaks of conditions, which a Secret has none of.
-        if str(error).startswith("timed out"):
-            raise ClusterError(
-                f"the ClusterResourceSet did not bring the new credential to Secret {where} of "
-                f"{cluster} within {timeout:g}s"
-            ) from None
-        raise
+        raise WaitTimeout(
+            f"the ClusterResourceSet did not bring the new credential to Secret {where} of "
+            f"{cluster} within {timeout:g}s"
+        ) from error
 
 
 def _chart(pin: ChartPin | None) -> str:

@@ -14,8 +14,8 @@ def by_family(cidrs: tuple[str, ...]) -> tuple[list[str], list[str]]:
     for cidr in cidrs:
         try:
             network = ipaddress.ip_network(cidr)
-        except ValueError:
-            raise AddonRenderError(f"pod CIDR {cidr!r} is not a network address") from None
+        except ValueError as error:
+            raise AddonRenderError(f"pod CIDR {cidr!r} is not a network address") from error
         (v4 if network.version == 4 else v6).append(str(network))
     if not v4 and not v6:
         raise AddonRenderError("the cluster has no pod CIDR")

@@ -96,5 +96,5 @@ def _minor(version: str) -> tuple[int, int]:
     parts = version.lstrip("v").split(".")
     try:
         return int(parts[0]), int(parts[1])
-    except (IndexError, ValueError):
-        raise ValueError(f"not a Kubernetes version: {version!r}") from None
+    except (IndexError, ValueError) as error:
+        raise ValueError(f"not a Kubernetes version: {version!r}") from error
