@@ -126,9 +126,13 @@ def test_list_and_status_show_the_controllers_conditions_and_novas_side(
         trees.append(cluster_status(conn, kube, target, stuck_after=0))
         infra = [c for c in trees[-1].children if c.kind == "OpenStackCluster"]
         balancer = infra[0].load_balancer if infra else None
-        return balancer is not None and balancer.provisioning_status == "ACTIVE"
+        # the MachineSet controller makes the worker's Machine in its own time
+        worker_made = bool(_machines(trees[-1], "MachineDeployment"))
+        return balancer is not None and balancer.provisioning_status == "ACTIVE" and worker_made
 
-    wait_until(load_balancer_settled, TIMEOUT, f"{good}'s API load balancer to be ACTIVE")
+    wait_until(
+        load_balancer_settled, TIMEOUT, f"{good}'s API load balancer ACTIVE and worker Machine"
+    )
     tree = trees[-1]
     assert tree.kind == "Cluster"
     assert tree.name == f"{naming.cluster_namespace(prefix, good)}/{good}"
