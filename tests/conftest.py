@@ -1,10 +1,17 @@
-"""The real management cluster's fixtures (tests/management.py) for every test folder, and the
+"""The shared fixtures of every test folder, registered once here (tests/support/), and the
 Hypothesis settings of every property test."""
 
 import pytest
 from hypothesis import HealthCheck, settings
 
-pytest_plugins = ["tests.management"]
+# The modules of tests/support/ that define fixtures. Registered here and nowhere else: a
+# fixture imported into a conftest or test module is registered again there, with a session
+# cache of its own (a second management cluster or cloud in the same state folder).
+pytest_plugins = [
+    "tests.support.management",
+    "tests.support.localcloud",
+    "tests.support.sshd",
+]
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -10,8 +10,8 @@ REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "src" / "scs_kaas"
 # A line of the block: its entries (`name`, `a.py, b.py`), then what they are.
 ENTRY_LINE = re.compile(r"^(?P<entries>[\w./*-]+(?:, [\w./*-]+)*)(?:\s+(?P<what>.*))?$")
-# A path in a description: a folder (`name/`) or a file with its suffix (`tests/management.py`,
-# `programs/*/go.mod`); "I/O" is none.
+# A path in a description: a folder (`name/`) or a file with its suffix
+# (`tests/support/management.py`, `programs/*/go.mod`); "I/O" is none.
 MENTIONED_PATH = re.compile(r"[\w.*-]+/(?:[\w.*-]+/)*(?:[\w*-]+\.\w+)?(?![\w/])")
 
 
@@ -73,7 +73,7 @@ def test_the_parser_sees_the_layout() -> None:
     """The checks above are only as good as the parsing: it finds the block's entries."""
     names, paths = _layout()
     assert {"settings", "render/addons", "naming.py", "hostkeys.py", "known_hosts.py"} <= names
-    assert {"tests/management.py", "src/scs_kaas/localmgmt/programs/*/go.mod"} <= paths
+    assert {"tests/support/management.py", "src/scs_kaas/localmgmt/programs/*/go.mod"} <= paths
     made_up = ["src/scs_kaas/", "  nowhere.py, gone/  made up, no I/O", "     see else/where.py"]
     assert named_paths(made_up) == (
         {"nowhere.py", "gone"},

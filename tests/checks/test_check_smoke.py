@@ -1,8 +1,8 @@
 """`kaas check smoke` over real API servers: the workload cluster found through the management
 cluster; in it the real kube-controller-manager (PV binder, pv- and pvc-protection, Deployment,
 ReplicaSet, namespace and garbage-collector controllers), the real kube-scheduler, and kwok as
-the kubelets of two fake nodes (tests/fake_nodes.py); a thread plays Cinder CSI's provisioner
-(tests/checks/workload.py). So a run passes prepare, deploy, volume and pod.
+the kubelets of two fake nodes (tests/support/fake_nodes.py); a thread plays Cinder CSI's
+provisioner (tests/checks/workload.py). So a run passes prepare, deploy, volume and pod.
 
 No OCCM runs, so the Service never gets a load balancer's address and `load-balancer` is the
 last step a run reaches. Nothing after it can run here: `http` and `ingress` need real traffic

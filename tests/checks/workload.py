@@ -1,7 +1,7 @@
 """A workload cluster for the smoke check: the session's workload API server with nodes
 (`workload_with_nodes`: the real kube-controller-manager's namespace, garbage-collector, PV
 binder, pv- and pvc-protection, Deployment and ReplicaSet controllers; the real kube-scheduler;
-kwok playing the kubelets of two fake nodes, see tests/fake_nodes.py), registered in the
+kwok playing the kubelets of two fake nodes, see tests/support/fake_nodes.py), registered in the
 management cluster the way `kaas cluster create` leaves it (a Cluster with this prefix's labels,
 the `<cluster>-kubeconfig` Secret).
 
@@ -32,8 +32,8 @@ from scs_kaas.localmgmt.programs import go_command, go_env
 from scs_kaas.render import smoke
 from scs_kaas.workflows.check_target import WorkloadAccess
 from scs_kaas.workflows.cluster_delete import ClusterTarget
-from tests.kube.objects import cluster_manifest
-from tests.workflows.workload_cluster import register
+from tests.support.objects import cluster_manifest
+from tests.support.workload_cluster import register
 
 STORAGE_CLASS = "kaas-test-default"
 PROVISIONER = "no-provisioner.kaas.test"
@@ -97,7 +97,7 @@ def provisioner(workload: KubeClient) -> Iterator[None]:
     claim of the test StorageClass for it (`volume.kubernetes.io/storage-provisioner`); this
     makes the claim's volume (`pvc-<uid>`, as csi-provisioner names it) and deletes a volume of
     reclaim policy Delete once the binder released it. Binding, pvc- and pv-protection are
-    kube-controller-manager's own (tests/fake_nodes.py: WORKLOAD_CONTROLLERS). (kwok's own
+    kube-controller-manager's own (tests/support/fake_nodes.py: WORKLOAD_CONTROLLERS). (kwok's own
     `volume/fast` stages would make volumes too, but they also play the binder.)"""
     stop = threading.Event()
     claims = workload.resource("v1", "PersistentVolumeClaim")

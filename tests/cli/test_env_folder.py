@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import kaas
+from tests.support.cli import kaas
 
 
 @pytest.mark.parametrize(

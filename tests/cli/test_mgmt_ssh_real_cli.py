@@ -20,10 +20,8 @@ from scs_kaas.hostkeys import host_keys
 from scs_kaas.sshkeys import KeyFiles, ensure_key
 from scs_kaas.workflows.mgmt_access import record_host_keys
 from scs_kaas.workflows.mgmt_state import MgmtState, StatePaths, save_state
-from tests.workflows.sshd import SshHost, ssh_host
+from tests.support.sshd import SshHost
 from tests.workflows.test_mgmt_ssh_real import KIND_KUBECONFIG
-
-__all__ = ["ssh_host"]
 
 KAAS = str(Path(sys.executable).parent / "kaas")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import kaas
+from tests.support.cli import kaas
 
 KAAS = str(Path(sys.executable).parent / "kaas")
 NOBODY = 65534

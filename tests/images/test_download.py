@@ -10,7 +10,7 @@ import pytest
 
 from scs_kaas.download import Cancelled, download, fetch_text
 from scs_kaas.errors import KaasError
-from tests.images.serving import serve
+from tests.support.http_server import serve
 
 
 def test_download_streams_and_hashes(tmp_path: Path) -> None:

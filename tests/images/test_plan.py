@@ -9,7 +9,7 @@ import pytest
 from scs_kaas.errors import SettingsError
 from scs_kaas.settings.model import Settings
 from scs_kaas.workflows.images import ImageRequest, plan_image
-from tests.helpers import kaas
+from tests.support.cli import kaas
 
 
 def test_plan_of_the_defaults() -> None:

@@ -1,4 +1,4 @@
-"""Failures on cue from the real API server (tests/kube/admission.py): an admission policy of
+"""Failures on cue from the real API server (tests/support/admission.py): an admission policy of
 the test's own refuses writes to one named object; everything else is served, and once the
 policy is gone the same write goes through."""
 
@@ -9,7 +9,7 @@ import pytest
 from scs_kaas.errors import ClusterError
 from scs_kaas.kube.client import KubeClient
 from scs_kaas.kube.secrets import apply_secret, read_secret
-from tests.kube.admission import refusing
+from tests.support.admission import refusing
 
 
 def test_the_named_object_is_refused_and_others_are_written(

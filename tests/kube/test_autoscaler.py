@@ -16,7 +16,7 @@ from scs_kaas.kube.client import KubeClient
 from scs_kaas.workflows.cluster_create import addon_selector
 from scs_kaas.workflows.cluster_delete import ClusterTarget
 from tests.kube.test_apply import render
-from tests.management import release
+from tests.support.management import release
 
 AUTOSCALED = [
     {"name": "md-0", "count": 1},

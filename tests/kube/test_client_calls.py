@@ -2,7 +2,7 @@
 tool's error once, by type (NotFound, Conflict, WaitTimeout, else ClusterError), the library's
 exception kept as the cause unless the call carried a secret. The failures are the server's
 own: a missing object or namespace, a stale resourceVersion, an admission policy of the
-test's that denies (tests/kube/admission.py), a server gone silent behind a relay."""
+test's that denies (tests/support/admission.py), a server gone silent behind a relay."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from kubernetes.client.exceptions import ApiException
 
 from scs_kaas.errors import ClusterError, Conflict, NotFound, WaitTimeout
 from scs_kaas.kube.client import KubeClient
-from tests.kube.admission import refusing
+from tests.support.admission import refusing
 
 
 def config_map(namespace: str, name: str, **data: str) -> dict[str, object]:

@@ -19,7 +19,7 @@ from scs_kaas.kube.lease import lease_held
 from scs_kaas.localcloud.waiting import wait_until
 from scs_kaas.workflows.cluster_delete import ClusterTarget
 from scs_kaas.workflows.cluster_lock import cluster_lock
-from tests.management import release
+from tests.support.management import release
 
 LEASE = "scs-kaas-demo"
 

@@ -18,7 +18,7 @@ from scs_kaas.errors import ClusterError
 from scs_kaas.kube.apply import apply
 from scs_kaas.kube.client import KubeClient
 from tests.kube.test_apply import render, stored
-from tests.management import release
+from tests.support.management import release
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from scs_kaas.errors import ClusterError
 from scs_kaas.kube.apply import apply
 from scs_kaas.kube.client import KubeClient
 from scs_kaas.kube.rollout import RESTARTED_AT, Restarted, rolled_out, rollout_restart
-from tests.kube.admission import refusing
+from tests.support.admission import refusing
 
 AT = datetime.datetime(2026, 11, 24, 12, 0, 0, tzinfo=datetime.UTC)
 

@@ -17,7 +17,7 @@ from scs_kaas.errors import ClusterError
 from scs_kaas.kube.apply import apply
 from scs_kaas.kube.client import KubeClient
 from scs_kaas.kube.wait import condition_is, wait_deleted, wait_for
-from tests.kube.objects import cluster_manifest
+from tests.support.objects import cluster_manifest
 
 CAPI = "cluster.x-k8s.io/v1beta2"
 

@@ -6,7 +6,7 @@ import pytest
 
 from scs_kaas.errors import ClusterError
 from scs_kaas.localmgmt import ManagementCluster, MgmtPorts
-from tests.management import free_port_base
+from tests.support.management import free_port_base
 
 
 def test_up_on_other_ports_refuses_to_restart_a_running_cluster(

@@ -1,1 +1,2 @@
-"""Tests against real OpenStack API servers on 127.0.0.1 (the local cloud)."""
+"""scs-kaas's OpenStack adapters and workflows against the local cloud (and, where CAPO takes
+part, the management cluster). The cloud's own checks are in tests/localcloud/."""

@@ -27,7 +27,7 @@ from scs_kaas.openstack.endpoint import ca_bundle, cloud_endpoint, connect_app_c
 from scs_kaas.render.credentials import AppCredentialSecret, clouds_yaml
 from scs_kaas.settings.model import Settings
 from scs_kaas.workflows.identity import cluster_identity
-from tests.openstack.support import LOCALCLOUD, Project
+from tests.support.projects import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD
 

@@ -29,8 +29,8 @@ from scs_kaas.workflows.cluster_create import CreateOptions, create_cluster
 from scs_kaas.workflows.cluster_delete import ClusterTarget, delete_cluster
 from scs_kaas.workflows.cluster_facts import resolve_facts
 from scs_kaas.workflows.devcloud import prepare_for_clusters
-from tests.openstack.support import LOCALCLOUD, Project
 from tests.openstack.test_cluster_delete import credentials
+from tests.support.projects import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD
 

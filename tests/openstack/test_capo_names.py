@@ -32,9 +32,9 @@ from scs_kaas.workflows.cluster_facts import resolve_facts
 from scs_kaas.workflows.cluster_plan import plan_cluster_create
 from scs_kaas.workflows.devcloud import prepare_for_clusters
 from scs_kaas.workflows.identity import cluster_identity
-from tests.openstack.support import LOCALCLOUD, Project
 from tests.openstack.test_cluster_delete import credentials
 from tests.openstack.workloads import Clusters, made_clusters, wait_infrastructure_ready
+from tests.support.projects import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD
 

@@ -20,7 +20,7 @@ from scs_kaas.workflows.cluster_create import CreateOptions, create_cluster
 from scs_kaas.workflows.cluster_delete import ClusterTarget, delete_cluster
 from scs_kaas.workflows.cluster_plan import plan_cluster_create
 from scs_kaas.workflows.devcloud import prepare_for_clusters
-from tests.openstack.support import LOCALCLOUD, Project
+from tests.support.projects import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD
 

@@ -15,7 +15,7 @@ from scs_kaas.files import write_atomic
 from scs_kaas.localcloud import LocalCloud
 from scs_kaas.settings.model import Settings
 from scs_kaas.workflows.cloud_check import check_cloud
-from tests.openstack.support import LOCALCLOUD, Project
+from tests.support.projects import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD
 

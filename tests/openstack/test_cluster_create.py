@@ -48,7 +48,6 @@ from scs_kaas.workflows.cluster_create import (
 from scs_kaas.workflows.cluster_delete import ClusterTarget, delete_cluster, labelled_objects
 from scs_kaas.workflows.cluster_plan import plan_cluster_create
 from scs_kaas.workflows.mgmt import StepEvent
-from tests.openstack.support import LOCALCLOUD, Project
 from tests.openstack.test_cluster_delete import cli_environment, credentials, kaas
 from tests.openstack.test_rotate_credentials import _debug_log_as_the_cli_writes_it
 from tests.openstack.workloads import (
@@ -59,6 +58,7 @@ from tests.openstack.workloads import (
     stored_secret,
     unique,
 )
+from tests.support.projects import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD
 

@@ -31,7 +31,7 @@ from scs_kaas.workflows.cluster_list import list_clusters
 from scs_kaas.workflows.cluster_status import cluster_status, wait_for_change
 from scs_kaas.workflows.devcloud import prepare_for_clusters
 from scs_kaas.workflows.status_tree import StatusNode, stuck_machines
-from tests.openstack.support import LOCALCLOUD, Project
+from tests.support.projects import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD
 

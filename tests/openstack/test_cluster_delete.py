@@ -43,7 +43,6 @@ from scs_kaas.workflows.cluster_delete import (
     plan_cluster_delete,
 )
 from scs_kaas.workflows.mgmt import StepEvent
-from tests.openstack.support import LOCALCLOUD, Project
 from tests.openstack.workloads import (
     DELETE_TIMEOUT,
     Clusters,
@@ -53,6 +52,7 @@ from tests.openstack.workloads import (
     unique,
     wait_infrastructure_ready,
 )
+from tests.support.projects import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD
 

@@ -28,8 +28,6 @@ from scs_kaas.localmgmt import ManagementCluster
 from scs_kaas.settings.model import Settings
 from scs_kaas.workflows.cluster_delete import ClusterTarget, delete_cluster
 from scs_kaas.workflows.mgmt import StepEvent
-from tests.openstack.leftover_matrix import occm_balancer
-from tests.openstack.support import LOCALCLOUD, Project
 from tests.openstack.workloads import (
     DELETE_TIMEOUT,
     Clusters,
@@ -39,6 +37,8 @@ from tests.openstack.workloads import (
     unique,
     wait_infrastructure_ready,
 )
+from tests.support.leftover_matrix import occm_balancer
+from tests.support.projects import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD
 

@@ -34,7 +34,7 @@ from scs_kaas.workflows.cluster_upgrade import upgrade_cluster
 from scs_kaas.workflows.devcloud import prepare_for_clusters
 from scs_kaas.workflows.mgmt import StepEvent
 from scs_kaas.workflows.upgrade_guard import UpgradeRefused
-from tests.openstack.support import LOCALCLOUD, Project
+from tests.support.projects import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD
 

@@ -17,9 +17,9 @@ from scs_kaas.localcloud import LocalCloud
 from scs_kaas.localcloud.sdk import connect
 from scs_kaas.settings.model import Settings
 from scs_kaas.workflows.images import ImageRequest, ensure_node_image, start_image_ensure
-from tests.images.serving import serve
-from tests.openstack.support import LOCALCLOUD, Project
-from tests.openstack.waits import eventually
+from tests.support.http_server import serve
+from tests.support.projects import LOCALCLOUD, Project
+from tests.support.waits import eventually
 
 pytestmark = LOCALCLOUD
 

@@ -1,6 +1,6 @@
 """`kaas mgmt delete` deletes the prefix's workload clusters first, or refuses to orphan them.
 
-The management cluster is the session's real one (tests/management.py), injected as
+The management cluster is the session's real one (tests/support/management.py), injected as
 `delete_mgmt`'s `management`: its Cluster API controllers delete a cluster for real (CAPO the
 network and load balancer it made in the test's project). The host, credentials and workload
 servers are in the local cloud. Every test has a prefix of its own (the Clusters of a prefix are
@@ -27,7 +27,6 @@ from scs_kaas.workflows import mgmt_delete
 from scs_kaas.workflows.mgmt import StepEvent
 from scs_kaas.workflows.mgmt_state import StatePaths, load_state, save_state
 from scs_kaas.workflows.mgmt_tunnel import ManagementAccess
-from tests.openstack.support import LOCALCLOUD, Project
 from tests.openstack.test_cluster_delete import (
     cli_environment,
     credentials,
@@ -42,6 +41,7 @@ from tests.openstack.workloads import (
     unique,
     wait_infrastructure_ready,
 )
+from tests.support.projects import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD
 

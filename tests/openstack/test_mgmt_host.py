@@ -18,7 +18,7 @@ from scs_kaas.settings.model import Settings
 from scs_kaas.sshkeys import KeyFiles, ensure_key, fingerprint
 from scs_kaas.workflows import mgmt, mgmt_delete, mgmt_userdata
 from scs_kaas.workflows.mgmt_state import StatePaths, load_state, save_state
-from tests.openstack.support import LOCALCLOUD, Project
+from tests.support.projects import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD
 

@@ -24,7 +24,7 @@ from scs_kaas.files import write_atomic
 from scs_kaas.localcloud import LocalCloud
 from scs_kaas.workflows import mgmt_access
 from scs_kaas.workflows.mgmt_state import StatePaths
-from tests.openstack.support import LOCALCLOUD, Project
+from tests.support.projects import LOCALCLOUD, Project
 from tests.test_hostkeys import REBUILT
 
 pytestmark = LOCALCLOUD

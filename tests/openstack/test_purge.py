@@ -6,9 +6,9 @@ from openstack.connection import Connection
 
 from scs_kaas import naming
 from scs_kaas.workflows.purge import plan_purge, purge
-from tests.openstack.leftover_matrix import plant_cluster
-from tests.openstack.support import LOCALCLOUD, Project
 from tests.openstack.test_sweep import minus, project_ids
+from tests.support.leftover_matrix import plant_cluster
+from tests.support.projects import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD
 

@@ -3,8 +3,8 @@
 Each test makes a cluster of a name of its own (tests/openstack/workloads.py): the real CAPO
 reconciles it against the test's project with the cluster's credential, and it is deleted
 through CAPI afterwards. Refused writes come from an admission policy of the test's own
-(tests/kube/admission.py); the workload cluster, where CCM and Cinder CSI are restarted, is the
-session's plain API server (tests/workflows/workload_cluster.py).
+(tests/support/admission.py); the workload cluster, where CCM and Cinder CSI are restarted, is the
+session's plain API server (tests/support/workload_cluster.py).
 """
 
 from __future__ import annotations
@@ -34,8 +34,6 @@ from scs_kaas.settings.model import Settings
 from scs_kaas.workflows.cluster_delete import ClusterTarget, delete_cluster
 from scs_kaas.workflows.restart_cloud_conf_readers import RestartStatus
 from scs_kaas.workflows.rotate_credentials import carrier_cloud_conf, rotate_cluster_credentials
-from tests.kube.admission import refusing
-from tests.openstack.support import LOCALCLOUD, Project
 from tests.openstack.workloads import (
     DELETE_TIMEOUT,
     Clusters,
@@ -48,7 +46,9 @@ from tests.openstack.workloads import (
     unique,
     wait_infrastructure_ready,
 )
-from tests.workflows.workload_cluster import (
+from tests.support.admission import refusing
+from tests.support.projects import LOCALCLOUD, Project
+from tests.support.workload_cluster import (
     BYSTANDERS,
     READERS,
     carrier_manifests,

@@ -1,7 +1,7 @@
 """`kaas cluster sweep` against the local cloud: a leftover matrix in one project, one cluster
 swept out of it, exactly its resources gone and everything else still there.
 
-The matrix (tests/openstack/leftover_matrix.py): clusters `a` and `a-b` of one prefix (`a-b`
+The matrix (tests/support/leftover_matrix.py): clusters `a` and `a-b` of one prefix (`a-b`
 starts with `a-`: names alone would mix them up), `c` and a same-named `a` of another prefix
 (whose OCCM and CSI use the bare cluster name `a`), and untagged look-alikes. A load balancer of
 `a` is held in PENDING_UPDATE by the real Octavia API while its worker is paused (SIGSTOP): the
@@ -35,9 +35,9 @@ from scs_kaas.settings.model import Settings
 from scs_kaas.workflows.audit import audit
 from scs_kaas.workflows.cluster_sweep import cluster_owner, find, plan_sweep, sweep_cluster
 from scs_kaas.workflows.mgmt import StepEvent
-from tests.openstack.leftover_matrix import Planted, occm_balancer, plant_cluster, raise_quotas
-from tests.openstack.support import LOCALCLOUD, Project
 from tests.openstack.test_cluster_delete import cli_environment, kaas
+from tests.support.leftover_matrix import Planted, occm_balancer, plant_cluster, raise_quotas
+from tests.support.projects import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD
 

@@ -1,4 +1,4 @@
-"""Workload clusters in the session's real management cluster (tests/management.py) for the
+"""Workload clusters in the session's real management cluster (tests/support/management.py) for the
 localcloud tests, applied as `kaas cluster create` applies them: the cluster's credential, the
 render in the CAPO API the management cluster serves (v1beta1 for CAPO v0.14), the apply.
 

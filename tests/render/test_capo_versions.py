@@ -28,15 +28,15 @@ from scs_kaas.render.facts import CloudFacts, ManagementFacts
 from scs_kaas.render.metadata import INFRA_API
 from scs_kaas.settings.layers import Layer
 from scs_kaas.settings.loader import build_settings
-from tests.helpers import (
+from tests.render.crds import (
     CAPO_V014,
     capo_v014_crds,
     crd_folder,
     crd_validate,
     go_module_dir,
-    kaas,
     write_manifests,
 )
+from tests.support.cli import kaas
 
 V1BETA1 = ManagementFacts(infrastructure_version="v1beta1")
 LABELS = {

@@ -12,7 +12,7 @@ from scs_kaas.render.facts import CloudFacts, ManagementFacts
 from scs_kaas.render.metadata import INFRA_API
 from scs_kaas.settings.layers import Layer
 from scs_kaas.settings.loader import build_settings
-from tests.helpers import capo_v014_crds, crd_validate, require_shared, write_manifests
+from tests.render.crds import capo_v014_crds, crd_validate, require_shared, write_manifests
 
 CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 NODE_GROUPS = [

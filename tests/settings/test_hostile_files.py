@@ -11,7 +11,7 @@ import pytest
 from scs_kaas.errors import SettingsError
 from scs_kaas.settings import yaml_limits
 from scs_kaas.settings.loader import load_cluster_settings
-from tests.helpers import CliResult, kaas
+from tests.support.cli import CliResult, kaas
 
 # 9^9 "lol"s once the aliases are expanded, from 357 bytes.
 BILLION_LAUGHS = "\n".join(

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scs_kaas.settings.yaml_limits import MAX_DEPTH, MAX_SETTINGS_BYTES, MAX_VALUES
-from tests.helpers import CliResult, kaas
 from tests.settings.test_hostile_files import FAST, MAX_ERROR_OUTPUT
+from tests.support.cli import CliResult, kaas
 
 KAAS = str(Path(sys.executable).parent / "kaas")
 # Each command that reads settings, and whether it takes a cluster file (-f).

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from scs_kaas.errors import SettingsError
 from scs_kaas.settings.layers import Layer
 from scs_kaas.settings.loader import build_settings
-from tests.helpers import kaas
+from tests.support.cli import kaas
 
 
 def _problems(data: Mapping[str, Any]) -> dict[str, str]:

@@ -7,7 +7,7 @@ import yaml
 
 from scs_kaas.errors import SettingsError
 from scs_kaas.settings.r1_import import convert_r1
-from tests.helpers import kaas
+from tests.support.cli import kaas
 
 TFVARS = """\
 # an R1 environment (terraform/environments/environment-gx-scs.tfvars)

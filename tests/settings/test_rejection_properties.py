@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from scs_kaas.settings.model import Settings
 from scs_kaas.versions import KUBERNETES_PATCH_RELEASES
-from tests.helpers import kaas
+from tests.support.cli import kaas
 
 DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 VERSION = re.compile(r"^v?(\d+\.\d+)(\.\d+)?$")

@@ -24,7 +24,7 @@ from scs_kaas.settings.loader import build_settings, load_cluster_settings
 from scs_kaas.settings.model import Settings
 from scs_kaas.settings.schema import DRAFT_07, settings_schema
 from scs_kaas.workflows.render import offline_documents, read_manifest_files
-from tests.helpers import kaas
+from tests.support.cli import kaas
 
 FULL_EXAMPLE = Path(__file__).with_name("full_example.yaml")
 FILES = ("environment", "cluster")

@@ -34,9 +34,9 @@ from scs_kaas.localcloud.waiting import wait_until
 from scs_kaas.localmgmt import ManagementCluster, programs
 from scs_kaas.workflows import mgmt_move
 from scs_kaas.workflows.mgmt import StepEvent
-from tests.kube.admission import ADMISSION
-from tests.kube.objects import cluster_manifest
-from tests.management import release
+from tests.support.admission import ADMISSION
+from tests.support.management import release
+from tests.support.objects import cluster_manifest
 
 CAPI = "cluster.x-k8s.io/v1beta2"
 

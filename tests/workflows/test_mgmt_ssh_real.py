@@ -2,7 +2,7 @@
 
 Everything `kaas mgmt` does over SSH goes through these lines: host key verification against the
 environment's own known_hosts, the boot watch script, reading kind's kubeconfig, the `-N -L`
-tunnel and the host side of `kaas mgmt move`. See tests/workflows/sshd.py for the stand-in host.
+tunnel and the host side of `kaas mgmt move`. See tests/support/sshd.py for the stand-in host.
 """
 
 from __future__ import annotations
@@ -27,9 +27,7 @@ from scs_kaas.render import mgmt_bootstrap as boot
 from scs_kaas.render.cloud_init import ENVIRONMENT_DIR
 from scs_kaas.workflows import mgmt_access, mgmt_move_host, mgmt_tunnel
 from scs_kaas.workflows.mgmt_access import record_host_keys, ssh_command
-from tests.workflows.sshd import SshHost, keygen, relocating, ssh_host
-
-__all__ = ["ssh_host"]
+from tests.support.sshd import SshHost, keygen, relocating
 
 KIND_KUBECONFIG = {
     "apiVersion": "v1",

@@ -1,5 +1,5 @@
 """Restarting OpenStack CCM and Cinder CSI in a workload cluster (the session's plain API server,
-see tests/workflows/workload_cluster.py) after the ClusterResourceSet brought the new cloud.conf;
+see tests/support/workload_cluster.py) after the ClusterResourceSet brought the new cloud.conf;
 every failure a warning, never an exception. The management side is the real management
 cluster, in a namespace of each test's own."""
 
@@ -26,7 +26,7 @@ from scs_kaas.workflows.restart_cloud_conf_readers import (
     manual_commands,
     restart_cloud_conf_readers,
 )
-from tests.workflows.workload_cluster import (
+from tests.support.workload_cluster import (
     BYSTANDERS,
     READERS,
     cloud_conf_secret,

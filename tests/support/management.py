@@ -28,12 +28,12 @@ from scs_kaas.kube.client import KubeClient
 from scs_kaas.localcloud.locking import exclusive
 from scs_kaas.localmgmt import ManagementCluster, MgmtPorts
 from scs_kaas.localmgmt.commands import MANAGEMENT_CONTROLLERS
-from tests.fake_nodes import WORKLOAD_CONTROLLERS, running_nodes
+from tests.support.fake_nodes import WORKLOAD_CONTROLLERS, running_nodes
 
 REUSE_ENV = "KAAS_TEST_MANAGEMENT"
 MOVE_TARGET_REUSE_ENV = "KAAS_TEST_MOVE_TARGET"
 CAPI = "cluster.x-k8s.io/v1beta2"
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TEST_STATE = REPO / ".state" / "localmgmt-test"
 FIRST_PORT_BASE = 26000
 
@@ -65,7 +65,8 @@ def start(
     if ManagementCluster(state).running_processes():
         pytest.fail(
             f"the {name} cluster of this session started a second time: a fixture of"
-            " tests/management.py was imported into a module, and pytest registers it there anew",
+            " tests/support/management.py was imported into a module, and pytest registers it"
+            " there anew",
             pytrace=False,
         )
     with exclusive(TEST_STATE / ".start.lock"):
@@ -100,8 +101,8 @@ def workload_apiserver(request: pytest.FixtureRequest) -> Iterator[ManagementClu
 def workload_with_nodes(request: pytest.FixtureRequest) -> Iterator[ManagementCluster]:
     """A plain API server as a workload cluster that runs pods: kube-controller-manager binds
     volumes and makes the pods of Deployments, kube-scheduler and kwok run them on fake nodes
-    (tests/fake_nodes.py). Apart from `workload_apiserver`, whose tests play those controllers
-    themselves or need pods that never start."""
+    (tests/support/fake_nodes.py). Apart from `workload_apiserver`, whose tests play those
+    controllers themselves or need pods that never start."""
     for cluster in start("workload-nodes", False, request, controllers=WORKLOAD_CONTROLLERS):
         try:
             with running_nodes(cluster):

@@ -12,8 +12,8 @@ from openstack.connection import Connection
 from openstack.exceptions import HttpException
 
 from scs_kaas.localcloud.resources import IMAGE_NAME
-from tests.openstack.support import LOCALCLOUD
-from tests.openstack.waits import eventually
+from tests.support.projects import LOCALCLOUD
+from tests.support.waits import eventually
 
 pytestmark = LOCALCLOUD
 

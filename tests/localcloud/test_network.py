@@ -9,7 +9,7 @@ from openstack.connection import Connection
 
 from scs_kaas.localcloud.resources import EXTERNAL_CIDR
 from scs_kaas.openstack.lookup import subnet_cidrs
-from tests.openstack.support import LOCALCLOUD, Project
+from tests.support.projects import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD
 

@@ -14,24 +14,24 @@ from typing import Any
 
 from openstack.connection import Connection
 
-from tests.openstack.capo_api import Api, query
-from tests.openstack.capo_cluster import (
+from tests.localcloud.capo_api import Api, query
+from tests.localcloud.capo_cluster import (
     WAIT_S,
     ClusterSpec,
     reconcile_cluster,
     reconcile_security_groups,
     wait_lb_active,
 )
-from tests.openstack.capo_machine import (
+from tests.localcloud.capo_machine import (
     MachineSpec,
     create_server,
     delete_member,
     delete_server,
     reconcile_member,
 )
-from tests.openstack.capo_teardown import delete_cluster
-from tests.openstack.support import LOCALCLOUD
-from tests.openstack.waits import eventually
+from tests.localcloud.capo_teardown import delete_cluster
+from tests.support.projects import LOCALCLOUD
+from tests.support.waits import eventually
 
 pytestmark = LOCALCLOUD
 

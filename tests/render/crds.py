@@ -1,46 +1,28 @@
-"""Helpers shared by the tests: the CRD validator of ../shared and the in-process CLI."""
+"""The render tests' CRD checks: the CRD validator of ../shared, and CAPO v0.14.7's own CRDs
+from its Go module source for a management cluster running that version."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import io
 import json
 import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from scs_kaas.cli.app import run
 from scs_kaas.render.documents import to_yaml
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"
 CRD_VALIDATE = SHARED / "tools" / "crd_validate.py"
 CRDS = SHARED / "crds"
 GO_PROGRAMS = REPO / "src" / "scs_kaas" / "localmgmt" / "programs"
 CAPO_MODULE = "sigs.k8s.io/cluster-api-provider-openstack"
 CAPO_V014 = f"{CAPO_MODULE}@v0.14.7"
-
-
-@dataclass(frozen=True)
-class CliResult:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
-def kaas(*argv: str) -> CliResult:
-    """Run `kaas ARGV` in this process, as the console script would."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = run(list(argv))
-    return CliResult(code, out.getvalue(), err.getvalue())
 
 
 def require_shared() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from openstack.connection import Connection
 
-from tests.openstack.support import LOCALCLOUD, Project
+from tests.support.projects import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD
 

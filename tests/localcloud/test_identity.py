@@ -9,7 +9,7 @@ from openstack.connection import Connection
 from scs_kaas.localcloud import LocalCloud
 from scs_kaas.localcloud.sdk import connect, identity
 from scs_kaas.localcloud.tenants import delete_tenant, ensure_tenant
-from tests.openstack.support import LOCALCLOUD, Project
+from tests.support.projects import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD
 

@@ -11,9 +11,9 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.openstack.capo_api import OCTAVIA_VIP_ACL, Api, Json, query
-from tests.openstack.capo_rules import desired_rules, differences
-from tests.openstack.waits import eventually
+from tests.localcloud.capo_api import OCTAVIA_VIP_ACL, Api, Json, query
+from tests.localcloud.capo_rules import desired_rules, differences
+from tests.support.waits import eventually
 
 # CAPO's own budgets are minutes; the local cloud must be far quicker
 WAIT_S = 120

@@ -9,7 +9,7 @@ import pytest
 from openstack.connection import Connection
 
 from scs_kaas.localcloud.resources import make_qcow2
-from tests.openstack.support import LOCALCLOUD, Project
+from tests.support.projects import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 
-from tests.openstack.capo_api import NOVA_TAGGING, Api, Json, microversion_tuple, query
-from tests.openstack.capo_cluster import WAIT_S, ClusterSpec, ClusterStatus, wait_lb_active
-from tests.openstack.waits import eventually
+from tests.localcloud.capo_api import NOVA_TAGGING, Api, Json, microversion_tuple, query
+from tests.localcloud.capo_cluster import WAIT_S, ClusterSpec, ClusterStatus, wait_lb_active
+from tests.support.waits import eventually
 
 USER_DATA = b"#cloud-config\nruncmd: [kubeadm init]\n"
 

@@ -7,7 +7,7 @@ from openstack.connection import Connection
 from openstack.load_balancer.v2.load_balancer import LoadBalancer
 from openstack.resource import Resource, wait_for_status
 
-from tests.openstack.support import LOCALCLOUD
+from tests.support.projects import LOCALCLOUD
 
 pytestmark = LOCALCLOUD
 

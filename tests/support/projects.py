@@ -1,4 +1,5 @@
-"""What the localcloud tests share besides fixtures."""
+"""What the localcloud tests share besides fixtures (tests/support/localcloud.py): the marker,
+the fresh project the `project` fixture yields, and `kaas` run as a process in it."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from scs_kaas.files import write_atomic
 from scs_kaas.localcloud import LocalCloud
 from scs_kaas.localcloud.tenants import AppCredential, Tenant
 
-# every test module here: `pytestmark = LOCALCLOUD`
+# every test module that needs the cloud: `pytestmark = LOCALCLOUD`
 LOCALCLOUD = pytest.mark.localcloud
 
 

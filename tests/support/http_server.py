@@ -1,4 +1,5 @@
-"""A folder served over HTTP on 127.0.0.1 in a thread: the 'internet' of the image tests."""
+"""A folder served over HTTP on 127.0.0.1 in a thread: the 'internet' of the image
+tests (tests/images/, tests/openstack/test_images.py)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ names; OCCM's load balancer is named `kube_service_<name>_<namespace>_<service>`
 pool, member, a floating IP on its VIP and a security group described as OCCM describes them;
 CSI's volumes carry `cinder.csi.openstack.org/cluster`. `plant_cluster` returns, per type, the
 IDs a sweep of that cluster must delete; `plant_lookalikes` what nobody's sweep may touch.
-Used by tests/openstack/test_sweep.py and bench/sweep.py.
+Used by tests/openstack/ (sweep, purge, cleanup, delete) and bench/sweep.py.
 """
 
 from __future__ import annotations

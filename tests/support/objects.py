@@ -1,5 +1,5 @@
 """Small objects for the tests against the real management cluster (its fixtures are in
-tests/management.py)."""
+tests/support/management.py)."""
 
 from __future__ import annotations
 

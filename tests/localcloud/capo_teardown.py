@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from tests.openstack.capo_api import Api, Json, query
-from tests.openstack.capo_cluster import (
+from tests.localcloud.capo_api import Api, Json, query
+from tests.localcloud.capo_cluster import (
     WAIT_S,
     ClusterSpec,
     ClusterStatus,
     security_group_by_name,
     wait_floating_ip,
 )
-from tests.openstack.waits import eventually
+from tests.support.waits import eventually
 
 
 def floating_ip_by_address(api: Api, address: str) -> Json | None:

@@ -1,8 +1,12 @@
-"""The local cloud for the `localcloud` tests: one per test run, a fresh project per test.
+"""The local cloud for the `localcloud` tests: one per test session (worker), a fresh project
+per test (`project`, its `user` and `app` connections; tests/support/projects.py).
 
 The session fixture brings the cloud up once (installing the servers on first use) on free
 ports and stops and wipes it at the end. Set KAAS_TEST_LOCALCLOUD=/path/to/statedir to reuse
 a cloud that is already up (e.g. `kaas devcloud up`'s); it is left running.
+
+Every fixture here is registered once, by `pytest_plugins` in tests/conftest.py: never import
+one into a conftest or test module (pytest would register a second copy there).
 """
 
 from __future__ import annotations
@@ -24,8 +28,8 @@ from scs_kaas.localcloud.ports import port_is_free
 from scs_kaas.localcloud.resources import EXTERNAL_NETWORK
 from scs_kaas.localcloud.sdk import connect
 from scs_kaas.localcloud.tenants import delete_tenant, ensure_tenant, replace_app_credential
-from tests.openstack.purge import purge_project
-from tests.openstack.support import Project
+from tests.support.projects import Project
+from tests.support.purge import purge_project
 
 REUSE_ENV = "KAAS_TEST_LOCALCLOUD"
 PORT_BASE_ENV = "KAAS_TEST_LOCALCLOUD_PORT_BASE"

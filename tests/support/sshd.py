@@ -10,6 +10,9 @@ user's own shell with HOME and the working directory set to a temp folder (`home
 `home/bin` first on PATH for stand-in commands. `-N` tunnels run no command, so the forwarding
 itself is sshd's own. Absolute system paths the host's scripts use (/var/lib/scs-kaas, ...) are
 relocated into the temp folder by the tests' runner (see `relocating`).
+
+The `ssh_host` fixture is registered once, by `pytest_plugins` in tests/conftest.py; the
+helpers (`SshHost`, `keygen`, `relocating`) may be imported.
 """
 
 from __future__ import annotations
