@@ -3,7 +3,7 @@
     python bench/sweep.py --localcloud /tmp/<you>-dc [--sizes 1,5,20] [--r1-up-to 5]
 
 For each N a fresh project of the local cloud gets N clusters' leftovers (the matrix of
-tests/openstack/leftover_matrix.py: CAPO's tagged network, subnet, router, ports, security
+tests/support/leftover_matrix.py: CAPO's tagged network, subnet, router, ports, security
 group, server, API load balancer; OCCM's load balancer with listener, pool, member, floating IP
 and security group; a CSI volume with a snapshot; a server group), twice: one set is swept by
 `sweep_clusters` (what `kaas cluster sweep c0 c1 ...` runs: all N in one sweep), the other the
@@ -37,7 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the matrix builder lives with the tests
 
 from openstack.connection import Connection  # noqa: E402
-from tests.openstack.leftover_matrix import Planted, plant_cluster, raise_quotas  # noqa: E402
+from tests.support.leftover_matrix import Planted, plant_cluster, raise_quotas  # noqa: E402
 
 from scs_kaas.localcloud import LocalCloud  # noqa: E402
 from scs_kaas.localcloud.resources import EXTERNAL_NETWORK  # noqa: E402
