@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, settings
 # cache of its own (a second management cluster or cloud in the same state folder).
 pytest_plugins = [
     "tests.support.management",
+    "tests.support.mgmt_move_world",
     "tests.support.localcloud",
     "tests.support.sshd",
 ]

@@ -1,5 +1,5 @@
 """`kaas mgmt move` as a user runs it: the console script with the real clusterctl (on PATH)
-between two real management clusters (tests/workflows/test_mgmt_move.py has the setup).
+between two real management clusters (tests/support/mgmt_move_world.py has the setup).
 
 The clusters run (unpaused: clusterctl moves running clusters only). The target `ha` must be
 Available, which the real controller never reports here (nodes never join): an admission policy
@@ -26,7 +26,7 @@ import yaml
 from scs_kaas.kube.client import KubeClient
 from scs_kaas.localmgmt import ManagementCluster
 from scs_kaas.workflows.mgmt_state import MgmtState, StatePaths, load_state, save_state
-from tests.workflows.test_mgmt_move import (
+from tests.support.mgmt_move_world import (
     CAPI,
     ORC,
     World,
@@ -38,10 +38,7 @@ from tests.workflows.test_mgmt_move import (
     names,
     secrets,
     target_kubeconfig,
-    world,
 )
-
-__all__ = ["world"]
 
 KAAS = str(Path(sys.executable).parent / "kaas")
 HOST_KEY = "AAAAC3NzaC1lZDI1NTE5AAAAIMu9TXsNrrmf8jW5F0Cw0z8hW+Z3WzTqvCw8TNpDzG3d"

@@ -8,6 +8,8 @@ fixture from them; their other names may be imported):
 - localcloud.py: the local OpenStack cloud and a fresh project per test (projects.py: the
   `localcloud` marker, `Project`, `kaas` as a process; purge.py empties a project).
 - sshd.py: a real sshd standing in for the management host (`ssh_host`).
+- mgmt_move_world.py: a prefix and namespaces per test on both management clusters for the
+  `kaas mgmt move` tests (`world`), with the clusters and Secrets they move.
 
 Helpers: cli.py (`kaas()` in process), admission.py (writes refused by an admission policy),
 objects.py (a minimal Cluster), workload_cluster.py (a workload cluster on the plain API
