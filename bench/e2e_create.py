@@ -32,8 +32,9 @@ from scs_kaas.localcloud.layout import DEVCLOUD_STATE_DIR
 from scs_kaas.localcloud.sdk import connect
 from scs_kaas.localmgmt import ManagementCluster
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.cluster_create import CreateOptions, create_cluster
-from scs_kaas.workflows.cluster_delete import ClusterTarget, delete_cluster
+from scs_kaas.workflows.cluster.create import CreateOptions, create_cluster
+from scs_kaas.workflows.cluster.delete import delete_cluster
+from scs_kaas.workflows.cluster.target import ClusterTarget
 
 CAPI = "cluster.x-k8s.io/v1beta2"
 CAPO = "infrastructure.cluster.x-k8s.io/v1beta1"

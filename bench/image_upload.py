@@ -23,14 +23,9 @@ from rich.table import Table
 
 from scs_kaas.localcloud import LocalCloud
 from scs_kaas.localcloud.sdk import connect
-from scs_kaas.localcloud.tenants import (
-    Tenant,
-    delete_tenant,
-    ensure_tenant,
-    replace_app_credential,
-)
+from scs_kaas.localcloud.tenants import Tenant, delete_tenant, ensure_tenant, replace_app_credential
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.images import ImageRequest, ensure_node_image
+from scs_kaas.workflows.image.ensure import ImageRequest, ensure_node_image
 
 SIZE = 2 * 1024**3
 CASES = {

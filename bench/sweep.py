@@ -45,7 +45,7 @@ from scs_kaas.localcloud.sdk import connect  # noqa: E402
 from scs_kaas.localcloud.tenants import delete_tenant, ensure_tenant  # noqa: E402
 from scs_kaas.openstack.leftovers import PHASES  # noqa: E402
 from scs_kaas.settings.model import Settings  # noqa: E402
-from scs_kaas.workflows.cluster_sweep import cluster_owner, find, sweep_clusters  # noqa: E402
+from scs_kaas.workflows.cluster.sweep import cluster_owner, find, sweep_clusters  # noqa: E402
 
 OSC_VENV = REPO / ".state" / "bench-sweep-osc"
 TYPES = 11  # resource types listed to find (and once more to verify)

@@ -32,10 +32,10 @@ from scs_kaas.kube.wait import wait_for, wait_for_selected
 from scs_kaas.localmgmt import ManagementCluster
 from scs_kaas.render import smoke
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.check_smoke import SmokeOptions, run_smoke
-from scs_kaas.workflows.check_steps import Skipped, run_steps
-from scs_kaas.workflows.check_target import WorkloadAccess, workload_access
-from scs_kaas.workflows.mgmt import StepEvent
+from scs_kaas.workflows.check.smoke import SmokeOptions, run_smoke
+from scs_kaas.workflows.check.steps import Skipped, run_steps
+from scs_kaas.workflows.check.target import WorkloadAccess, workload_access
+from scs_kaas.workflows.progress import StepEvent
 from tests.checks import workload as helpers
 
 FAST = SmokeOptions(timeout=10, cleanup_timeout=60)

@@ -8,7 +8,7 @@ import pytest
 
 from scs_kaas.errors import SettingsError
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.images import ImageRequest, plan_image
+from scs_kaas.workflows.image.ensure import ImageRequest, plan_image
 from tests.helpers import kaas
 
 

@@ -25,9 +25,10 @@ from scs_kaas.localcloud import LocalCloud
 from scs_kaas.localcloud.resources import EXTERNAL_CIDR
 from scs_kaas.polling import wait_until
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.cluster_create import CreateOptions, create_cluster
-from scs_kaas.workflows.cluster_delete import ClusterTarget, delete_cluster
-from scs_kaas.workflows.cluster_facts import resolve_facts
+from scs_kaas.workflows.cluster.create import CreateOptions, create_cluster
+from scs_kaas.workflows.cluster.delete import delete_cluster
+from scs_kaas.workflows.cluster.facts import resolve_facts
+from scs_kaas.workflows.cluster.target import ClusterTarget
 from scs_kaas.workflows.devcloud import prepare_for_clusters
 from tests.openstack.support import LOCALCLOUD, Project
 from tests.openstack.test_cluster_delete import credentials

@@ -22,16 +22,12 @@ from scs_kaas.naming import CLOUD_NAME_ANNOTATION
 from scs_kaas.render.cluster import render_cluster
 from scs_kaas.render.facts import CloudFacts
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.cluster_create import (
-    CreateOptions,
-    create_cluster,
-    management_facts,
-)
-from scs_kaas.workflows.cluster_delete import ClusterTarget
-from scs_kaas.workflows.cluster_facts import resolve_facts
-from scs_kaas.workflows.cluster_plan import plan_cluster_create
+from scs_kaas.workflows.cluster.create import CreateOptions, create_cluster, management_facts
+from scs_kaas.workflows.cluster.facts import resolve_facts
+from scs_kaas.workflows.cluster.identity import cluster_identity
+from scs_kaas.workflows.cluster.plan import plan_cluster_create
+from scs_kaas.workflows.cluster.target import ClusterTarget
 from scs_kaas.workflows.devcloud import prepare_for_clusters
-from scs_kaas.workflows.identity import cluster_identity
 from tests.openstack.support import LOCALCLOUD, Project
 from tests.openstack.test_cluster_delete import credentials
 from tests.openstack.workloads import Clusters, made_clusters, wait_infrastructure_ready

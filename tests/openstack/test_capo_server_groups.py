@@ -16,9 +16,10 @@ from scs_kaas.kube.client import KubeClient
 from scs_kaas.kube.wait import wait_for
 from scs_kaas.localcloud import LocalCloud
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.cluster_create import CreateOptions, create_cluster
-from scs_kaas.workflows.cluster_delete import ClusterTarget, delete_cluster
-from scs_kaas.workflows.cluster_plan import plan_cluster_create
+from scs_kaas.workflows.cluster.create import CreateOptions, create_cluster
+from scs_kaas.workflows.cluster.delete import delete_cluster
+from scs_kaas.workflows.cluster.plan import plan_cluster_create
+from scs_kaas.workflows.cluster.target import ClusterTarget
 from scs_kaas.workflows.devcloud import prepare_for_clusters
 from tests.openstack.support import LOCALCLOUD, Project
 

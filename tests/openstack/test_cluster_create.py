@@ -41,13 +41,11 @@ from scs_kaas.localmgmt import ManagementCluster
 from scs_kaas.openstack.keypairs import import_keypair
 from scs_kaas.render.metadata import CLUSTER_API, INFRA_GROUP
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.cluster_create import (
-    CreateOptions,
-    create_cluster,
-)
-from scs_kaas.workflows.cluster_delete import ClusterTarget, delete_cluster, labelled_objects
-from scs_kaas.workflows.cluster_plan import plan_cluster_create
-from scs_kaas.workflows.mgmt import StepEvent
+from scs_kaas.workflows.cluster.create import CreateOptions, create_cluster
+from scs_kaas.workflows.cluster.delete import delete_cluster, labelled_objects
+from scs_kaas.workflows.cluster.plan import plan_cluster_create
+from scs_kaas.workflows.cluster.target import ClusterTarget
+from scs_kaas.workflows.progress import StepEvent
 from tests.openstack.support import LOCALCLOUD, Project
 from tests.openstack.test_cluster_delete import cli_environment, credentials, kaas
 from tests.openstack.test_rotate_credentials import _debug_log_as_the_cli_writes_it

@@ -25,12 +25,13 @@ from scs_kaas.openstack.servers import tagged_servers
 from scs_kaas.polling import wait_until
 from scs_kaas.render.metadata import CLUSTER_API
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.cluster_create import CreateOptions, create_cluster
-from scs_kaas.workflows.cluster_delete import ClusterTarget, delete_cluster
-from scs_kaas.workflows.cluster_list import list_clusters
-from scs_kaas.workflows.cluster_status import cluster_status, wait_for_change
+from scs_kaas.workflows.cluster.create import CreateOptions, create_cluster
+from scs_kaas.workflows.cluster.delete import delete_cluster
+from scs_kaas.workflows.cluster.list import list_clusters
+from scs_kaas.workflows.cluster.status import cluster_status, wait_for_change
+from scs_kaas.workflows.cluster.status_tree import StatusNode, stuck_machines
+from scs_kaas.workflows.cluster.target import ClusterTarget
 from scs_kaas.workflows.devcloud import prepare_for_clusters
-from scs_kaas.workflows.status_tree import StatusNode, stuck_machines
 from tests.openstack.support import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD

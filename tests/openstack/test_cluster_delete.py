@@ -35,14 +35,10 @@ from scs_kaas.render.credentials import placeholder_identity
 from scs_kaas.render.facts import CloudFacts
 from scs_kaas.render.metadata import CLUSTER_API, INFRA_GROUP
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.cluster_create import management_facts
-from scs_kaas.workflows.cluster_delete import (
-    ClusterTarget,
-    delete_cluster,
-    labelled_objects,
-    plan_cluster_delete,
-)
-from scs_kaas.workflows.mgmt import StepEvent
+from scs_kaas.workflows.cluster.create import management_facts
+from scs_kaas.workflows.cluster.delete import delete_cluster, labelled_objects, plan_cluster_delete
+from scs_kaas.workflows.cluster.target import ClusterTarget
+from scs_kaas.workflows.progress import StepEvent
 from tests.openstack.support import LOCALCLOUD, Project
 from tests.openstack.workloads import (
     DELETE_TIMEOUT,

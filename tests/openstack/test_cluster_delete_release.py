@@ -26,8 +26,9 @@ from scs_kaas.kube.client import KubeClient
 from scs_kaas.kube.wait import wait_for
 from scs_kaas.localmgmt import ManagementCluster
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.cluster_delete import ClusterTarget, delete_cluster
-from scs_kaas.workflows.mgmt import StepEvent
+from scs_kaas.workflows.cluster.delete import delete_cluster
+from scs_kaas.workflows.cluster.target import ClusterTarget
+from scs_kaas.workflows.progress import StepEvent
 from tests.openstack.leftover_matrix import occm_balancer
 from tests.openstack.support import LOCALCLOUD, Project
 from tests.openstack.workloads import (

@@ -27,13 +27,14 @@ from scs_kaas.kube.wait import wait_for
 from scs_kaas.localcloud import LocalCloud
 from scs_kaas.render.addons.pins import OPENSTACK_CCM_BY_MINOR
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.cluster_create import CreateOptions, create_cluster
-from scs_kaas.workflows.cluster_delete import ClusterTarget, delete_cluster
-from scs_kaas.workflows.cluster_objects import list_objects
-from scs_kaas.workflows.cluster_upgrade import upgrade_cluster
+from scs_kaas.workflows.cluster.create import CreateOptions, create_cluster
+from scs_kaas.workflows.cluster.delete import delete_cluster
+from scs_kaas.workflows.cluster.objects import list_objects
+from scs_kaas.workflows.cluster.target import ClusterTarget
+from scs_kaas.workflows.cluster.upgrade import upgrade_cluster
+from scs_kaas.workflows.cluster.upgrade_guard import UpgradeRefused
 from scs_kaas.workflows.devcloud import prepare_for_clusters
-from scs_kaas.workflows.mgmt import StepEvent
-from scs_kaas.workflows.upgrade_guard import UpgradeRefused
+from scs_kaas.workflows.progress import StepEvent
 from tests.openstack.support import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD

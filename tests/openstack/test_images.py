@@ -11,12 +11,11 @@ import pytest
 from openstack.connection import Connection
 
 from scs_kaas import naming
-from scs_kaas.download import Cancelled
-from scs_kaas.errors import CloudError, KaasError
+from scs_kaas.errors import Cancelled, CloudError, KaasError
 from scs_kaas.localcloud import LocalCloud
 from scs_kaas.localcloud.sdk import connect
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.images import ImageRequest, ensure_node_image, start_image_ensure
+from scs_kaas.workflows.image.ensure import ImageRequest, ensure_node_image, start_image_ensure
 from tests.images.serving import serve
 from tests.openstack.support import LOCALCLOUD, Project
 from tests.openstack.waits import eventually

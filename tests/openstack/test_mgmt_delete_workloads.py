@@ -23,10 +23,10 @@ from scs_kaas.errors import ClusterError
 from scs_kaas.kube.client import KubeClient
 from scs_kaas.localcloud import LocalCloud
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows import mgmt_delete
-from scs_kaas.workflows.mgmt import StepEvent
-from scs_kaas.workflows.mgmt_state import StatePaths, load_state, save_state
-from scs_kaas.workflows.mgmt_tunnel import ManagementAccess
+from scs_kaas.workflows.mgmt import delete as mgmt_delete
+from scs_kaas.workflows.mgmt.state import StatePaths, load_state, save_state
+from scs_kaas.workflows.mgmt.tunnel import ManagementAccess
+from scs_kaas.workflows.progress import StepEvent
 from tests.openstack.support import LOCALCLOUD, Project
 from tests.openstack.test_cluster_delete import (
     cli_environment,

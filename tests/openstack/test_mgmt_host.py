@@ -15,9 +15,11 @@ from scs_kaas.errors import CloudError
 from scs_kaas.openstack.mgmt_host import console_log
 from scs_kaas.openstack.ownership import claim_description
 from scs_kaas.settings.model import Settings
-from scs_kaas.sshkeys import KeyFiles, ensure_key, fingerprint
-from scs_kaas.workflows import mgmt, mgmt_delete, mgmt_userdata
-from scs_kaas.workflows.mgmt_state import StatePaths, load_state, save_state
+from scs_kaas.ssh.keypair import KeyFiles, ensure_key, fingerprint
+from scs_kaas.workflows.mgmt import create as mgmt_create
+from scs_kaas.workflows.mgmt import delete as mgmt_delete
+from scs_kaas.workflows.mgmt import userdata as mgmt_userdata
+from scs_kaas.workflows.mgmt.state import StatePaths, load_state, save_state
 from tests.openstack.support import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD
@@ -81,9 +83,11 @@ def cleanup(project: Project, admin: Connection) -> Iterator[list[tuple[Settings
         _delete(project.app, admin, settings, paths)
 
 
-def _create(conn: Connection, settings: Settings, paths: StatePaths, **kw: Any) -> mgmt.HostSummary:
+def _create(
+    conn: Connection, settings: Settings, paths: StatePaths, **kw: Any
+) -> mgmt_create.HostSummary:
     user_data = mgmt_userdata.host_user_data(settings, paths.state_dir)
-    return mgmt.create_mgmt(conn, settings, paths, user_data, **kw)
+    return mgmt_create.create_mgmt(conn, settings, paths, user_data, **kw)
 
 
 def _inventory(conn: Connection, prefix: str) -> dict[str, list[str]]:
@@ -153,7 +157,7 @@ def test_create_tags_everything_and_a_rerun_changes_nothing(
 
 STEP_MOMENTS = [
     (moment, step)
-    for step in mgmt.CREATE_STEPS
+    for step in mgmt_create.CREATE_STEPS
     if step != "node-image"
     for moment in (("created", "recorded") if step != "router-interface" else ("recorded",))
 ]

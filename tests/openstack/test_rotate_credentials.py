@@ -31,9 +31,13 @@ from scs_kaas.localcloud import LocalCloud
 from scs_kaas.localcloud.sdk import connect, identity
 from scs_kaas.localmgmt import ManagementCluster
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.cluster_delete import ClusterTarget, delete_cluster
-from scs_kaas.workflows.restart_cloud_conf_readers import RestartStatus
-from scs_kaas.workflows.rotate_credentials import carrier_cloud_conf, rotate_cluster_credentials
+from scs_kaas.workflows.cluster.delete import delete_cluster
+from scs_kaas.workflows.cluster.restart_cloud_conf_readers import RestartStatus
+from scs_kaas.workflows.cluster.rotate_credentials import (
+    carrier_cloud_conf,
+    rotate_cluster_credentials,
+)
+from scs_kaas.workflows.cluster.target import ClusterTarget
 from tests.kube.admission import refusing
 from tests.openstack.support import LOCALCLOUD, Project
 from tests.openstack.workloads import (

@@ -33,8 +33,8 @@ from scs_kaas.openstack.app_credentials import (
 from scs_kaas.openstack.leftovers import read_inventory
 from scs_kaas.settings.model import Settings
 from scs_kaas.workflows.audit import audit
-from scs_kaas.workflows.cluster_sweep import cluster_owner, find, plan_sweep, sweep_cluster
-from scs_kaas.workflows.mgmt import StepEvent
+from scs_kaas.workflows.cluster.sweep import cluster_owner, find, plan_sweep, sweep_cluster
+from scs_kaas.workflows.progress import StepEvent
 from tests.openstack.leftover_matrix import Planted, occm_balancer, plant_cluster, raise_quotas
 from tests.openstack.support import LOCALCLOUD, Project
 from tests.openstack.test_cluster_delete import cli_environment, kaas

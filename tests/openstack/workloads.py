@@ -35,9 +35,10 @@ from scs_kaas.render.credentials import AppCredentialSecret
 from scs_kaas.render.facts import CloudFacts
 from scs_kaas.render.metadata import CLUSTER_API, INFRA_GROUP
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.cluster_create import management_facts
-from scs_kaas.workflows.cluster_delete import ClusterTarget, delete_cluster
-from scs_kaas.workflows.identity import cluster_identity
+from scs_kaas.workflows.cluster.create import management_facts
+from scs_kaas.workflows.cluster.delete import delete_cluster
+from scs_kaas.workflows.cluster.identity import cluster_identity
+from scs_kaas.workflows.cluster.target import ClusterTarget
 
 DELETE_TIMEOUT = 300.0  # CAPO deletes a cluster's load balancer and network in ~30 s here
 READY_TIMEOUT = 300.0

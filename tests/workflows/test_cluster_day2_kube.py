@@ -29,13 +29,13 @@ from scs_kaas.render.cluster import render_cluster
 from scs_kaas.render.credentials import placeholder_identity
 from scs_kaas.render.facts import CloudFacts
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.cluster_create import management_facts
-from scs_kaas.workflows.cluster_delete import ClusterTarget
-from scs_kaas.workflows.cluster_diff import diff_documents
-from scs_kaas.workflows.cluster_list import list_clusters
-from scs_kaas.workflows.cluster_objects import list_objects
-from scs_kaas.workflows.cluster_scale import scale_cluster
-from scs_kaas.workflows.template_gc import collect_templates
+from scs_kaas.workflows.cluster.create import management_facts
+from scs_kaas.workflows.cluster.diff import diff_documents
+from scs_kaas.workflows.cluster.gc import collect_templates
+from scs_kaas.workflows.cluster.list import list_clusters
+from scs_kaas.workflows.cluster.objects import list_objects
+from scs_kaas.workflows.cluster.scale import scale_cluster
+from scs_kaas.workflows.cluster.target import ClusterTarget
 
 CAPI = "cluster.x-k8s.io/v1beta2"
 KCP = "controlplane.cluster.x-k8s.io/v1beta2"

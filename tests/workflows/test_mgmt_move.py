@@ -32,8 +32,8 @@ from scs_kaas.kube.client import KubeClient
 from scs_kaas.kube.clusterctl import Clusterctl, Kubeconfig, same_minor, source_kubeconfig
 from scs_kaas.localcloud.waiting import wait_until
 from scs_kaas.localmgmt import ManagementCluster, programs
-from scs_kaas.workflows import mgmt_move
-from scs_kaas.workflows.mgmt import StepEvent
+from scs_kaas.workflows.mgmt import move as mgmt_move
+from scs_kaas.workflows.progress import StepEvent
 from tests.kube.admission import ADMISSION
 from tests.kube.objects import cluster_manifest
 from tests.management import release

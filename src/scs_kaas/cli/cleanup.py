@@ -64,7 +64,7 @@ def sweep(
     Several clusters are swept together: the project is listed once for all of them.
     """
     from scs_kaas.openstack.connection import connect
-    from scs_kaas.workflows import cluster_sweep
+    from scs_kaas.workflows.cluster import sweep as cluster_sweep
 
     if cluster_file is not None and len(names) > 1:
         raise typer.BadParameter("--cluster-file goes with one cluster name", param_hint="NAMES")
@@ -94,9 +94,9 @@ def sweep(
 def _live_clusters(settings: Settings, kubeconfig: Path | None) -> tuple[set[str], str]:
     """The prefix's Clusters in the management cluster; a note when it does not answer."""
     from scs_kaas.kube.client import KubeClient
-    from scs_kaas.workflows.mgmt_delete import owned_clusters
-    from scs_kaas.workflows.mgmt_state import StatePaths
-    from scs_kaas.workflows.mgmt_target import management_kubeconfig
+    from scs_kaas.workflows.mgmt.delete import owned_clusters
+    from scs_kaas.workflows.mgmt.state import StatePaths
+    from scs_kaas.workflows.mgmt.target import management_kubeconfig
 
     paths = StatePaths(state_dir_or_default(None), settings.prefix)
     try:
@@ -123,7 +123,7 @@ def audit(
     """
     from scs_kaas.openstack.connection import connect
     from scs_kaas.workflows import audit as audit_workflow
-    from scs_kaas.workflows.mgmt_state import StatePaths, load_state
+    from scs_kaas.workflows.mgmt.state import StatePaths, load_state
 
     settings = load_environment_settings(env_dir, assignments).settings
     live, note = _live_clusters(settings, kubeconfig)
@@ -156,7 +156,7 @@ def purge(
     """
     from scs_kaas.openstack.connection import connect
     from scs_kaas.workflows import purge as purge_workflow
-    from scs_kaas.workflows.mgmt_state import StatePaths, load_state
+    from scs_kaas.workflows.mgmt.state import StatePaths, load_state
 
     settings = load_environment_settings(env_dir, assignments).settings
     state = load_state(StatePaths(state_dir_or_default(None), settings.prefix), settings.cloud)

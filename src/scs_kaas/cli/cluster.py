@@ -30,10 +30,10 @@ from scs_kaas.workflows import defaults
 if TYPE_CHECKING:  # the workflows and clients are imported by the commands that use them
     from scs_kaas.kube.client import KubeClient
     from scs_kaas.settings.model import Settings
-    from scs_kaas.workflows import cluster_plan
-    from scs_kaas.workflows.cluster_delete import ClusterTarget
-    from scs_kaas.workflows.restart_cloud_conf_readers import RestartOutcome
-    from scs_kaas.workflows.rotate_credentials import RotationResult
+    from scs_kaas.workflows.cluster import plan as cluster_plan
+    from scs_kaas.workflows.cluster.restart_cloud_conf_readers import RestartOutcome
+    from scs_kaas.workflows.cluster.rotate_credentials import RotationResult
+    from scs_kaas.workflows.cluster.target import ClusterTarget
 
 app = typer.Typer(help="Workload clusters.", no_args_is_help=True)
 app.command("sweep")(sweep)
@@ -75,9 +75,9 @@ CONTEXT = typer.Option(None, "--context", help="Context in the kubeconfig.")
 
 
 def _management_kubeconfig(option: Path | None, settings: Settings) -> Path:
-    """See `workflows.mgmt_target`: flag, moved management, setting, $KUBECONFIG, default."""
-    from scs_kaas.workflows.mgmt_state import StatePaths
-    from scs_kaas.workflows.mgmt_target import management_kubeconfig
+    """See `workflows.mgmt.target`: flag, moved management, setting, $KUBECONFIG, default."""
+    from scs_kaas.workflows.mgmt.state import StatePaths
+    from scs_kaas.workflows.mgmt.target import management_kubeconfig
 
     paths = StatePaths(state_dir_or_default(None), settings.prefix)
     return management_kubeconfig(option, settings, paths, os.environ, Path.home()).path
@@ -91,7 +91,7 @@ def locked(
     make_namespace: bool = False,
 ) -> AbstractContextManager[None]:
     """The cluster's lock for `command` (its Lease, see README); waiting is said on stderr."""
-    from scs_kaas.workflows.cluster_lock import cluster_lock
+    from scs_kaas.workflows.cluster.lock import cluster_lock
 
     err = console(stderr=True)
 
@@ -134,9 +134,12 @@ def rotate_credentials(
     """
     from scs_kaas.kube.client import KubeClient
     from scs_kaas.openstack.connection import connect
-    from scs_kaas.workflows.cluster_names import resolve_cluster_names
+    from scs_kaas.workflows.cluster.names import resolve_cluster_names
+    from scs_kaas.workflows.cluster.rotate_credentials import (
+        plan_rotation,
+        rotate_cluster_credentials,
+    )
     from scs_kaas.workflows.render import read_manifest_files
-    from scs_kaas.workflows.rotate_credentials import plan_rotation, rotate_cluster_credentials
 
     loaded = load_settings(name, env_dir, cluster_file, assignments)
     settings = loaded.settings
@@ -217,9 +220,11 @@ def create(
     """
     from scs_kaas.kube.client import KubeClient
     from scs_kaas.openstack.connection import connect
-    from scs_kaas.workflows import cluster_create, cluster_delete, cluster_plan
-    from scs_kaas.workflows.cluster_names import resolve_cluster_names
-    from scs_kaas.workflows.mgmt_state import StatePaths, load_state
+    from scs_kaas.workflows.cluster import create as cluster_create
+    from scs_kaas.workflows.cluster import plan as cluster_plan
+    from scs_kaas.workflows.cluster.names import resolve_cluster_names
+    from scs_kaas.workflows.cluster.target import ClusterTarget
+    from scs_kaas.workflows.mgmt.state import StatePaths, load_state
     from scs_kaas.workflows.render import read_manifest_files
 
     loaded = load_settings(name, env_dir, cluster_file, assignments)
@@ -236,7 +241,7 @@ def create(
             _show_plan(plan, output, title)
             return
         resolved = resolve_cluster_names(kube, settings, name).settings
-        target = cluster_delete.ClusterTarget(resolved.prefix, resolved.namespace_for(name), name)
+        target = ClusterTarget(resolved.prefix, resolved.namespace_for(name), name)
         with (
             locked(kube, target, "create", lock_timeout, make_namespace=True),
             RichProgress() as progress,
@@ -279,15 +284,17 @@ def delete(
     """
     from scs_kaas.kube.client import KubeClient
     from scs_kaas.openstack.connection import connect
-    from scs_kaas.workflows import cluster_delete, cluster_sweep
-    from scs_kaas.workflows.cluster_names import resolve_cluster_names
+    from scs_kaas.workflows.cluster import delete as cluster_delete
+    from scs_kaas.workflows.cluster import sweep as cluster_sweep
+    from scs_kaas.workflows.cluster.names import resolve_cluster_names
+    from scs_kaas.workflows.cluster.target import ClusterTarget
 
     settings = load_settings(name, env_dir, cluster_file, assignments).settings
     path = _management_kubeconfig(kubeconfig, settings)
     with KubeClient.from_file(path, context) as kube:
         # where the Cluster is: a cluster made before names were unique per prefix keeps its own
         settings = resolve_cluster_names(kube, settings, name).settings
-        target = cluster_delete.ClusterTarget(settings.prefix, settings.namespace_for(name), name)
+        target = ClusterTarget(settings.prefix, settings.namespace_for(name), name)
         with connect(settings.cloud) as conn:
             if dry_run:
                 plan = cluster_delete.plan_cluster_delete(conn, kube, target)

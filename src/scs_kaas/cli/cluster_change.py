@@ -54,8 +54,8 @@ def scale_command(
     settings again: write the new count into the cluster file too.
     """
     from scs_kaas.kube.client import KubeClient
-    from scs_kaas.workflows.cluster_delete import ClusterTarget
-    from scs_kaas.workflows.cluster_scale import parse_counts, scale_cluster
+    from scs_kaas.workflows.cluster.scale import parse_counts, scale_cluster
+    from scs_kaas.workflows.cluster.target import ClusterTarget
 
     wanted = parse_counts(counts)
     settings = load_settings(name, env_dir, cluster_file, assignments).settings
@@ -110,10 +110,10 @@ def upgrade_command(
     from scs_kaas.kube.client import KubeClient
     from scs_kaas.openstack.connection import connect
     from scs_kaas.settings.fields import resolve_kubernetes_version
-    from scs_kaas.workflows import cluster_create
-    from scs_kaas.workflows.cluster_delete import ClusterTarget
-    from scs_kaas.workflows.cluster_upgrade import UpgradeOptions, upgrade_cluster
-    from scs_kaas.workflows.mgmt_state import StatePaths, load_state
+    from scs_kaas.workflows.cluster import create as cluster_create
+    from scs_kaas.workflows.cluster.target import ClusterTarget
+    from scs_kaas.workflows.cluster.upgrade import UpgradeOptions, upgrade_cluster
+    from scs_kaas.workflows.mgmt.state import StatePaths, load_state
     from scs_kaas.workflows.render import read_manifest_files
 
     try:
@@ -161,8 +161,8 @@ def gc_command(
     """Delete the cluster's machine templates no control plane, MachineDeployment or
     MachineSet refers to any more (`upgrade` does this after its rollouts)."""
     from scs_kaas.kube.client import KubeClient
-    from scs_kaas.workflows.cluster_delete import ClusterTarget
-    from scs_kaas.workflows.template_gc import collect_templates
+    from scs_kaas.workflows.cluster.gc import collect_templates
+    from scs_kaas.workflows.cluster.target import ClusterTarget
 
     settings = load_settings(name, env_dir, cluster_file, assignments).settings
     path = _management_kubeconfig(kubeconfig, settings)

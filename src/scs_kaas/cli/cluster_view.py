@@ -22,8 +22,8 @@ from scs_kaas.cli.options import (
 from scs_kaas.cli.output import TABLE_YAML_JSON, OutputFormat, console, emit
 
 if TYPE_CHECKING:  # the workflows and clients are imported by the commands that use them
-    from scs_kaas.workflows.cluster_list import ClusterRow
-    from scs_kaas.workflows.status_tree import StatusNode
+    from scs_kaas.workflows.cluster.list import ClusterRow
+    from scs_kaas.workflows.cluster.status_tree import StatusNode
 
 
 def age(seconds: int) -> str:
@@ -77,7 +77,7 @@ def list_command(
 ) -> None:
     """Every cluster of the environment's prefix: versions, machines, phase, Available, age."""
     from scs_kaas.kube.client import KubeClient
-    from scs_kaas.workflows.cluster_list import list_clusters
+    from scs_kaas.workflows.cluster.list import list_clusters
 
     settings = load_environment_settings(env_dir, assignments).settings
     path = _management_kubeconfig(kubeconfig, settings)
@@ -163,8 +163,8 @@ def status_command(
     (status, fault, flavor, addresses) and the API load balancer as the cloud sees them."""
     from scs_kaas.kube.client import KubeClient
     from scs_kaas.openstack.connection import connect
-    from scs_kaas.workflows.cluster_delete import ClusterTarget
-    from scs_kaas.workflows.cluster_status import cluster_status, wait_for_change
+    from scs_kaas.workflows.cluster.status import cluster_status, wait_for_change
+    from scs_kaas.workflows.cluster.target import ClusterTarget
 
     settings = load_settings(name, env_dir, cluster_file, assignments).settings
     path = _management_kubeconfig(kubeconfig, settings)

@@ -97,7 +97,7 @@ def ensure(
 ) -> None:
     """Reuse the node image of a Kubernetes version, or download, verify and upload it."""
     from scs_kaas.openstack.connection import connect
-    from scs_kaas.workflows.images import ImageRequest, ensure_node_image, plan_image
+    from scs_kaas.workflows.image.ensure import ImageRequest, ensure_node_image, plan_image
 
     settings = load_settings(cluster, env_dir, None, assignments).settings
     problems = []

@@ -16,15 +16,9 @@ from typing import Any
 from openstack.connection import Connection
 
 from scs_kaas import naming
-from scs_kaas.openstack.leftovers import (
-    ClusterOwner,
-    Inventory,
-    Leftover,
-    classify,
-    read_inventory,
-)
+from scs_kaas.openstack.leftovers import ClusterOwner, Inventory, Leftover, classify, read_inventory
 from scs_kaas.openstack.ownership import has_metadata
-from scs_kaas.workflows.cluster_sweep import by_kind
+from scs_kaas.workflows.cluster.sweep import by_kind
 
 MANAGED = f"managed-by={naming.MANAGED_BY}"
 LOOKALIKE_STEMS = ("k8s-clusterapi-cluster-", naming.OCCM_LOAD_BALANCER_PREFIX)

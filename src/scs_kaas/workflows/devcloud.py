@@ -18,8 +18,8 @@ from openstack.connection import Connection
 from scs_kaas import naming
 from scs_kaas.openstack import keypairs
 from scs_kaas.settings.model import Settings
-from scs_kaas.sshkeys import KeyFiles, ensure_key, fingerprint
-from scs_kaas.workflows.images import ImageRequest, ensure_node_image
+from scs_kaas.ssh.keypair import KeyFiles, ensure_key, fingerprint
+from scs_kaas.workflows.image.ensure import ImageRequest, ensure_node_image
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from scs_kaas.openstack.app_credentials import (
 )
 from scs_kaas.openstack.leftovers import Leftover, classify, read_inventory
 from scs_kaas.workflows.audit import clusters_in_cloud, management_leftovers, owner_in
-from scs_kaas.workflows.cluster_sweep import by_kind
-from scs_kaas.workflows.mgmt import Progress, StepEvent, quiet
+from scs_kaas.workflows.cluster.sweep import by_kind
+from scs_kaas.workflows.progress import Progress, StepEvent, quiet
 
 
 @dataclass(frozen=True)
