@@ -86,13 +86,11 @@ def main() -> int:
             paths = StatePaths(Path(folder), settings.prefix)
             user_data = mgmt_userdata.host_user_data(settings, Path(folder))
             rows = {
-                "create": _measure(
-                    conn, lambda: mgmt_create.create_mgmt(conn, settings, paths, user_data)
-                ),
+                "create": _measure(conn, lambda: mgmt_create.run(conn, settings, paths, user_data)),
                 "create again": _measure(
-                    conn, lambda: mgmt_create.create_mgmt(conn, settings, paths, user_data)
+                    conn, lambda: mgmt_create.run(conn, settings, paths, user_data)
                 ),
-                "delete": _measure(conn, lambda: mgmt_delete.delete_mgmt(conn, settings, paths)),
+                "delete": _measure(conn, lambda: mgmt_delete.run(conn, settings, paths)),
             }
     finally:
         delete_tenant(admin, tenant)

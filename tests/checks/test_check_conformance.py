@@ -64,7 +64,7 @@ def test_hydrophone_runs_each_mode_and_kaas_removes_what_it_made(
             )
 
     options = ConformanceOptions(tmp_path / "results", hydrophone, startup_timeout=3)
-    report = check_conformance.run_conformance(access, MODES[mode], options, look)
+    report = check_conformance.run(access, MODES[mode], options, look)
     pod = seen["pod"]
     assert pod["spec"]["serviceAccountName"] == SERVICE_ACCOUNT
     version = k8s.VersionApi(workload_kube._api).get_code().git_version

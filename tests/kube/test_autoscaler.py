@@ -13,7 +13,7 @@ import pytest
 
 from scs_kaas.kube.apply import apply, prune
 from scs_kaas.kube.client import KubeClient
-from scs_kaas.workflows.cluster.create import addon_selector
+from scs_kaas.workflows.cluster.prepare import addon_selector
 from scs_kaas.workflows.cluster.target import ClusterTarget
 from tests.kube.test_apply import render
 from tests.management import release

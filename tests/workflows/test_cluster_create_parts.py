@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from scs_kaas.workflows.cluster.create import describe_conditions, management_host_cidrs
+from scs_kaas.workflows.cluster.create import describe_conditions
+from scs_kaas.workflows.cluster.prepare import management_host_cidrs
 from scs_kaas.workflows.mgmt.state import MgmtState
 
 

@@ -75,14 +75,12 @@ def sweep(
     owners = [cluster_sweep.cluster_owner(s, n) for s, n in zip(loaded, names, strict=True)]
     with connect(settings.cloud) as conn:
         if dry_run:
-            plans = [cluster_sweep.plan_sweep(conn, owner, keep_volumes) for owner in owners]
+            plans = [cluster_sweep.plan(conn, owner, keep_volumes) for owner in owners]
             titles = [f"Would delete ({p.cluster}: {p.count}, dry run)" for p in plans]
             show_each([dataclasses.asdict(p) for p in plans], output, titles)
             return
         with RichProgress() as progress:
-            results = cluster_sweep.sweep_clusters(
-                conn, owners, keep_volumes, timeout, progress=progress
-            )
+            results = cluster_sweep.run(conn, owners, keep_volumes, timeout, progress=progress)
     for result in results:
         for suspect in result.suspects if output is OutputFormat.table else ():
             shown = escape(suspect)
@@ -133,7 +131,7 @@ def audit(
         ).resources
     )
     with connect(settings.cloud) as conn:
-        report = audit_workflow.audit(conn, settings.prefix, live, recorded)
+        report = audit_workflow.run(conn, settings.prefix, live, recorded)
     fields = dataclasses.asdict(report)
     if note:
         fields["notes"] = [note]
@@ -161,7 +159,7 @@ def purge(
     settings = load_environment_settings(env_dir, assignments).settings
     state = load_state(StatePaths(state_dir_or_default(None), settings.prefix), settings.cloud)
     with connect(settings.cloud) as conn:
-        plan = purge_workflow.plan_purge(conn, settings.prefix, state.key_fingerprint)
+        plan = purge_workflow.plan(conn, settings.prefix, state.key_fingerprint)
         if dry_run or plan.empty:
             title = "Nothing to purge" if plan.empty else "Would delete (dry run)"
             show(dataclasses.asdict(plan), output, title)
@@ -172,7 +170,7 @@ def purge(
         if not yes:
             _confirm_or_exit()
         with RichProgress() as progress:
-            done = purge_workflow.purge(
+            done = purge_workflow.run(
                 conn, settings.prefix, state.key_fingerprint, timeout, progress
             )
     show(dataclasses.asdict(done), output, f"Purged prefix {settings.prefix}")

@@ -30,7 +30,7 @@ from scs_kaas.workflows import defaults
 if TYPE_CHECKING:  # the workflows and clients are imported by the commands that use them
     from scs_kaas.kube.client import KubeClient
     from scs_kaas.settings.model import Settings
-    from scs_kaas.workflows.cluster import plan as cluster_plan
+    from scs_kaas.workflows.cluster import create as cluster_create
     from scs_kaas.workflows.cluster.restart_cloud_conf_readers import RestartOutcome
     from scs_kaas.workflows.cluster.rotate_credentials import RotationResult
     from scs_kaas.workflows.cluster.target import ClusterTarget
@@ -134,11 +134,8 @@ def rotate_credentials(
     """
     from scs_kaas.kube.client import KubeClient
     from scs_kaas.openstack.connection import connect
+    from scs_kaas.workflows.cluster import rotate_credentials as cluster_rotate_credentials
     from scs_kaas.workflows.cluster.names import resolve_cluster_names
-    from scs_kaas.workflows.cluster.rotate_credentials import (
-        plan_rotation,
-        rotate_cluster_credentials,
-    )
     from scs_kaas.workflows.render import read_manifest_files
 
     loaded = load_settings(name, env_dir, cluster_file, assignments)
@@ -149,10 +146,10 @@ def rotate_credentials(
         settings = resolve_cluster_names(kube, settings, name).settings  # its namespace
         with connect(settings.cloud) as conn:
             if dry_run:
-                plan = plan_rotation(conn, kube, settings, name, files)
+                plan = cluster_rotate_credentials.plan(conn, kube, settings, name, files)
                 show(dataclasses.asdict(plan), output, f"Rotation plan for {name} (dry run)")
                 return
-            result = rotate_cluster_credentials(
+            result = cluster_rotate_credentials.run(
                 conn, kube, settings, name, files, not no_restart, restart_timeout
             )
     _warn_restart(result.restart)
@@ -221,8 +218,8 @@ def create(
     from scs_kaas.kube.client import KubeClient
     from scs_kaas.openstack.connection import connect
     from scs_kaas.workflows.cluster import create as cluster_create
-    from scs_kaas.workflows.cluster import plan as cluster_plan
     from scs_kaas.workflows.cluster.names import resolve_cluster_names
+    from scs_kaas.workflows.cluster.prepare import management_host_cidrs
     from scs_kaas.workflows.cluster.target import ClusterTarget
     from scs_kaas.workflows.mgmt.state import StatePaths, load_state
     from scs_kaas.workflows.render import read_manifest_files
@@ -232,11 +229,11 @@ def create(
     path = _management_kubeconfig(kubeconfig, settings)
     files = read_manifest_files(loaded)
     state = load_state(StatePaths(state_dir_or_default(None), settings.prefix), settings.cloud)
-    cidrs = cluster_create.management_host_cidrs(state)
+    cidrs = management_host_cidrs(state)
     options = cluster_create.CreateOptions(timeout, not no_wait, kubeconfig_out, cidrs)
     with KubeClient.from_file(path, context) as kube, connect(settings.cloud) as conn:
         if dry_run:
-            plan = cluster_plan.plan_cluster_create(conn, kube, settings, name, files, cidrs)
+            plan = cluster_create.plan(conn, kube, settings, name, files, cidrs)
             title = f"Would create {plan.namespace}/{name} (dry run)"
             _show_plan(plan, output, title)
             return
@@ -246,9 +243,7 @@ def create(
             locked(kube, target, "create", lock_timeout, make_namespace=True),
             RichProgress() as progress,
         ):
-            result = cluster_create.create_cluster(
-                conn, kube, settings, name, files, options, progress
-            )
+            result = cluster_create.run(conn, kube, settings, name, files, options, progress)
     fields = dataclasses.asdict(result)
     if output is OutputFormat.table:
         fields["created"] = len(result.created)
@@ -297,12 +292,12 @@ def delete(
         target = ClusterTarget(settings.prefix, settings.namespace_for(name), name)
         with connect(settings.cloud) as conn:
             if dry_run:
-                plan = cluster_delete.plan_cluster_delete(conn, kube, target)
+                plan = cluster_delete.plan(conn, kube, target)
                 show(dataclasses.asdict(plan), output, f"Would delete {target} (dry run)")
                 return
             with locked(kube, target, "delete", lock_timeout), RichProgress() as progress:
                 owner = cluster_sweep.cluster_owner(settings, name)
-                result = cluster_delete.delete_cluster(
+                result = cluster_delete.run(
                     conn, kube, target, timeout, progress, owner, keep_volumes
                 )
     if output is OutputFormat.table:
@@ -311,7 +306,7 @@ def delete(
     show(dataclasses.asdict(result), output, f"Deleted {target}")
 
 
-def _show_plan(plan: cluster_plan.CreatePlan, output: OutputFormat, title: str) -> None:
+def _show_plan(plan: cluster_create.CreatePlan, output: OutputFormat, title: str) -> None:
     """The plan; as a table without the field changes, which follow as unified diffs of what
     would change (a new object is only named: its whole text says little)."""
     fields = dataclasses.asdict(plan)

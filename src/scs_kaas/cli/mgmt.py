@@ -94,14 +94,12 @@ def create(
     mgmt_create.check_can_create(settings)
     user_data = mgmt_userdata.host_user_data(settings, loaded.base_dir)  # reads extensions/
     if dry_run:
-        _print_create_plan(
-            mgmt_create.plan_create(settings), load_state(paths, settings.cloud), output
-        )
+        _print_create_plan(mgmt_create.plan(settings), load_state(paths, settings.cloud), output)
         return
     start_upload = _image_starter(settings) if image else None
     with _locked(paths, "kaas mgmt create", lock_timeout), connect(settings.cloud) as conn:
         with RichProgress() as progress:
-            summary = mgmt_create.create_mgmt(
+            summary = mgmt_create.run(
                 conn, settings, paths, user_data, progress=progress, start_image_upload=start_upload
             )
         target = SshTarget(
@@ -121,10 +119,11 @@ def create(
 
 
 def _image_starter(settings: Settings) -> Callable[[], mgmt_create.PendingResult]:
-    from scs_kaas.workflows.image.ensure import ImageRequest, start_image_ensure
+    from scs_kaas.workflows.image import ensure as image_ensure
+    from scs_kaas.workflows.image.ensure import ImageRequest
 
     def start() -> mgmt_create.PendingResult:
-        return start_image_ensure(settings, ImageRequest(settings.kubernetes_version))
+        return image_ensure.start(settings, ImageRequest(settings.kubernetes_version))
 
     return start
 
@@ -188,10 +187,10 @@ def delete(
     with connect(settings.cloud) as conn:
         access = management_access(settings, paths)
         if dry_run:
-            plan = mgmt_delete.plan_delete(conn, settings, paths, access, force)
+            plan = mgmt_delete.plan(conn, settings, paths, access, force)
         else:
             with _locked(paths, "kaas mgmt delete", lock_timeout), RichProgress() as progress:
-                plan = mgmt_delete.delete_mgmt(
+                plan = mgmt_delete.run(
                     conn, settings, paths, progress, access, force, cluster_timeout=timeout
                 )
     if output is OutputFormat.json:

@@ -74,7 +74,7 @@ def move_command(
             _move_on_host(loaded, paths, to, orc_manifest, dry_run, output, trust_on_first_use)
             return
         with KubeClient.from_file(kubeconfig, context) as source:
-            plan = mgmt_move.plan_move(source, settings.prefix, to)
+            plan = mgmt_move.plan(source, settings.prefix, to)
             if dry_run:
                 _print_move_plan(plan, output)
                 return
@@ -82,7 +82,7 @@ def move_command(
             clusterctl.check_version()
             manifests = mgmt_move.load_manifests(orc_manifest)
             with RichProgress() as progress:
-                moved = mgmt_move.move_management(
+                moved = mgmt_move.run(
                     source,
                     source_kubeconfig(kubeconfig, context),
                     plan,

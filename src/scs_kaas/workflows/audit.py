@@ -131,9 +131,7 @@ def _lookalikes(inventory: Inventory, prefix: str, proven: set[str]) -> list[str
     ]
 
 
-def audit(
-    conn: Connection, prefix: str, live_clusters: set[str], host_recorded: bool
-) -> AuditReport:
+def run(conn: Connection, prefix: str, live_clusters: set[str], host_recorded: bool) -> AuditReport:
     """Orphans and suspects of `prefix`, given the clusters the management cluster has."""
     inventory = read_inventory(conn)
     orphans: list[Orphan] = []

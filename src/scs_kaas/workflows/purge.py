@@ -87,18 +87,18 @@ def _find(
     return _Found(plan, leftovers, [i.id for i in owned_images], owners)
 
 
-def plan_purge(conn: Connection, prefix: str, key_fingerprint: str | None) -> PurgePlan:
+def plan(conn: Connection, prefix: str, key_fingerprint: str | None) -> PurgePlan:
     return _find(conn, prefix, key_fingerprint).plan
 
 
-def purge(
+def run(
     conn: Connection,
     prefix: str,
     key_fingerprint: str | None,
     timeout: float,
     progress: Progress = quiet,
 ) -> PurgePlan:
-    """Delete what `plan_purge` lists; verify nothing of it is left; return the plan."""
+    """Delete what `plan` lists; verify nothing of it is left; return the plan."""
     started = time.monotonic()
     found = _find(conn, prefix, key_fingerprint)
 

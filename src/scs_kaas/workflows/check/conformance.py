@@ -84,7 +84,7 @@ def find_runner(explicit: Path | None) -> Path:
     return Path(found)
 
 
-def run_conformance(
+def run(
     access: WorkloadAccess,
     mode: Mode,
     options: ConformanceOptions,

@@ -49,9 +49,7 @@ class _State:
     token: str = ""
 
 
-def run_smoke(
-    access: WorkloadAccess, options: SmokeOptions, progress: Progress = quiet
-) -> RunReport:
+def run(access: WorkloadAccess, options: SmokeOptions, progress: Progress = quiet) -> RunReport:
     state = _State()
     steps: list[tuple[Step, StepFunction]] = [
         (Step.prepare, lambda: _prepare(access, state, options)),

@@ -87,9 +87,7 @@ def labelled_objects(kube: KubeClient, target: ClusterTarget) -> list[ObjectRef]
     ]
 
 
-def plan_cluster_delete(
-    conn: Connection, kube: KubeClient, target: ClusterTarget
-) -> ClusterDeletePlan:
+def plan(conn: Connection, kube: KubeClient, target: ClusterTarget) -> ClusterDeletePlan:
     """Read only: the Cluster (ownership checked), its labelled objects and its credentials."""
     cluster = owned_cluster(kube, target)
     objects = tuple(str(ref) for ref in labelled_objects(kube, target))
@@ -99,7 +97,7 @@ def plan_cluster_delete(
     )
 
 
-def delete_cluster(
+def run(
     conn: Connection,
     kube: KubeClient,
     target: ClusterTarget,

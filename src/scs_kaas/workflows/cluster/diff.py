@@ -1,5 +1,5 @@
-"""What an apply of rendered objects would change, field by field (`kaas cluster diff` and
-`kaas cluster create --dry-run`, see cluster/plan.py).
+"""`kaas cluster diff` (`run`: the render a create would apply, see plan.py) and what an apply
+of rendered objects would change, field by field (also for `kaas cluster create --dry-run`).
 
 Like `kubectl diff`: every rendered object is sent as a server-side apply with `dryRun=All`
 (the field manager and forcing of a real create), so defaulting, the providers' mutating and
@@ -20,10 +20,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
+from openstack.connection import Connection
 
 from scs_kaas.errors import NotFound
 from scs_kaas.kube.apply import ObjectRef, apply_order
 from scs_kaas.kube.client import KubeClient
+from scs_kaas.render.cluster import NO_FILES
+from scs_kaas.settings.model import Settings
+from scs_kaas.workflows.cluster.plan import render_as_create_would
 
 # What the server writes and no apply does: never a difference worth showing.
 IGNORED_METADATA = ("managedFields", "resourceVersion", "generation", "uid", "creationTimestamp")
@@ -168,3 +172,34 @@ def _against_predecessor(
     changes = field_changes(old.get("spec"), new.get("spec"), "spec")
     text = unified(f"{found.object} (replacing {replaced[0]})", old, new)
     return ObjectDiff(found.object, "create", tuple(changes), text)
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    cluster: str
+    namespace: str
+    objects: tuple[ObjectDiff, ...]
+    unchanged: int
+    notes: tuple[str, ...]
+
+
+def run(
+    conn: Connection,
+    kube: KubeClient,
+    settings: Settings,
+    cluster: str,
+    files: Mapping[str, str] = NO_FILES,
+    api_access_cidrs: tuple[str, ...] = (),
+) -> DiffResult:
+    """Read only: like the plan, but also across a version change (which a create refuses)."""
+    planned = render_as_create_would(
+        conn, kube, settings, cluster, files, api_access_cidrs, guard=False
+    )
+    diffs = diff_documents(kube, planned.documents)
+    return DiffResult(
+        cluster,
+        planned.target.namespace,
+        tuple(diffs),
+        len(planned.documents) - len(diffs),
+        tuple(planned.notes),
+    )

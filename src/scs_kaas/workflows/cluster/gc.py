@@ -49,7 +49,7 @@ def references(
     return found
 
 
-def collect_templates(
+def run(
     kube: KubeClient,
     target: ClusterTarget,
     dry_run: bool = False,

@@ -127,7 +127,7 @@ def version_key(version: str) -> tuple[int, ...]:
         return (-1,)
 
 
-def list_clusters(
+def run(
     kube: KubeClient,
     prefix: str,
     all_prefixes: bool = False,

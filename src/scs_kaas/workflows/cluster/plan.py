@@ -1,5 +1,5 @@
-"""What `kaas cluster create` would do, without doing it: `kaas cluster create --dry-run`
-(`plan_cluster_create`) and `kaas cluster diff` (`diff_cluster`).
+"""The render `kaas cluster create` would apply, without doing it: for its dry run
+(`create.plan`) and `kaas cluster diff` (`diff.run`).
 
 Both run the create's checks (read only) and its render, with the credential in force when the
 identity Secret holds one that still logs in; otherwise placeholders stand in, and the identity
@@ -11,57 +11,34 @@ is reported is what the server would store, field by field.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from openstack.connection import Connection
 
 from scs_kaas.kube.client import KubeClient
-from scs_kaas.render.cluster import NO_FILES, render_cluster
+from scs_kaas.render.cluster import render_cluster
 from scs_kaas.render.credentials import placeholder_identity
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.cluster.create import check_before_writes, prunable_addons
-from scs_kaas.workflows.cluster.diff import ObjectDiff, diff_documents
 from scs_kaas.workflows.cluster.identity import cluster_identity
 from scs_kaas.workflows.cluster.names import resolve_cluster_names
+from scs_kaas.workflows.cluster.prepare import check_before_writes
 from scs_kaas.workflows.cluster.server_groups import missing_server_groups
 from scs_kaas.workflows.cluster.target import ClusterTarget
 from scs_kaas.workflows.progress import quiet
 
 
 @dataclass(frozen=True)
-class CreatePlan:
-    """What a create would do (dry run): nothing written, no credential made."""
+class Planned:
+    """The render a create would apply, and where, with which credential and notes."""
 
-    cluster: str
-    namespace: str
-    credential: str  # "reuse <id>" or "create"
-    create: tuple[str, ...]
-    change: tuple[str, ...]
-    unchanged: int
-    prune: tuple[str, ...]
-    notes: tuple[str, ...] = field(default=())
-    diffs: tuple[ObjectDiff, ...] = field(default=())
-
-
-@dataclass(frozen=True)
-class DiffResult:
-    cluster: str
-    namespace: str
-    objects: tuple[ObjectDiff, ...]
-    unchanged: int
-    notes: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class _Planned:
     target: ClusterTarget
     documents: list[dict[str, Any]]
     credential: str
     notes: list[str]
 
 
-def _render_as_create_would(
+def render_as_create_would(
     conn: Connection,
     kube: KubeClient,
     settings: Settings,
@@ -69,7 +46,8 @@ def _render_as_create_would(
     files: Mapping[str, str],
     api_access_cidrs: tuple[str, ...],
     guard: bool,
-) -> _Planned:
+) -> Planned:
+    """Read only: the create's checks (the version guard if `guard`), then its render."""
     names = resolve_cluster_names(kube, settings, cluster)
     settings = names.settings
     target = ClusterTarget(settings.prefix, settings.namespace_for(cluster), cluster)
@@ -99,53 +77,4 @@ def _render_as_create_would(
                 "holds a secret of theirs that still logs in"
             )
     documents = render_cluster(cluster, settings, facts, identity, files, management)
-    return _Planned(target, documents, credential, notes)
-
-
-def plan_cluster_create(
-    conn: Connection,
-    kube: KubeClient,
-    settings: Settings,
-    cluster: str,
-    files: Mapping[str, str] = NO_FILES,
-    api_access_cidrs: tuple[str, ...] = (),
-) -> CreatePlan:
-    """Read only: the create's checks (its version guard too), then the render diffed against
-    the management cluster, and the add-ons a create would prune."""
-    planned = _render_as_create_would(
-        conn, kube, settings, cluster, files, api_access_cidrs, guard=True
-    )
-    diffs = diff_documents(kube, planned.documents)
-    return CreatePlan(
-        cluster,
-        planned.target.namespace,
-        planned.credential,
-        tuple(d.object for d in diffs if d.action == "create"),
-        tuple(d.object for d in diffs if d.action == "change"),
-        len(planned.documents) - len(diffs),
-        prunable_addons(kube, planned.target, planned.documents),
-        tuple(planned.notes),
-        tuple(diffs),
-    )
-
-
-def diff_cluster(
-    conn: Connection,
-    kube: KubeClient,
-    settings: Settings,
-    cluster: str,
-    files: Mapping[str, str] = NO_FILES,
-    api_access_cidrs: tuple[str, ...] = (),
-) -> DiffResult:
-    """Read only: like the plan, but also across a version change (which a create refuses)."""
-    planned = _render_as_create_would(
-        conn, kube, settings, cluster, files, api_access_cidrs, guard=False
-    )
-    diffs = diff_documents(kube, planned.documents)
-    return DiffResult(
-        cluster,
-        planned.target.namespace,
-        tuple(diffs),
-        len(planned.documents) - len(diffs),
-        tuple(planned.notes),
-    )
+    return Planned(target, documents, credential, notes)

@@ -143,7 +143,7 @@ def _names(documents: list[dict[str, Any]]) -> list[str]:
     return [str(doc["metadata"]["name"]) for doc in documents]
 
 
-def plan_rotation(
+def plan(
     conn: Connection,
     kube: KubeClient,
     settings: Settings,
@@ -158,7 +158,7 @@ def plan_rotation(
     return RotationPlan(cluster, namespace, tuple(names), tuple(c.id for c in owned))
 
 
-def rotate_cluster_credentials(
+def run(
     conn: Connection,
     kube: KubeClient,
     settings: Settings,

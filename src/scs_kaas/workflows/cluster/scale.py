@@ -150,7 +150,7 @@ def has_replicas(count: int) -> Any:
     return predicate
 
 
-def scale_cluster(
+def run(
     kube: KubeClient,
     target: ClusterTarget,
     counts: Mapping[str, int],

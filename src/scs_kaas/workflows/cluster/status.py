@@ -24,7 +24,7 @@ from scs_kaas.workflows.cluster.status_tree import DEFAULT_STUCK_AFTER, StatusNo
 from scs_kaas.workflows.cluster.target import ClusterTarget, owned_cluster
 
 
-def cluster_status(
+def run(
     conn: Connection,
     kube: KubeClient,
     target: ClusterTarget,

@@ -100,7 +100,7 @@ def find(
     return found.leftovers, found.suspects
 
 
-def plan_sweep(conn: Connection, owner: ClusterOwner, keep_volumes: bool = False) -> SweepPlan:
+def plan(conn: Connection, owner: ClusterOwner, keep_volumes: bool = False) -> SweepPlan:
     leftovers, suspects = find(conn, owner, keep_volumes)
     credentials = owned_app_credentials(conn, CredentialOwner(owner.prefix, owner.cluster))
     return SweepPlan(
@@ -121,11 +121,11 @@ def sweep_cluster(
     keep_credential: bool = False,
 ) -> SweepResult:
     """Delete the cluster's leftovers, verify the project shows none, then its credential."""
-    (result,) = sweep_clusters(conn, [owner], keep_volumes, timeout, progress, keep_credential)
+    (result,) = run(conn, [owner], keep_volumes, timeout, progress, keep_credential)
     return result
 
 
-def sweep_clusters(
+def run(
     conn: Connection,
     owners: Sequence[ClusterOwner],
     keep_volumes: bool = False,

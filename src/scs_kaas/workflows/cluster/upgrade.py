@@ -38,9 +38,8 @@ from scs_kaas.render.cluster import NO_FILES, render_cluster
 from scs_kaas.render.metadata import CLUSTER_API, CONTROLPLANE_API
 from scs_kaas.settings.model import Settings
 from scs_kaas.workflows import defaults
-from scs_kaas.workflows.cluster import create as cluster_create
+from scs_kaas.workflows.cluster import gc as cluster_gc
 from scs_kaas.workflows.cluster.diff import diff_documents
-from scs_kaas.workflows.cluster.gc import collect_templates
 from scs_kaas.workflows.cluster.identity import cluster_identity
 from scs_kaas.workflows.cluster.objects import (
     labels_of,
@@ -49,6 +48,7 @@ from scs_kaas.workflows.cluster.objects import (
     spec_of,
     status_of,
 )
+from scs_kaas.workflows.cluster.prepare import check_before_writes
 from scs_kaas.workflows.cluster.target import ClusterTarget, owned_cluster
 from scs_kaas.workflows.cluster.upgrade_guard import check_supported, check_upgrade, live_versions
 from scs_kaas.workflows.progress import Progress, StepEvent, quiet
@@ -141,7 +141,7 @@ def _describe_rollout(obj: Mapping[str, Any]) -> str:
     return f"machines run {text or 'nothing yet'}"
 
 
-def upgrade_cluster(
+def run(
     conn: Connection,
     kube: KubeClient,
     settings: Settings,
@@ -197,7 +197,7 @@ def upgrade_cluster(
                 progress,
             )
     steps.append(apply_step(kube, ADDONS_STEP, phases.addons, progress))
-    deleted = collect_templates(kube, target, dry_run=options.dry_run)
+    deleted = cluster_gc.run(kube, target, dry_run=options.dry_run)
     if deleted:
         progress(
             StepEvent("templates", "skipped" if options.dry_run else "deleted", ", ".join(deleted))
@@ -223,7 +223,7 @@ def _render(
     options: UpgradeOptions,
 ) -> list[Document]:
     """The render at the target version, with the credential in force (never a new one)."""
-    facts, management, current = cluster_create.check_before_writes(
+    facts, management, current = check_before_writes(
         conn, kube, settings, target, quiet, options.api_access_cidrs, files, guard=False
     )
     if current.credential is None:

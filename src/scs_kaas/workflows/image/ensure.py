@@ -7,12 +7,12 @@ verify -> qcow2 to raw when `image.raw` -> min_disk from the virtual size -> str
 
 Running beside the management host's boot (what `kaas mgmt create` does)::
 
-    job = start_image_ensure(settings, ImageRequest(settings.kubernetes_version))
+    job = start(settings, ImageRequest(settings.kubernetes_version))
     ...                                 # create the management host meanwhile
     image = job.result(timeout=1800)    # ImageResult, or the job's KaasError is raised here
     job.cancel()                        # when giving up: stops at the next block, cleans up
 
-`start_image_ensure` validates first (a SettingsError is raised in the caller), then works in
+`start` validates first (a SettingsError is raised in the caller), then works in
 one thread with its own Connection (`connect(settings.cloud)`, or the `connect` given); the
 caller's Connection is never shared between threads.
 """
@@ -121,7 +121,7 @@ class ImageResult:
     uploaded_bytes: int = 0
 
 
-def plan_image(settings: Settings, request: ImageRequest) -> ImagePlan:
+def plan(settings: Settings, request: ImageRequest) -> ImagePlan:
     """Everything that can be checked without a cloud; bad input raises SettingsError."""
     problems = []
     expected = None
@@ -280,7 +280,7 @@ def _prepare_and_upload(
     return uploaded, size
 
 
-def ensure_node_image(
+def run(
     conn: Connection,
     settings: Settings,
     request: ImageRequest,
@@ -290,32 +290,37 @@ def ensure_node_image(
     """Reuse or upload the node image; see the module docstring for the steps."""
     progress = progress or LogProgress()
     cancel = cancel or threading.Event()
-    plan = plan_image(settings, request)
-    images = find_images(conn, plan.name)
-    found = reusable_image(images, plan.kubernetes_version, settings.prefix)
+    planned = plan(settings, request)
+    images = find_images(conn, planned.name)
+    found = reusable_image(images, planned.kubernetes_version, settings.prefix)
     if found is not None:
         progress.step(f"reusing image {found.name} ({found.id})")
         return ImageResult(
-            found.id, found.name, plan.kubernetes_version, found.disk_format, found.min_disk, True
+            found.id,
+            found.name,
+            planned.kubernetes_version,
+            found.disk_format,
+            found.min_disk,
+            True,
         )
-    running = _running_upload(conn, images, settings, plan)
+    running = _running_upload(conn, images, settings, planned)
     if running is not None:
         progress.step(f"waiting for the upload of {running.name} ({running.id}) under way")
         done = wait_active(conn, running.id, request.timeout, cancel)
         return ImageResult(
-            done.id, done.name, plan.kubernetes_version, done.disk_format, done.min_disk, True
+            done.id, done.name, planned.kubernetes_version, done.disk_format, done.min_disk, True
         )
     _clear_the_way(conn, images, settings)
     try:
-        uploaded, size = _prepare_and_upload(conn, settings, plan, request, progress, cancel)
+        uploaded, size = _prepare_and_upload(conn, settings, planned, request, progress, cancel)
     except OSError as error:  # a full or unwritable work folder, an unreadable --file
-        raise KaasError(f"node image {plan.name}: {error}") from error
-    progress.step(f"waiting for image {plan.name} ({uploaded.id}) to become active")
+        raise KaasError(f"node image {planned.name}: {error}") from error
+    progress.step(f"waiting for image {planned.name} ({uploaded.id}) to become active")
     active = wait_active(conn, uploaded.id, request.timeout, cancel)
     return ImageResult(
         active.id,
         active.name,
-        plan.kubernetes_version,
+        planned.kubernetes_version,
         active.disk_format,
         active.min_disk,
         False,
@@ -324,7 +329,7 @@ def ensure_node_image(
 
 
 class ImageJob:
-    """A running `ensure_node_image`; see the module docstring."""
+    """A running `run`; see the module docstring."""
 
     def __init__(self, future: concurrent.futures.Future[ImageResult], cancel: threading.Event):
         self._future = future
@@ -346,23 +351,23 @@ class ImageJob:
             ) from error
 
 
-def start_image_ensure(
+def start(
     settings: Settings,
     request: ImageRequest,
     connect: Callable[[], Connection] | None = None,
     progress: ImageProgress | None = None,
 ) -> ImageJob:
-    """Start `ensure_node_image` in a thread and return at once (after validating)."""
-    plan_image(settings, request)
+    """Start `run` in a thread and return at once (after validating)."""
+    plan(settings, request)
     cancel = threading.Event()
 
-    def run() -> ImageResult:
+    def ensure_in_thread() -> ImageResult:
         with connect() if connect is not None else connect_cloud(settings.cloud) as conn:
-            return ensure_node_image(conn, settings, request, progress, cancel)
+            return run(conn, settings, request, progress, cancel)
 
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="kaas-image")
     try:
-        future = executor.submit(run)
+        future = executor.submit(ensure_in_thread)
     finally:
         executor.shutdown(wait=False)  # the thread finishes the job; nothing else is queued
     return ImageJob(future, cancel)

@@ -76,7 +76,7 @@ class HostPlan:
     steps: tuple[tuple[str, str, str], ...]
 
 
-def plan_create(settings: Settings) -> HostPlan:
+def plan(settings: Settings) -> HostPlan:
     prefix = settings.prefix
     steps = (
         ("keypair", "keypair", naming.keypair(prefix)),
@@ -164,7 +164,7 @@ class _Run:
         return found
 
 
-def create_mgmt(
+def run(
     conn: Connection,
     settings: Settings,
     paths: StatePaths,
@@ -176,7 +176,7 @@ def create_mgmt(
 ) -> HostSummary:
     """Make (or find) every resource of the management host, in R1's order.
 
-    `start_image_upload` starts the node image upload (`workflows.image.ensure.start_image_ensure`);
+    `start_image_upload` starts the node image upload (`workflows.image.ensure.start`);
     it is started first, because it takes longest, and joined last.
     """
     check_can_create(settings)

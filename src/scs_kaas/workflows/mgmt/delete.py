@@ -5,7 +5,7 @@ Only what carries this prefix's management tags is touched (the keypair: only wh
 key recorded in the state file), so another environment in the same project is never hit.
 
 The workload clusters of the prefix (Clusters labelled with it, in any namespace) are deleted
-through the management cluster when it answers, each with `delete_cluster` (machines, add-ons,
+through the management cluster when it answers, each with `cluster_delete.run` (machines, add-ons,
 credential). When it does not, the cloud is searched for servers tagged for one of the prefix's
 clusters: deleting the host would orphan them, so that is refused unless forced. After
 `kaas mgmt move` the clusters are managed elsewhere and stay.
@@ -25,7 +25,8 @@ from scs_kaas.openstack import keypairs, mgmt_host, network
 from scs_kaas.openstack.workload import workload_servers
 from scs_kaas.render.metadata import CLUSTER_API
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.cluster.delete import DEFAULT_TIMEOUT, delete_cluster
+from scs_kaas.workflows.cluster import delete as cluster_delete
+from scs_kaas.workflows.cluster.delete import DEFAULT_TIMEOUT
 from scs_kaas.workflows.cluster.target import ClusterTarget, check_owned
 from scs_kaas.workflows.mgmt.state import (
     MgmtState,
@@ -138,7 +139,7 @@ def _workloads(
                 timeout, progress = delete
                 for target in targets:
                     progress(StepEvent("workload-cluster", "start", str(target)))
-                    delete_cluster(conn, kube, target, timeout, progress)
+                    cluster_delete.run(conn, kube, target, timeout, progress)
                     progress(StepEvent("workload-cluster", "deleted", str(target)))
             return _Workloads(clusters=targets)
     servers = [str(server) for server in workload_servers(conn, settings.prefix)]
@@ -186,14 +187,14 @@ def _host_plan(conn: Connection, settings: Settings, paths: StatePaths) -> Delet
     return DeletePlan(settings.prefix, found, keypair, local, notes)
 
 
-def plan_delete(
+def plan(
     conn: Connection,
     settings: Settings,
     paths: StatePaths,
     management: ManagementAccess = _no_management,
     force: bool = False,
 ) -> DeletePlan:
-    """Find (read only) what `delete_mgmt` removes: this prefix's clusters and tagged resources."""
+    """Find (read only) what `run` removes: this prefix's clusters and tagged resources."""
     state = load_state(paths, settings.cloud)
     workloads = _workloads(conn, settings, state, paths, management, force, delete=None)
     plan = _host_plan(conn, settings, paths)
@@ -203,7 +204,7 @@ def plan_delete(
     return plan
 
 
-def delete_mgmt(
+def run(
     conn: Connection,
     settings: Settings,
     paths: StatePaths,

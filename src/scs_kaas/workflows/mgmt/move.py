@@ -64,7 +64,7 @@ class MovePlan:
     notes: tuple[str, ...] = field(default=())
 
 
-def plan_move(source: KubeClient, prefix: str, target: str) -> MovePlan:
+def plan(source: KubeClient, prefix: str, target: str) -> MovePlan:
     """What moves where; reads the source management cluster only."""
     ours = _clusters(source, f"{naming.LABEL_PREFIX}={prefix}")
     matches = [c for c in ours if c["metadata"]["name"] == target]
@@ -128,7 +128,7 @@ def load_manifests(source: str, timeout: float = FETCH_TIMEOUT) -> list[dict[str
     return documents
 
 
-def move_management(
+def run(
     source: KubeClient,
     source_kubeconfig: Kubeconfig,
     plan: MovePlan,
