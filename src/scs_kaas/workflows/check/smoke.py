@@ -1,7 +1,7 @@
 """`kaas check smoke`: does the workload cluster run a web app with a volume, a load balancer
 and an ingress? Each step waits (watches, with a timeout) for one thing; see
 checks.smoke_steps for the steps and their exit codes, render.smoke for the objects and
-check_smoke_cleanup for their removal."""
+smoke_cleanup.py for their removal."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """`kaas cluster status NAME`: the cluster's objects and the cloud's side of them (read only).
 
-The management cluster's objects (`cluster_objects`), the Nova servers tagged with the cluster's
+The management cluster's objects (`objects.py`), the Nova servers tagged with the cluster's
 ownership tags (one request) and the API load balancer the OpenStackCluster names, put into a
 tree by `status_tree`. `--watch` waits for the next change through a watch on the cluster's
 Machines (CAPI mirrors the state of their bootstrap configs, OpenStackMachines and nodes into

@@ -14,7 +14,7 @@ applied in steps, each waited for with a watch:
 3. `add-ons`: everything else, among it the OpenStack CCM and Cinder CSI chart lines that
    follow the Kubernetes minor;
 
-then machine templates nothing refers to any more are deleted (`template_gc`). Re-running
+then machine templates nothing refers to any more are deleted (`gc.py`). Re-running
 after an interruption resumes: an applied step applies unchanged, and its wait returns at
 once when the rollout is done.
 """

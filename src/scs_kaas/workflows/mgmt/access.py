@@ -1,9 +1,10 @@
 """Reaching the management host: SSH, following its boot, and the kind API through a tunnel.
 
 Command lines are built by pure functions (the local cloud boots nothing, so they are tested by
-construction); running them is a thin layer on `subprocess`. Host keys go to the environment's
-own known_hosts file, so a re-created host never trips over ~/.ssh/known_hosts (R1 needed
-`ssh-keygen -R` for that).
+construction; the ssh command line itself is scs_kaas/ssh/target.py); running them is a thin
+layer on `subprocess`. Host keys go to the environment's own known_hosts file
+(scs_kaas/ssh/host_trust.py), so a re-created host never trips over ~/.ssh/known_hosts (R1
+needed `ssh-keygen -R` for that).
 
 Host keys are verified: they come from the server's console log, read through the
 authenticated Nova API (the host prints them there early in its boot), and SSH runs with
@@ -192,7 +193,7 @@ def fetch_kubeconfig(
     return out
 
 
-# --- host keys ---------------------------------------------------------------------------------
+# --- host keys from the console log (what is known and recorded: ssh/host_trust.py) -----------
 
 
 def console_host_keys(conn: Connection, server_id: str) -> tuple[HostKey, ...]:

@@ -216,7 +216,7 @@ def run(
     """Delete the prefix's workload clusters (through `management`), then the host's resources
     in reverse order, each verified gone, then the local state.
 
-    `management` opens the management cluster (`mgmt_tunnel.management_access`); raising
+    `management` opens the management cluster (`tunnel.management_access`); raising
     KaasError or yielding None means it does not answer.
     """
     state = load_state(paths, settings.cloud)
