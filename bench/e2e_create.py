@@ -32,8 +32,10 @@ from scs_kaas.localcloud.layout import DEVCLOUD_STATE_DIR
 from scs_kaas.localcloud.sdk import connect
 from scs_kaas.localmgmt import ManagementCluster
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.cluster_create import CreateOptions, create_cluster
-from scs_kaas.workflows.cluster_delete import ClusterTarget, delete_cluster
+from scs_kaas.workflows.cluster import create as cluster_create
+from scs_kaas.workflows.cluster import delete as cluster_delete
+from scs_kaas.workflows.cluster.create import CreateOptions
+from scs_kaas.workflows.cluster.target import ClusterTarget
 
 CAPI = "cluster.x-k8s.io/v1beta2"
 CAPO = "infrastructure.cluster.x-k8s.io/v1beta1"
@@ -66,7 +68,7 @@ def _one(state: Path, management: ManagementCluster, kube: KubeClient, conn: Any
     )
     kube_before, nova_before = _kube_requests(management), _nova_requests(state)
     started = time.monotonic()
-    create_cluster(conn, kube, settings, name, options=CreateOptions(wait=False))
+    cluster_create.run(conn, kube, settings, name, options=CreateOptions(wait=False))
     applied = time.monotonic()
 
     def ready(obj: Any) -> bool:
@@ -91,7 +93,7 @@ def _one(state: Path, management: ManagementCluster, kube: KubeClient, conn: Any
     conn.compute.wait_for_server(conn.compute.get_server(server_id), wait=TIMEOUT, interval=0.5)
     active = time.monotonic()
     counts = [_kube_requests(management) - kube_before, _nova_requests(state) - nova_before]
-    delete_cluster(conn, kube, ClusterTarget(settings.prefix, name, name), timeout=TIMEOUT)
+    cluster_delete.run(conn, kube, ClusterTarget(settings.prefix, name, name), timeout=TIMEOUT)
     return [applied - started, infrastructure - started, active - started, *counts]
 
 

@@ -23,14 +23,10 @@ from rich.table import Table
 
 from scs_kaas.localcloud import LocalCloud
 from scs_kaas.localcloud.sdk import connect
-from scs_kaas.localcloud.tenants import (
-    Tenant,
-    delete_tenant,
-    ensure_tenant,
-    replace_app_credential,
-)
+from scs_kaas.localcloud.tenants import Tenant, delete_tenant, ensure_tenant, replace_app_credential
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.images import ImageRequest, ensure_node_image
+from scs_kaas.workflows.image import ensure as image_ensure
+from scs_kaas.workflows.image.ensure import ImageRequest
 
 SIZE = 2 * 1024**3
 CASES = {
@@ -76,7 +72,7 @@ def _one(case: str) -> dict[str, Any]:
             )
             image_id, uploaded, min_disk = str(image.id), SIZE, 0
         else:
-            result = ensure_node_image(
+            result = image_ensure.run(
                 conn, settings, ImageRequest("v1.34.1", file=source, work_dir=Path(folder))
             )
             image_id, uploaded, min_disk = result.id, result.uploaded_bytes, result.min_disk_gib

@@ -25,8 +25,10 @@ from scs_kaas.localcloud import LocalCloud
 from scs_kaas.localcloud.sdk import connect
 from scs_kaas.localcloud.tenants import delete_tenant, ensure_tenant, replace_app_credential
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows import mgmt, mgmt_delete, mgmt_userdata
-from scs_kaas.workflows.mgmt_state import StatePaths
+from scs_kaas.workflows.mgmt import create as mgmt_create
+from scs_kaas.workflows.mgmt import delete as mgmt_delete
+from scs_kaas.workflows.mgmt import userdata as mgmt_userdata
+from scs_kaas.workflows.mgmt.state import StatePaths
 
 REUSE_ENV = "KAAS_TEST_LOCALCLOUD"
 
@@ -84,13 +86,11 @@ def main() -> int:
             paths = StatePaths(Path(folder), settings.prefix)
             user_data = mgmt_userdata.host_user_data(settings, Path(folder))
             rows = {
-                "create": _measure(
-                    conn, lambda: mgmt.create_mgmt(conn, settings, paths, user_data)
-                ),
+                "create": _measure(conn, lambda: mgmt_create.run(conn, settings, paths, user_data)),
                 "create again": _measure(
-                    conn, lambda: mgmt.create_mgmt(conn, settings, paths, user_data)
+                    conn, lambda: mgmt_create.run(conn, settings, paths, user_data)
                 ),
-                "delete": _measure(conn, lambda: mgmt_delete.delete_mgmt(conn, settings, paths)),
+                "delete": _measure(conn, lambda: mgmt_delete.run(conn, settings, paths)),
             }
     finally:
         delete_tenant(admin, tenant)

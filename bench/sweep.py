@@ -6,7 +6,7 @@ For each N a fresh project of the local cloud gets N clusters' leftovers (the ma
 tests/support/leftover_matrix.py: CAPO's tagged network, subnet, router, ports, security
 group, server, API load balancer; OCCM's load balancer with listener, pool, member, floating IP
 and security group; a CSI volume with a snapshot; a server group), twice: one set is swept by
-`sweep_clusters` (what `kaas cluster sweep c0 c1 ...` runs: all N in one sweep), the other the
+`cluster_sweep.run` (what `kaas cluster sweep c0 c1 ...` runs: all N in one sweep), the other the
 way R1's `cleanup.sh` did it: one `openstack` CLI process per call (python-openstackclient and
 python-octaviaclient in a throwaway venv under .state/), per cluster first a list per type, then
 one delete per resource in the same dependency order, `--wait` where the CLI has it.
@@ -45,7 +45,8 @@ from scs_kaas.localcloud.sdk import connect  # noqa: E402
 from scs_kaas.localcloud.tenants import delete_tenant, ensure_tenant  # noqa: E402
 from scs_kaas.openstack.leftovers import PHASES  # noqa: E402
 from scs_kaas.settings.model import Settings  # noqa: E402
-from scs_kaas.workflows.cluster_sweep import cluster_owner, find, sweep_clusters  # noqa: E402
+from scs_kaas.workflows.cluster import sweep as cluster_sweep  # noqa: E402
+from scs_kaas.workflows.cluster.sweep import cluster_owner, find  # noqa: E402
 
 OSC_VENV = REPO / ".state" / "bench-sweep-osc"
 TYPES = 11  # resource types listed to find (and once more to verify)
@@ -114,7 +115,7 @@ def kaas_way(config: dict[str, Any], planted: list[Planted]) -> tuple[float, int
     conn = connect(config)
     calls = counted(conn)
     started = time.monotonic()
-    sweep_clusters(conn, owners, timeout=900)
+    cluster_sweep.run(conn, owners, timeout=900)
     seconds, sent = time.monotonic() - started, calls[0]
     for owner in owners:
         assert find(conn, owner, False)[0] == [], owner

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scs_kaas.hostkeys import (
+from scs_kaas.ssh.hostkeys import (
     CLOUD_INIT_BEGIN,
     CLOUD_INIT_END,
     OUR_BEGIN,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from scs_kaas.known_hosts import has_host, names, with_host_keys
+from scs_kaas.ssh.known_hosts import has_host, names, with_host_keys
 from tests.test_hostkeys import ECDSA, ED25519, REBUILT
 
 ADDRESS = "203.0.113.7"

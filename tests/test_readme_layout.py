@@ -72,7 +72,7 @@ def test_every_top_level_module_is_named() -> None:
 def test_the_parser_sees_the_layout() -> None:
     """The checks above are only as good as the parsing: it finds the block's entries."""
     names, paths = _layout()
-    assert {"settings", "render/addons", "naming.py", "hostkeys.py", "known_hosts.py"} <= names
+    assert {"settings", "render/addons", "naming.py", "ssh", "workflows/cluster"} <= names
     assert {"tests/support/management.py", "src/scs_kaas/localmgmt/programs/*/go.mod"} <= paths
     made_up = ["src/scs_kaas/", "  nowhere.py, gone/  made up, no I/O", "     see else/where.py"]
     assert named_paths(made_up) == (

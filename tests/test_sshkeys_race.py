@@ -13,7 +13,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 
-from scs_kaas.sshkeys import KeyFiles, ensure_key
+from scs_kaas.ssh.keypair import KeyFiles, ensure_key
 
 ROUNDS = 40
 RUNS = 4

@@ -58,6 +58,10 @@ class ClusterError(KaasError):
     """A Kubernetes / Cluster API operation failed."""
 
 
+class Cancelled(KaasError):
+    """The caller asked a running transfer (a download, an image upload) to stop."""
+
+
 class WaitTimeout(ClusterError):
     """A wait ran out of its time, or a Kubernetes API server did not answer a request in time."""
 

@@ -172,6 +172,6 @@ def cloud_provider_cluster_names(prefix: str, cluster: str) -> tuple[str, str]:
     bare cluster name that clusters rendered before it carry (not unique across prefixes, so a
     resource named with it needs a second proof: see openstack/leftovers.py).
 
-    The sweep only recognises; `workflows.cluster_names` chooses which one a cluster renders.
+    The sweep only recognises; `workflows.cluster.names` chooses which one a cluster renders.
     """
     return (cloud_cluster_name(prefix, cluster), cluster)

@@ -16,9 +16,9 @@ from scs_kaas.checks.conformance_modes import MODES, ModeName
 from scs_kaas.checks.runner_objects import POD, SERVICE_ACCOUNT, RunnerObjects
 from scs_kaas.kube.client import KubeClient
 from scs_kaas.localmgmt import ManagementCluster, programs
-from scs_kaas.workflows import check_conformance
-from scs_kaas.workflows.check_conformance import ConformanceOptions, RunnerMissing, find_runner
-from scs_kaas.workflows.mgmt import StepEvent
+from scs_kaas.workflows.check import conformance as check_conformance
+from scs_kaas.workflows.check.conformance import ConformanceOptions, RunnerMissing, find_runner
+from scs_kaas.workflows.progress import StepEvent
 from tests.checks import workload as helpers
 
 
@@ -64,7 +64,7 @@ def test_hydrophone_runs_each_mode_and_kaas_removes_what_it_made(
             )
 
     options = ConformanceOptions(tmp_path / "results", hydrophone, startup_timeout=3)
-    report = check_conformance.run_conformance(access, MODES[mode], options, look)
+    report = check_conformance.run(access, MODES[mode], options, look)
     pod = seen["pod"]
     assert pod["spec"]["serviceAccountName"] == SERVICE_ACCOUNT
     version = k8s.VersionApi(workload_kube._api).get_code().git_version

@@ -32,10 +32,11 @@ from scs_kaas.kube.wait import wait_for, wait_for_selected
 from scs_kaas.localmgmt import ManagementCluster
 from scs_kaas.render import smoke
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.check_smoke import SmokeOptions, run_smoke
-from scs_kaas.workflows.check_steps import Skipped, run_steps
-from scs_kaas.workflows.check_target import WorkloadAccess, workload_access
-from scs_kaas.workflows.mgmt import StepEvent
+from scs_kaas.workflows.check import smoke as check_smoke
+from scs_kaas.workflows.check.smoke import SmokeOptions
+from scs_kaas.workflows.check.steps import Skipped, run_steps
+from scs_kaas.workflows.check.target import WorkloadAccess, workload_access
+from scs_kaas.workflows.progress import StepEvent
 from tests.checks import workload as helpers
 
 FAST = SmokeOptions(timeout=10, cleanup_timeout=60)
@@ -120,7 +121,7 @@ def test_a_run_stops_where_the_cluster_cannot_go_on_and_removes_everything(
     """The claim is bound, the pod Ready on a fake node; no OCCM gives the Service an address:
     `load-balancer`'s code, and the cleanup waited until the namespace and the volume were gone."""
     events: list[StepEvent] = []
-    report = run_smoke(cluster, FAST, events.append)
+    report = check_smoke.run(cluster, FAST, events.append)
     assert report.exit_code == EXIT_CODES[Step.load_balancer], report
     passed = [o.step for o in report.steps if o.status == "passed"]
     assert passed == [Step.prepare, Step.deploy, Step.volume, Step.pod, Step.cleanup]
@@ -148,7 +149,7 @@ def test_an_interruption_at_each_step_still_removes_everything(
         if event.step == step and event.phase == "start":
             raise KeyboardInterrupt
 
-    report = run_smoke(cluster, FAST, interrupt_at)
+    report = check_smoke.run(cluster, FAST, interrupt_at)
     assert report.exit_code == INTERRUPTED
     assert [o.step for o in report.steps] == [*ORDER[: ORDER.index(step) + 1], Step.cleanup]
     assert [o.status for o in report.steps[:-2]] == ["passed"] * ORDER.index(step)
@@ -161,10 +162,10 @@ def test_an_interruption_at_each_step_still_removes_everything(
 def test_keep_leaves_it_and_the_next_run_removes_it_first(
     cluster: WorkloadAccess, workload_with_nodes_kube: KubeClient
 ) -> None:
-    kept = run_smoke(cluster, SmokeOptions(timeout=10, keep=True))
+    kept = check_smoke.run(cluster, SmokeOptions(timeout=10, keep=True))
     assert kept.exit_code == EXIT_CODES[Step.load_balancer]
     assert helpers.leftovers(workload_with_nodes_kube) != []
-    again = run_smoke(cluster, FAST)
+    again = check_smoke.run(cluster, FAST)
     first = again.steps[0].detail
     assert "removed what an earlier run left: Namespace kaas-check-smoke" in first
     assert "PersistentVolume pvc-" in first
@@ -178,7 +179,7 @@ def test_a_namespace_of_that_name_that_is_not_the_checks_is_left_alone(
     foreign = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": smoke.NAMESPACE}}
     apply(workload_kube, [foreign])
     try:
-        report = run_smoke(cluster, FAST)
+        report = check_smoke.run(cluster, FAST)
         assert report.exit_code == EXIT_CODES[Step.prepare]
         assert "is not the smoke check's" in (report.error or "")
         assert wait_for(workload_kube, "v1", "Namespace", smoke.NAMESPACE, None, bool, 5)

@@ -30,8 +30,8 @@ from scs_kaas.kube.client import KubeClient
 from scs_kaas.localmgmt import ManagementCluster
 from scs_kaas.localmgmt.programs import go_command, go_env
 from scs_kaas.render import smoke
-from scs_kaas.workflows.check_target import WorkloadAccess
-from scs_kaas.workflows.cluster_delete import ClusterTarget
+from scs_kaas.workflows.check.target import WorkloadAccess
+from scs_kaas.workflows.cluster.target import ClusterTarget
 from tests.support.objects import cluster_manifest
 from tests.support.workload_cluster import register
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from scs_kaas.workflows.mgmt_state import MgmtState, StatePaths, environment_lock, save_state
+from scs_kaas.workflows.mgmt.state import MgmtState, StatePaths, environment_lock, save_state
 
 KAAS = str(Path(sys.executable).parent / "kaas")
 

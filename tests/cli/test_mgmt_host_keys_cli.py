@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from scs_kaas.workflows.mgmt_state import MgmtState, StatePaths, save_state
+from scs_kaas.workflows.mgmt.state import MgmtState, StatePaths, save_state
 from tests.test_hostkeys import ED25519
 
 KAAS = str(Path(sys.executable).parent / "kaas")

@@ -25,7 +25,7 @@ import yaml
 
 from scs_kaas.kube.client import KubeClient
 from scs_kaas.localmgmt import ManagementCluster
-from scs_kaas.workflows.mgmt_state import MgmtState, StatePaths, load_state, save_state
+from scs_kaas.workflows.mgmt.state import MgmtState, StatePaths, load_state, save_state
 from tests.support.mgmt_move_world import (
     CAPI,
     ORC,

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import yaml
 
-from scs_kaas.hostkeys import host_keys
-from scs_kaas.sshkeys import KeyFiles, ensure_key
-from scs_kaas.workflows.mgmt_access import record_host_keys
-from scs_kaas.workflows.mgmt_state import MgmtState, StatePaths, save_state
+from scs_kaas.ssh.host_trust import record_host_keys
+from scs_kaas.ssh.hostkeys import host_keys
+from scs_kaas.ssh.keypair import KeyFiles, ensure_key
+from scs_kaas.workflows.mgmt.state import MgmtState, StatePaths, save_state
 from tests.support.sshd import SshHost
 from tests.workflows.test_mgmt_ssh_real import KIND_KUBECONFIG
 

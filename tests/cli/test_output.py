@@ -14,15 +14,7 @@ import typer
 import yaml
 from typer.testing import CliRunner
 
-from scs_kaas.cli.output import (
-    PIPED_WIDTH,
-    OutputFormat,
-    console,
-    emit,
-    output_option,
-    plain,
-    show,
-)
+from scs_kaas.cli.output import PIPED_WIDTH, OutputFormat, console, emit, output_option, plain, show
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from scs_kaas import diskimage
 from scs_kaas.errors import KaasError
+from scs_kaas.workflows.image import diskimage
 
 
 def make_qcow2(path: Path, size: str = "64M") -> Path:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from scs_kaas.download import Cancelled, download, fetch_text
-from scs_kaas.errors import KaasError
+from scs_kaas.errors import Cancelled, KaasError
+from scs_kaas.workflows.image.download import download, fetch_text
 from tests.support.http_server import serve
 
 

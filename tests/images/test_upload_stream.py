@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from scs_kaas.download import Cancelled
+from scs_kaas.errors import Cancelled
 from scs_kaas.openstack.images import HashingReader
 
 SIZE = 64 * 2**20

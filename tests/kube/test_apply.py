@@ -27,7 +27,7 @@ from scs_kaas.render.credentials import placeholder_identity
 from scs_kaas.render.facts import CloudFacts
 from scs_kaas.settings.layers import Layer
 from scs_kaas.settings.loader import build_settings
-from scs_kaas.workflows.cluster_create import management_facts
+from scs_kaas.workflows.cluster.prepare import management_facts
 from tests.support.management import release
 
 

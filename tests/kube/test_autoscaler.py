@@ -13,8 +13,8 @@ import pytest
 
 from scs_kaas.kube.apply import apply, prune
 from scs_kaas.kube.client import KubeClient
-from scs_kaas.workflows.cluster_create import addon_selector
-from scs_kaas.workflows.cluster_delete import ClusterTarget
+from scs_kaas.workflows.cluster.prepare import addon_selector
+from scs_kaas.workflows.cluster.target import ClusterTarget
 from tests.kube.test_apply import render
 from tests.support.management import release
 

@@ -17,8 +17,8 @@ from scs_kaas.errors import ClusterError
 from scs_kaas.kube.client import KubeClient
 from scs_kaas.kube.lease import lease_held
 from scs_kaas.localcloud.waiting import wait_until
-from scs_kaas.workflows.cluster_delete import ClusterTarget
-from scs_kaas.workflows.cluster_lock import cluster_lock
+from scs_kaas.workflows.cluster.lock import cluster_lock
+from scs_kaas.workflows.cluster.target import ClusterTarget
 from tests.support.management import release
 
 LEASE = "scs-kaas-demo"

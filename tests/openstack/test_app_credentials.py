@@ -26,7 +26,7 @@ from scs_kaas.openstack.app_credentials import (
 from scs_kaas.openstack.endpoint import ca_bundle, cloud_endpoint, connect_app_credential
 from scs_kaas.render.credentials import AppCredentialSecret, clouds_yaml
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.identity import cluster_identity
+from scs_kaas.workflows.cluster.identity import cluster_identity
 from tests.support.projects import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD

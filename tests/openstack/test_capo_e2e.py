@@ -25,9 +25,11 @@ from scs_kaas.localcloud import LocalCloud
 from scs_kaas.localcloud.resources import EXTERNAL_CIDR
 from scs_kaas.polling import wait_until
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.cluster_create import CreateOptions, create_cluster
-from scs_kaas.workflows.cluster_delete import ClusterTarget, delete_cluster
-from scs_kaas.workflows.cluster_facts import resolve_facts
+from scs_kaas.workflows.cluster import create as cluster_create
+from scs_kaas.workflows.cluster import delete as cluster_delete
+from scs_kaas.workflows.cluster.create import CreateOptions
+from scs_kaas.workflows.cluster.facts import resolve_facts
+from scs_kaas.workflows.cluster.target import ClusterTarget
 from scs_kaas.workflows.devcloud import prepare_for_clusters
 from tests.openstack.test_cluster_delete import credentials
 from tests.support.projects import LOCALCLOUD, Project
@@ -69,7 +71,7 @@ def cluster(project: Project, kube: KubeClient, prefix: str) -> Iterator[str]:
     Deleted afterwards, before the project is purged, so CAPO is not left retrying on it."""
     name = f"c{secrets.token_hex(3)}"
     yield name
-    delete_cluster(
+    cluster_delete.run(
         project.user, kube, ClusterTarget(prefix, f"{prefix}-{name}", name), timeout=TIMEOUT
     )
 
@@ -110,7 +112,7 @@ def test_create_makes_capo_build_the_infrastructure_and_the_control_plane_server
     conn = project.user
     ns = f"{prefix}-{cluster}"  # the namespace: unique per prefix
     settings = _settings(prefix)
-    result = create_cluster(conn, kube, settings, cluster, options=CreateOptions(wait=False))
+    result = cluster_create.run(conn, kube, settings, cluster, options=CreateOptions(wait=False))
     assert result.credential == "created"
 
     infra = _wait_named(
@@ -200,7 +202,7 @@ def test_delete_removes_what_capo_made_and_the_credential_last_but_nothing_forei
     conn = project.user
     ns = f"{prefix}-{cluster}"
     settings = _settings(prefix, node_groups=[{"name": "md-0", "count": 1}])
-    create_cluster(conn, kube, settings, cluster, options=CreateOptions(wait=False))
+    cluster_create.run(conn, kube, settings, cluster, options=CreateOptions(wait=False))
     _wait_named(
         kube,
         CAPO,
@@ -228,7 +230,7 @@ def test_delete_removes_what_capo_made_and_the_credential_last_but_nothing_forei
 
     tags = ["managed-by=scs-kaas", f"prefix={prefix}", f"cluster={cluster}"]
     assert any(_tagged(conn, tags).values())
-    result = delete_cluster(conn, kube, ClusterTarget(prefix, ns, cluster), timeout=TIMEOUT)
+    result = cluster_delete.run(conn, kube, ClusterTarget(prefix, ns, cluster), timeout=TIMEOUT)
     assert result is not None
     assert _tagged(conn, tags) == {kind: [] for kind in _tagged(conn, tags)}
     assert [v for v in conn.block_storage.volumes() if v.name.startswith(cluster)] == []
@@ -249,7 +251,7 @@ def test_a_changed_flavor_makes_a_new_template_and_a_changed_count_scales_the_ma
     conn = project.user
     ns = f"{prefix}-{cluster}"
     options = CreateOptions(wait=False)
-    create_cluster(conn, kube, _settings(prefix), cluster, options=options)
+    cluster_create.run(conn, kube, _settings(prefix), cluster, options=options)
     kcp_name = f"{cluster}-control-plane"
 
     def first_machine(kcp: Any) -> bool:
@@ -264,7 +266,7 @@ def test_a_changed_flavor_makes_a_new_template_and_a_changed_count_scales_the_ma
         control_plane={"count": 1, "flavor": "SCS-4V-8-50"},
         node_groups=[{"name": "md-0", "count": 3, "flavor": WORKER_FLAVOR}],
     )
-    again = create_cluster(conn, kube, bigger, cluster, options=options)
+    again = cluster_create.run(conn, kube, bigger, cluster, options=options)
     new_template = f"OpenStackMachineTemplate.infrastructure.cluster.x-k8s.io {ns}/"
     (created,) = [ref for ref in again.created if ref.startswith(new_template)]
     template_name = created.rsplit("/", 1)[1]
@@ -309,7 +311,7 @@ def test_the_real_caaph_accepts_every_helm_chart_proxy_and_each_selects_only_its
     settings = _settings(prefix, namespace=shared)
     try:
         for name in names:
-            create_cluster(conn, kube, settings, name, options=CreateOptions(wait=False))
+            cluster_create.run(conn, kube, settings, name, options=CreateOptions(wait=False))
         proxies = _get(kube, HCP, "HelmChartProxy", shared)
         assert len(proxies) >= 2 * 4  # CNI, CCM, CSI, ... of each cluster
         for proxy in proxies:
@@ -343,7 +345,7 @@ def test_the_real_caaph_accepts_every_helm_chart_proxy_and_each_selects_only_its
             assert release["spec"]["chartName"] == proxy["spec"]["chartName"]
     finally:
         for name in names:
-            delete_cluster(conn, kube, ClusterTarget(prefix, shared, name), timeout=TIMEOUT)
+            cluster_delete.run(conn, kube, ClusterTarget(prefix, shared, name), timeout=TIMEOUT)
 
 
 def test_facts_name_the_external_subnets_only_for_a_floating_ip_on_the_control_plane(

@@ -22,16 +22,13 @@ from scs_kaas.naming import CLOUD_NAME_ANNOTATION
 from scs_kaas.render.cluster import render_cluster
 from scs_kaas.render.facts import CloudFacts
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.cluster_create import (
-    CreateOptions,
-    create_cluster,
-    management_facts,
-)
-from scs_kaas.workflows.cluster_delete import ClusterTarget
-from scs_kaas.workflows.cluster_facts import resolve_facts
-from scs_kaas.workflows.cluster_plan import plan_cluster_create
+from scs_kaas.workflows.cluster import create as cluster_create
+from scs_kaas.workflows.cluster.create import CreateOptions
+from scs_kaas.workflows.cluster.facts import resolve_facts
+from scs_kaas.workflows.cluster.identity import cluster_identity
+from scs_kaas.workflows.cluster.prepare import management_facts
+from scs_kaas.workflows.cluster.target import ClusterTarget
 from scs_kaas.workflows.devcloud import prepare_for_clusters
-from scs_kaas.workflows.identity import cluster_identity
 from tests.openstack.test_cluster_delete import credentials
 from tests.openstack.workloads import Clusters, made_clusters, wait_infrastructure_ready
 from tests.support.projects import LOCALCLOUD, Project
@@ -95,7 +92,7 @@ def test_cluster_demo_of_two_prefixes_gets_two_networks_and_two_cloud_names(
     cluster = "demo"
     for prefix in prefixes:
         made.made.append(_target(prefix, cluster))
-        result = create_cluster(conn, kube, _settings(prefix), cluster, options=NO_WAIT)
+        result = cluster_create.run(conn, kube, _settings(prefix), cluster, options=NO_WAIT)
         assert result.namespace == f"{prefix}-{cluster}"
     for prefix in prefixes:
         wait_infrastructure_ready(kube, f"{prefix}-{cluster}", cluster)
@@ -120,7 +117,7 @@ def test_a_network_of_capos_name_without_our_tags_stops_the_create_before_any_wr
     conn = project.user
     prefix, cluster = prefixes[0], "demo"
     foreign = conn.network.create_network(name=f"k8s-clusterapi-cluster-{prefix}-demo-demo")
-    for run in (plan_cluster_create, create_cluster):
+    for run in (cluster_create.plan, cluster_create.run):
         with pytest.raises(CloudError, match="exists without the tags") as raised:
             run(conn, kube, _settings(prefix), cluster)
         assert foreign.id in str(raised.value)
@@ -152,10 +149,10 @@ def test_a_cluster_made_before_keeps_its_namespace_and_cloud_name(
     assert _cloud_names(kube, cluster, cluster) == (cluster, cluster)
 
     settings = _settings(prefix)  # no namespace setting: the new default would differ
-    plan = plan_cluster_create(conn, kube, settings, cluster)
+    plan = cluster_create.plan(conn, kube, settings, cluster)
     assert plan.namespace == cluster
     assert [r for r in plan.change if r.startswith("HelmChartProxy")] == []  # names kept
-    result = create_cluster(conn, kube, settings, cluster, options=NO_WAIT)
+    result = cluster_create.run(conn, kube, settings, cluster, options=NO_WAIT)
     assert result.namespace == cluster
     assert _cloud_names(kube, cluster, cluster) == (cluster, cluster)
     live = kube.resource(CAPI, "Cluster").get(name=cluster, namespace=cluster).to_dict()

@@ -16,9 +16,10 @@ from scs_kaas.kube.client import KubeClient
 from scs_kaas.kube.wait import wait_for
 from scs_kaas.localcloud import LocalCloud
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.cluster_create import CreateOptions, create_cluster
-from scs_kaas.workflows.cluster_delete import ClusterTarget, delete_cluster
-from scs_kaas.workflows.cluster_plan import plan_cluster_create
+from scs_kaas.workflows.cluster import create as cluster_create
+from scs_kaas.workflows.cluster import delete as cluster_delete
+from scs_kaas.workflows.cluster.create import CreateOptions
+from scs_kaas.workflows.cluster.target import ClusterTarget
 from scs_kaas.workflows.devcloud import prepare_for_clusters
 from tests.support.projects import LOCALCLOUD, Project
 
@@ -61,18 +62,18 @@ def test_the_control_plane_server_boots_into_the_group_made_for_it_and_both_go_w
     namespace = settings.namespace_for(cluster)
     target = ClusterTarget(prefix, namespace, cluster)
     plane, workers = f"{prefix}-{cluster}-control-plane", f"{prefix}-{cluster}-md-0"
-    plan = plan_cluster_create(conn, kube, settings, cluster)
+    plan = cluster_create.plan(conn, kube, settings, cluster)
     assert f"server group {plane} would be created" in plan.notes
     assert _groups(conn, prefix) == {}  # the dry run made nothing
     try:
-        create_cluster(conn, kube, settings, cluster, options=CreateOptions(wait=False))
+        cluster_create.run(conn, kube, settings, cluster, options=CreateOptions(wait=False))
         groups = _groups(conn, prefix)
         assert {name: g.policy for name, g in groups.items()} == {
             plane: "anti-affinity",
             workers: "soft-anti-affinity",
         }
         # a re-run keeps the groups (same ids, so the same templates)
-        again = create_cluster(conn, kube, settings, cluster, options=CreateOptions(wait=False))
+        again = cluster_create.run(conn, kube, settings, cluster, options=CreateOptions(wait=False))
         assert again.created == ()
         assert {n: g.id for n, g in _groups(conn, prefix).items()} == {
             n: g.id for n, g in groups.items()
@@ -99,7 +100,7 @@ def test_the_control_plane_server_boots_into_the_group_made_for_it_and_both_go_w
         members = conn.compute.get_server_group(groups[plane].id).member_ids
         assert members == [server_id]
     finally:
-        delete_cluster(conn, kube, target, timeout=TIMEOUT)
+        cluster_delete.run(conn, kube, target, timeout=TIMEOUT)
     assert _groups(conn, prefix) == {}
 
 
@@ -113,7 +114,7 @@ def test_a_group_of_our_name_with_another_policy_stops_the_create_before_any_wri
         name=f"{prefix}-{cluster}-control-plane", policy="affinity"
     )
     with pytest.raises(CloudError, match="asks for 'anti-affinity'"):
-        create_cluster(conn, kube, settings, cluster, options=CreateOptions(wait=False))
+        cluster_create.run(conn, kube, settings, cluster, options=CreateOptions(wait=False))
     assert list(_groups(conn, prefix)) == [taken.name]
     found = kube.resource(CAPI, "Cluster").get(namespace=settings.namespace_for(cluster))
     assert found.to_dict()["items"] == []

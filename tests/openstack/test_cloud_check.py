@@ -14,7 +14,7 @@ from openstack.connection import Connection
 from scs_kaas.files import write_atomic
 from scs_kaas.localcloud import LocalCloud
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.cloud_check import check_cloud
+from scs_kaas.workflows import cloud_check
 from tests.support.projects import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD
@@ -26,7 +26,7 @@ IMPOSSIBLE = "node_groups=[{name: huge, count: 1000}]"
 
 
 def test_the_defaults_fit_into_a_fresh_project(app: Connection) -> None:
-    report = check_cloud(app, Settings(), include_cluster=True)
+    report = cloud_check.run(app, Settings(), include_cluster=True)
     assert report.ok, report.problems
     endpoints = {f.name for f in report.findings if f.kind == "endpoint" and f.ok}
     assert endpoints == SERVICES
@@ -53,7 +53,7 @@ def test_an_impossible_cluster_is_short_of_quota(app: Connection) -> None:
             "management": {"image": "Debian 3.0"},
         }
     )
-    report = check_cloud(app, settings, include_cluster=True)
+    report = cloud_check.run(app, settings, include_cluster=True)
     assert not report.ok
     problems = {(p.kind, p.name) for p in report.problems}
     assert problems == {

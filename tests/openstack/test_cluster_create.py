@@ -3,7 +3,7 @@
 Each test creates a cluster of a name (and namespace) of its own: the real Cluster API
 controllers take it up, CAPO builds its network, router, security groups, load balancer and
 control-plane server in the test's project with the cluster's credential; it is deleted through
-CAPI after the test (`delete_cluster`), before the project is purged.
+CAPI after the test (`cluster_delete.run`), before the project is purged.
 
 What only nodes could do is played where the test waits for it (`capi`): no node joins here,
 so the Cluster never becomes Available by itself. Once the apply has made it, the Cluster is
@@ -41,13 +41,12 @@ from scs_kaas.localmgmt import ManagementCluster
 from scs_kaas.openstack.keypairs import import_keypair
 from scs_kaas.render.metadata import CLUSTER_API, INFRA_GROUP
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.cluster_create import (
-    CreateOptions,
-    create_cluster,
-)
-from scs_kaas.workflows.cluster_delete import ClusterTarget, delete_cluster, labelled_objects
-from scs_kaas.workflows.cluster_plan import plan_cluster_create
-from scs_kaas.workflows.mgmt import StepEvent
+from scs_kaas.workflows.cluster import create as cluster_create
+from scs_kaas.workflows.cluster import delete as cluster_delete
+from scs_kaas.workflows.cluster.create import CreateOptions
+from scs_kaas.workflows.cluster.delete import labelled_objects
+from scs_kaas.workflows.cluster.target import ClusterTarget
+from scs_kaas.workflows.progress import StepEvent
 from tests.openstack.test_cluster_delete import cli_environment, credentials, kaas
 from tests.openstack.test_rotate_credentials import _debug_log_as_the_cli_writes_it
 from tests.openstack.workloads import (
@@ -83,7 +82,7 @@ def cluster(project: Project, kube: KubeClient) -> Iterator[str]:
     yield name
     with contextlib.suppress(ApiException):  # none was made
         pause(kube, name, paused=False)
-    delete_cluster(project.user, kube, ClusterTarget("t", name, name), DELETE_TIMEOUT)
+    cluster_delete.run(project.user, kube, ClusterTarget("t", name, name), DELETE_TIMEOUT)
     with contextlib.suppress(ApiException):  # none was made
         kube.resource("v1", "Namespace").delete(name=name)
 
@@ -202,7 +201,7 @@ def test_create_applies_waits_merges_and_a_rerun_changes_nothing(
     events: list[StepEvent] = []
     with capi(kubeconfig_file, cluster, workload_config):
         started = time.monotonic()
-        first = create_cluster(
+        first = cluster_create.run(
             conn, kube, _settings(cluster), cluster, options=options, progress=events.append
         )
     print(f"cluster create: {time.monotonic() - started:.2f} s")  # shown with -s
@@ -231,7 +230,7 @@ def test_create_applies_waits_merges_and_a_rerun_changes_nothing(
         assert workload.resource("v1", "Namespace").get(name="default") is not None
 
     started = time.monotonic()
-    again = create_cluster(conn, kube, _settings(cluster), cluster, options=options)
+    again = cluster_create.run(conn, kube, _settings(cluster), cluster, options=options)
     print(f"cluster create re-run: {time.monotonic() - started:.2f} s")
     assert again.credential == "reused" and again.credential_id == first.credential_id
     assert (again.created, again.changed, again.pruned) == ((), (), ())
@@ -240,8 +239,8 @@ def test_create_applies_waits_merges_and_a_rerun_changes_nothing(
 
     # an add-on switched off is pruned, nothing else is touched
     fewer = _settings(cluster, addons={"traefik": False})
-    planned = plan_cluster_create(conn, kube, fewer, cluster)
-    pruned = create_cluster(conn, kube, fewer, cluster, options=options)
+    planned = cluster_create.plan(conn, kube, fewer, cluster)
+    pruned = cluster_create.run(conn, kube, fewer, cluster, options=options)
     assert pruned.pruned and all("traefik" in ref for ref in pruned.pruned)
     assert planned.prune == pruned.pruned and planned.credential == f"reuse {first.credential_id}"
     assert pruned.created == () and pruned.credential == "reused"
@@ -252,19 +251,19 @@ def test_dry_run_writes_nothing_and_tells_what_would_happen(
     project: Project, kube: KubeClient, cluster: str
 ) -> None:
     conn = project.user
-    plan = plan_cluster_create(conn, kube, _settings(cluster), cluster)
+    plan = cluster_create.plan(conn, kube, _settings(cluster), cluster)
     assert plan.credential == "create" and len(plan.create) >= 10
     assert (plan.change, plan.unchanged, plan.prune) == ((), 0, ())
     assert credentials(conn, "t", cluster) == [] and _nothing_written(kube, cluster)
 
-    made = create_cluster(
+    made = cluster_create.run(
         conn, kube, _settings(cluster), cluster, options=CreateOptions(wait=False)
     )
     # what the controllers and webhooks added or changed is theirs: the render is still there
-    after = plan_cluster_create(conn, kube, _settings(cluster), cluster)
+    after = cluster_create.plan(conn, kube, _settings(cluster), cluster)
     assert after.credential == f"reuse {made.credential_id}"
     assert (after.create, after.change) == ((), ()) and after.unchanged == len(plan.create)
-    changed = plan_cluster_create(
+    changed = cluster_create.plan(
         conn, kube, _settings(cluster, network={"dns_nameservers": ["192.0.2.53"]}), cluster
     )
     assert changed.change and changed.create == ()
@@ -283,7 +282,7 @@ def test_no_wait_then_a_timeout_names_the_last_condition(
     restricted = _settings(cluster, api_server={"allowed_cidrs": ["198.51.100.0/24"]})
     host = ("203.0.113.7/32",)
     options = CreateOptions(wait=False, kubeconfig_out=out, api_access_cidrs=host)
-    made = create_cluster(conn, kube, restricted, cluster, options=options)
+    made = cluster_create.run(conn, kube, restricted, cluster, options=options)
     assert made.available is None and made.kubeconfig is None and not out.exists()
     infra = kube.resource_of_group(f"{INFRA_GROUP}/v1beta2", "OpenStackCluster")
     stored = infra.get(name=cluster, namespace=cluster).to_dict()
@@ -300,7 +299,7 @@ def test_no_wait_then_a_timeout_names_the_last_condition(
     options = CreateOptions(timeout=1, kubeconfig_out=out, api_access_cidrs=host)
     started = time.monotonic()
     with pytest.raises(ClusterError, match=f"Available=False reason {re.escape(reason)}"):
-        create_cluster(conn, kube, restricted, cluster, options=options)
+        cluster_create.run(conn, kube, restricted, cluster, options=options)
     assert time.monotonic() - started < 60  # its own 1 s wait, not CAPI_TIMEOUT
     assert not out.exists()
     assert credentials(conn, "t", cluster) == [made.credential_id]
@@ -318,13 +317,13 @@ def test_a_missing_node_image_names_image_ensure_and_writes_nothing(
 ) -> None:
     settings = Settings(cloud="localcloud", prefix="t", namespace=cluster)
     with pytest.raises(CloudError, match=r"ubuntu-capi-image-v1.*`kaas image ensure`"):
-        create_cluster(project.user, kube, settings, cluster)
+        cluster_create.run(project.user, kube, settings, cluster)
     bad_flavor = _settings(cluster, control_plane={"flavor": "nope"})
     with pytest.raises(CloudError, match=r"control_plane\.flavor 'nope'"):
-        plan_cluster_create(project.user, kube, bad_flavor, cluster)
+        cluster_create.plan(project.user, kube, bad_flavor, cluster)
     no_key = _settings(cluster, ssh_key_name="nope")
     with pytest.raises(CloudError, match="keypair 'nope' does not exist: `kaas mgmt create`"):
-        create_cluster(project.user, kube, no_key, cluster)
+        cluster_create.run(project.user, kube, no_key, cluster)
     assert credentials(project.user, "t", cluster) == [] and _nothing_written(kube, cluster)
 
 
@@ -334,10 +333,10 @@ def test_a_credential_without_a_usable_secret_is_replaced_not_added(
     _debug_log_as_the_cli_writes_it(caplog)
     conn = project.user
     options = CreateOptions(wait=False)
-    first = create_cluster(conn, kube, _settings(cluster), cluster, options=options)
+    first = cluster_create.run(conn, kube, _settings(cluster), cluster, options=options)
     first_secret = _held_secret(kube, cluster)
     kube.resource("v1", "Secret").delete(name=f"{cluster}-cloud-config", namespace=cluster)
-    second = create_cluster(conn, kube, _settings(cluster), cluster, options=options)
+    second = cluster_create.run(conn, kube, _settings(cluster), cluster, options=options)
     assert second.credential == "replaced" and second.credential_id != first.credential_id
     assert credentials(conn, "t", cluster) == [second.credential_id]
     assert _identity_login(kube, cluster) == second.credential_id
@@ -349,7 +348,7 @@ def test_a_credential_that_fails_to_log_in_stops_the_create_unchanged(
     project: Project, kube: KubeClient, cluster: str
 ) -> None:
     conn = project.user
-    made = create_cluster(
+    made = cluster_create.run(
         conn, kube, _settings(cluster), cluster, options=CreateOptions(wait=False)
     )
     held = _held_secret(kube, cluster)
@@ -369,12 +368,12 @@ def test_a_credential_that_fails_to_log_in_stops_the_create_unchanged(
     try:
         expected = rf"nothing was changed.*rotate-credentials {cluster}"
         with pytest.raises(CloudError, match=expected) as failed:
-            create_cluster(
+            cluster_create.run(
                 conn, kube, _settings(cluster), cluster, options=CreateOptions(wait=False)
             )
         assert made.credential_id in str(failed.value) and held not in str(failed.value)
         with pytest.raises(CloudError, match="rotate-credentials"):
-            plan_cluster_create(conn, kube, _settings(cluster), cluster)
+            cluster_create.plan(conn, kube, _settings(cluster), cluster)
         assert credentials(conn, "t", cluster) == [made.credential_id]
         after = secret_values(kube, cluster, f"{cluster}-cloud-config")["clouds.yaml"]
         assert after == broken
@@ -389,7 +388,7 @@ def test_a_cluster_being_deleted_is_not_created_again(
     """CAPI's own finalizer holds the Cluster being deleted; paused, CAPI does not let it go
     before the create has been refused (the fixture unpauses it and sees the deletion through)."""
     conn = project.user
-    made = create_cluster(
+    made = cluster_create.run(
         conn, kube, _settings(cluster), cluster, options=CreateOptions(wait=False)
     )
 
@@ -403,7 +402,9 @@ def test_a_cluster_being_deleted_is_not_created_again(
     kube.resource(CLUSTER_API, "Cluster").delete(name=cluster, namespace=cluster)
     expected = f"being deleted; run `kaas cluster delete {cluster}`"
     with pytest.raises(ClusterError, match=re.escape(expected)):
-        create_cluster(conn, kube, _settings(cluster), cluster, options=CreateOptions(wait=False))
+        cluster_create.run(
+            conn, kube, _settings(cluster), cluster, options=CreateOptions(wait=False)
+        )
     assert credentials(conn, "t", cluster) == [made.credential_id]
     assert cluster_names(kube, cluster) == {cluster}  # still held, not made again
 

@@ -25,12 +25,15 @@ from scs_kaas.openstack.servers import tagged_servers
 from scs_kaas.polling import wait_until
 from scs_kaas.render.metadata import CLUSTER_API
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.cluster_create import CreateOptions, create_cluster
-from scs_kaas.workflows.cluster_delete import ClusterTarget, delete_cluster
-from scs_kaas.workflows.cluster_list import list_clusters
-from scs_kaas.workflows.cluster_status import cluster_status, wait_for_change
+from scs_kaas.workflows.cluster import create as cluster_create
+from scs_kaas.workflows.cluster import delete as cluster_delete
+from scs_kaas.workflows.cluster import list as cluster_list
+from scs_kaas.workflows.cluster import status as cluster_status
+from scs_kaas.workflows.cluster.create import CreateOptions
+from scs_kaas.workflows.cluster.status import wait_for_change
+from scs_kaas.workflows.cluster.status_tree import StatusNode, stuck_machines
+from scs_kaas.workflows.cluster.target import ClusterTarget
 from scs_kaas.workflows.devcloud import prepare_for_clusters
-from scs_kaas.workflows.status_tree import StatusNode, stuck_machines
 from tests.support.projects import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD
@@ -76,7 +79,7 @@ def made(project: Project, kube: KubeClient, prefix: str) -> Iterator[list[str]]
     names: list[str] = []
     yield names
     for name in names:
-        delete_cluster(
+        cluster_delete.run(
             project.user,
             kube,
             ClusterTarget(prefix, naming.cluster_namespace(prefix, name), name),
@@ -100,14 +103,14 @@ def test_list_and_status_show_the_controllers_conditions_and_novas_side(
     good, bad = f"g{secrets.token_hex(3)}", f"b{secrets.token_hex(3)}"
     options = CreateOptions(wait=False)
     made += [good, bad]
-    create_cluster(conn, kube, settings_of(prefix), good, options=options)
+    cluster_create.run(conn, kube, settings_of(prefix), good, options=options)
     bad_settings = settings_of(prefix, control_plane={"count": 1, "flavor": huge_flavor})
-    create_cluster(conn, kube, bad_settings, bad, options=options)
+    cluster_create.run(conn, kube, bad_settings, bad, options=options)
 
     wait_until(lambda: _server_in(conn, prefix, good, "ACTIVE"), TIMEOUT, f"{good}'s server")
     wait_until(lambda: _server_in(conn, prefix, bad, "ERROR"), TIMEOUT, f"{bad}'s server")
 
-    rows = {row.name: row for row in list_clusters(kube, prefix)}
+    rows = {row.name: row for row in cluster_list.run(kube, prefix)}
     assert set(rows) == {good, bad}
     for row in rows.values():
         assert row.prefix == prefix and not row.other_prefix
@@ -123,7 +126,7 @@ def test_list_and_status_show_the_controllers_conditions_and_novas_side(
         # CAPO adds the control-plane server to the API load balancer once it is ACTIVE, and
         # Octavia is PENDING_UPDATE meanwhile: read the status again until it is ACTIVE
         target = ClusterTarget(prefix, naming.cluster_namespace(prefix, good), good)
-        trees.append(cluster_status(conn, kube, target, stuck_after=0))
+        trees.append(cluster_status.run(conn, kube, target, stuck_after=0))
         infra = [c for c in trees[-1].children if c.kind == "OpenStackCluster"]
         balancer = infra[0].load_balancer if infra else None
         # the MachineSet controller makes the worker's Machine in its own time
@@ -152,7 +155,7 @@ def test_list_and_status_show_the_controllers_conditions_and_novas_side(
     assert worker.server is None  # its bootstrap waits for an initialized control plane
     assert worker.stuck is not None and "bootstrap data is not ready" in worker.stuck
 
-    failed = cluster_status(
+    failed = cluster_status.run(
         conn, kube, ClusterTarget(prefix, naming.cluster_namespace(prefix, bad), bad), stuck_after=0
     )
     (bad_machine,) = _machines(failed, "KubeadmControlPlane")
@@ -164,7 +167,7 @@ def test_list_and_status_show_the_controllers_conditions_and_novas_side(
     assert bad_machine in stuck_machines(failed)
 
     # a threshold not reached yet: nothing is stuck
-    fresh = cluster_status(
+    fresh = cluster_status.run(
         conn,
         kube,
         ClusterTarget(prefix, naming.cluster_namespace(prefix, bad), bad),
@@ -180,7 +183,7 @@ def test_status_watch_wakes_on_a_machine_change_and_else_after_refresh(
     name = f"w{secrets.token_hex(3)}"
     made.append(name)
     options = CreateOptions(wait=False)
-    create_cluster(project.user, kube, settings_of(prefix), name, options=options)
+    cluster_create.run(project.user, kube, settings_of(prefix), name, options=options)
     target = ClusterTarget(prefix, naming.cluster_namespace(prefix, name), name)
     selector = f"{naming.LABEL_CLUSTER_NAME}={name}"
 

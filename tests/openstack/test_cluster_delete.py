@@ -35,14 +35,11 @@ from scs_kaas.render.credentials import placeholder_identity
 from scs_kaas.render.facts import CloudFacts
 from scs_kaas.render.metadata import CLUSTER_API, INFRA_GROUP
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.cluster_create import management_facts
-from scs_kaas.workflows.cluster_delete import (
-    ClusterTarget,
-    delete_cluster,
-    labelled_objects,
-    plan_cluster_delete,
-)
-from scs_kaas.workflows.mgmt import StepEvent
+from scs_kaas.workflows.cluster import delete as cluster_delete
+from scs_kaas.workflows.cluster.delete import labelled_objects
+from scs_kaas.workflows.cluster.prepare import management_facts
+from scs_kaas.workflows.cluster.target import ClusterTarget
+from scs_kaas.workflows.progress import StepEvent
 from tests.openstack.workloads import (
     DELETE_TIMEOUT,
     Clusters,
@@ -96,7 +93,7 @@ def test_delete_removes_cluster_then_objects_then_credential(
     wait_infrastructure_ready(kube, cluster, cluster)
     assert capo_made(conn, cluster)
     target = ClusterTarget("t", cluster, cluster)
-    planned = plan_cluster_delete(conn, kube, target)
+    planned = cluster_delete.plan(conn, kube, target)
     assert planned.cluster_found and planned.credential_ids == (credential,)
     assert len(planned.objects) >= 10 and addons(planned.objects)
     events: list[StepEvent] = []
@@ -112,7 +109,7 @@ def test_delete_removes_cluster_then_objects_then_credential(
             )
 
     started = time.monotonic()
-    result = delete_cluster(conn, kube, target, DELETE_TIMEOUT, progress)
+    result = cluster_delete.run(conn, kube, target, DELETE_TIMEOUT, progress)
     print(f"cluster delete: {time.monotonic() - started:.2f} s")  # shown with -s
     assert while_deleting, [e.detail for e in events]
     assert all(seen == ([credential], addons(planned.objects)) for seen in while_deleting)
@@ -147,16 +144,16 @@ def test_an_interrupted_delete_converges_on_a_rerun(
     target = ClusterTarget("t", cluster, cluster)
     with pytest.raises(ClusterError, match="deletion"):
         # CAPO takes longer than that to delete the load balancer, network and server
-        delete_cluster(conn, kube, target, timeout=1)
+        cluster_delete.run(conn, kube, target, timeout=1)
     assert credentials(conn, "t", cluster) == [credential]
     assert addons(labelled_objects(kube, target))
     # CAPI finishes meanwhile, as the interrupted run left it to
     wait_deleted(kube, CLUSTER_API, "Cluster", cluster, cluster, DELETE_TIMEOUT)
     assert capo_made(conn, cluster) == []
-    result = delete_cluster(conn, kube, target, timeout=60)
+    result = cluster_delete.run(conn, kube, target, timeout=60)
     assert not result.cluster_deleted and addons(result.objects) and result.credential_ids
     assert labelled_objects(kube, target) == [] and credentials(conn, "t", cluster) == []
-    again = delete_cluster(conn, kube, target, timeout=60)
+    again = cluster_delete.run(conn, kube, target, timeout=60)
     assert (again.cluster_deleted, again.objects, again.credential_ids) == (False, (), ())
 
 
@@ -168,9 +165,9 @@ def test_a_cluster_of_another_prefix_is_refused_untouched(
     credential = made.create(in_its_namespace, cluster).id
     before = labelled_objects(kube, ClusterTarget("u", cluster, cluster))
     with pytest.raises(ClusterError, match="not one scs-kaas made for prefix 't'"):
-        delete_cluster(conn, kube, ClusterTarget("t", cluster, cluster), timeout=10)
+        cluster_delete.run(conn, kube, ClusterTarget("t", cluster, cluster), timeout=10)
     with pytest.raises(ClusterError, match="nothing was deleted"):
-        plan_cluster_delete(conn, kube, ClusterTarget("t", cluster, cluster))
+        cluster_delete.plan(conn, kube, ClusterTarget("t", cluster, cluster))
     (found,) = kube.resource(CLUSTER_API, "Cluster").get(namespace=cluster).to_dict()["items"]
     assert "deletionTimestamp" not in found["metadata"]
     assert addons(labelled_objects(kube, ClusterTarget("u", cluster, cluster))) == addons(before)
@@ -197,7 +194,7 @@ def test_what_capi_left_of_capos_kinds_is_pruned_in_the_version_capo_serves(
     try:
         apply(kube, templates)
         target = ClusterTarget("t", cluster, cluster)
-        result = delete_cluster(project.user, kube, target, timeout=60)
+        result = cluster_delete.run(project.user, kube, target, timeout=60)
         assert not result.cluster_deleted and len(result.objects) == len(templates) - 1
         assert {o.split()[0] for o in result.objects} == {f"OpenStackMachineTemplate.{INFRA_GROUP}"}
         assert labelled_objects(kube, target) == []

@@ -26,8 +26,9 @@ from scs_kaas.kube.client import KubeClient
 from scs_kaas.kube.wait import wait_for
 from scs_kaas.localmgmt import ManagementCluster
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.cluster_delete import ClusterTarget, delete_cluster
-from scs_kaas.workflows.mgmt import StepEvent
+from scs_kaas.workflows.cluster import delete as cluster_delete
+from scs_kaas.workflows.cluster.target import ClusterTarget
+from scs_kaas.workflows.progress import StepEvent
 from tests.openstack.workloads import (
     DELETE_TIMEOUT,
     Clusters,
@@ -80,7 +81,7 @@ def test_unreachable_workload_cluster_the_load_balancer_is_deleted_directly(
     balancer, group = _occm_balancer_on_capo_network(project.user, project, cluster)
     events: list[StepEvent] = []
 
-    result = delete_cluster(
+    result = cluster_delete.run(
         project.user, kube, ClusterTarget("t", cluster, cluster), DELETE_TIMEOUT, events.append
     )
     assert result.cloud_provider == "directly"
@@ -133,7 +134,7 @@ def test_reachable_workload_cluster_occm_deletes_the_load_balancer(
         workload.resource("v1", "Service").create(body=service, namespace=namespace)
         with ThreadPoolExecutor(1) as pool:
             occm: Future[bool] = pool.submit(_play_occm, workload, project.user, balancer, group)
-            result = delete_cluster(
+            result = cluster_delete.run(
                 project.user, kube, ClusterTarget("t", cluster, cluster), DELETE_TIMEOUT
             )
             assert occm.result(timeout=60)

@@ -27,13 +27,15 @@ from scs_kaas.kube.wait import wait_for
 from scs_kaas.localcloud import LocalCloud
 from scs_kaas.render.addons.pins import OPENSTACK_CCM_BY_MINOR
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.cluster_create import CreateOptions, create_cluster
-from scs_kaas.workflows.cluster_delete import ClusterTarget, delete_cluster
-from scs_kaas.workflows.cluster_objects import list_objects
-from scs_kaas.workflows.cluster_upgrade import upgrade_cluster
+from scs_kaas.workflows.cluster import create as cluster_create
+from scs_kaas.workflows.cluster import delete as cluster_delete
+from scs_kaas.workflows.cluster import upgrade as cluster_upgrade
+from scs_kaas.workflows.cluster.create import CreateOptions
+from scs_kaas.workflows.cluster.objects import list_objects
+from scs_kaas.workflows.cluster.target import ClusterTarget
+from scs_kaas.workflows.cluster.upgrade_guard import UpgradeRefused
 from scs_kaas.workflows.devcloud import prepare_for_clusters
-from scs_kaas.workflows.mgmt import StepEvent
-from scs_kaas.workflows.upgrade_guard import UpgradeRefused
+from scs_kaas.workflows.progress import StepEvent
 from tests.support.projects import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD
@@ -75,7 +77,7 @@ def prefix(project: Project, localcloud: LocalCloud, tmp_path: Path) -> str:
 def cluster(project: Project, kube: KubeClient, prefix: str) -> Iterator[str]:
     name = f"c{secrets.token_hex(3)}"
     yield name
-    delete_cluster(project.user, kube, ClusterTarget(prefix, name, name), timeout=TIMEOUT)
+    cluster_delete.run(project.user, kube, ClusterTarget(prefix, name, name), timeout=TIMEOUT)
 
 
 def _one(kube: KubeClient, api: str, kind: str, namespace: str, name: str) -> dict[str, Any]:
@@ -105,7 +107,7 @@ def test_upgrade_guards_orders_and_resumes(
     project: Project, kube: KubeClient, prefix: str, cluster: str
 ) -> None:
     conn: Connection = project.user
-    create_cluster(
+    cluster_create.run(
         conn, kube, settings_of(prefix, OLD, cluster), cluster, options=CreateOptions(wait=False)
     )
     plane, deployment = naming.control_plane(cluster), naming.node_group(cluster, "md-0")
@@ -115,11 +117,11 @@ def test_upgrade_guards_orders_and_resumes(
     # the guard: nothing is written for a skipped minor, a downgrade, or a create at 1.34
     stored = _stored(kube, cluster)
     with pytest.raises(UpgradeRefused, match=r"1\.33 -> 1\.34 -> 1\.35"):
-        upgrade_cluster(conn, kube, settings_of(prefix, "v1.35.0", cluster), cluster)
+        cluster_upgrade.run(conn, kube, settings_of(prefix, "v1.35.0", cluster), cluster)
     with pytest.raises(UpgradeRefused, match="cannot be downgraded"):
-        upgrade_cluster(conn, kube, settings_of(prefix, "v1.32.9", cluster), cluster)
+        cluster_upgrade.run(conn, kube, settings_of(prefix, "v1.32.9", cluster), cluster)
     with pytest.raises(ClusterError, match=f"kaas cluster upgrade {cluster} --to {NEW}"):
-        create_cluster(
+        cluster_create.run(
             conn,
             kube,
             settings_of(prefix, NEW, cluster),
@@ -159,7 +161,7 @@ def test_upgrade_guards_orders_and_resumes(
             raise Killed
 
     with pytest.raises(Killed):
-        upgrade_cluster(
+        cluster_upgrade.run(
             conn,
             kube,
             settings_of(prefix, NEW, cluster),
@@ -173,7 +175,7 @@ def test_upgrade_guards_orders_and_resumes(
     first_run = list(seen)
     seen.clear()
 
-    result = upgrade_cluster(
+    result = cluster_upgrade.run(
         conn,
         kube,
         settings_of(prefix, NEW, cluster),
@@ -209,5 +211,5 @@ def test_upgrade_guards_orders_and_resumes(
     }
     assert not any(t.rsplit("/", 1)[1] in current for t in result.deleted_templates)
 
-    again = upgrade_cluster(conn, kube, settings_of(prefix, NEW, cluster), cluster)
+    again = cluster_upgrade.run(conn, kube, settings_of(prefix, NEW, cluster), cluster)
     assert all(step.changed == () for step in again.steps)  # done: a re-run changes nothing

@@ -11,12 +11,12 @@ import pytest
 from openstack.connection import Connection
 
 from scs_kaas import naming
-from scs_kaas.download import Cancelled
-from scs_kaas.errors import CloudError, KaasError
+from scs_kaas.errors import Cancelled, CloudError, KaasError
 from scs_kaas.localcloud import LocalCloud
 from scs_kaas.localcloud.sdk import connect
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.images import ImageRequest, ensure_node_image, start_image_ensure
+from scs_kaas.workflows.image import ensure as image_ensure
+from scs_kaas.workflows.image.ensure import ImageRequest
 from tests.support.http_server import serve
 from tests.support.projects import LOCALCLOUD, Project
 from tests.support.waits import eventually
@@ -47,7 +47,7 @@ def _named(conn: Connection, name: str = NAME) -> list[str]:
 
 
 def test_upload_converts_to_raw_with_the_scs_properties(app: Connection, tmp_path: Path) -> None:
-    result = ensure_node_image(
+    result = image_ensure.run(
         app, _settings(), ImageRequest(VERSION, file=_qcow2(tmp_path / "node.qcow2"))
     )
     assert not result.reused
@@ -81,7 +81,7 @@ def test_upload_converts_to_raw_with_the_scs_properties(app: Connection, tmp_pat
 
 def test_qcow2_kept_and_min_disk_rounded_up(app: Connection, tmp_path: Path) -> None:
     source = _qcow2(tmp_path / "node.qcow2", "1100M")
-    result = ensure_node_image(app, _settings(raw=False), ImageRequest(VERSION, file=source))
+    result = image_ensure.run(app, _settings(raw=False), ImageRequest(VERSION, file=source))
     image = _glance_json(app, result.id)
     assert (image["disk_format"], image["min_disk"]) == ("qcow2", 2)
     assert image["size"] == source.stat().st_size
@@ -89,9 +89,9 @@ def test_qcow2_kept_and_min_disk_rounded_up(app: Connection, tmp_path: Path) -> 
 
 def test_second_run_reuses_the_image_without_uploading(app: Connection, tmp_path: Path) -> None:
     source = _qcow2(tmp_path / "node.qcow2")
-    first = ensure_node_image(app, _settings(raw=False), ImageRequest(VERSION, file=source))
+    first = image_ensure.run(app, _settings(raw=False), ImageRequest(VERSION, file=source))
     source.unlink()  # a second upload could not even read it
-    again = ensure_node_image(app, _settings(raw=False), ImageRequest(VERSION))
+    again = image_ensure.run(app, _settings(raw=False), ImageRequest(VERSION))
     assert again.reused
     assert again.id == first.id
     assert again.uploaded_bytes == 0
@@ -101,7 +101,7 @@ def test_second_run_reuses_the_image_without_uploading(app: Connection, tmp_path
 def test_checksum_mismatch_uploads_nothing(app: Connection, tmp_path: Path) -> None:
     request = ImageRequest(VERSION, file=_qcow2(tmp_path / "node.qcow2"), sha256="0" * 64)
     with pytest.raises(KaasError, match=r"checksum mismatch.*nothing was uploaded"):
-        ensure_node_image(app, _settings(), request)
+        image_ensure.run(app, _settings(), request)
     assert _named(app) == []
 
 
@@ -125,7 +125,7 @@ def test_download_from_a_mirror_verified_by_its_checksum_file(
     _mirror(tmp_path / "www", source, digest)
     with serve(tmp_path / "www") as base:
         settings = _settings(url_template=URL_TEMPLATE.format(base=base))
-        result = ensure_node_image(app, settings, ImageRequest(VERSION, work_dir=tmp_path))
+        result = image_ensure.run(app, settings, ImageRequest(VERSION, work_dir=tmp_path))
         url = f"{base}/ubuntu-2404-kube-v1.34/ubuntu-2404-kube-v1.34.1.qcow2"
     image = _glance_json(app, result.id)
     assert image["image_source"] == url
@@ -138,12 +138,12 @@ def test_a_wrong_checksum_file_or_none_uploads_nothing(app: Connection, tmp_path
     with serve(tmp_path / "www") as base:
         settings = _settings(url_template=URL_TEMPLATE.format(base=base))
         with pytest.raises(KaasError, match="checksum mismatch"):
-            ensure_node_image(app, settings, ImageRequest(VERSION))
+            image_ensure.run(app, settings, ImageRequest(VERSION))
         Path(
             tmp_path / "www/ubuntu-2404-kube-v1.34/ubuntu-2404-kube-v1.34.1.qcow2.CHECKSUM"
         ).unlink()
         with pytest.raises(KaasError, match=r"CHECKSUM failed: HTTP 404"):
-            ensure_node_image(app, settings, ImageRequest(VERSION))
+            image_ensure.run(app, settings, ImageRequest(VERSION))
     assert _named(app) == []
 
 
@@ -158,7 +158,7 @@ def test_a_stale_upload_of_ours_is_replaced_a_foreign_one_refused(
         meta={"managed_by": "scs-kaas", "kaas_prefix": "t", "kubernetes_version": VERSION},
     )
     assert stale.status == "queued"
-    result = ensure_node_image(
+    result = image_ensure.run(
         app, _settings(), ImageRequest(VERSION, file=_qcow2(tmp_path / "node.qcow2"))
     )
     assert _named(app) == [result.id]
@@ -170,7 +170,7 @@ def test_a_stale_upload_of_ours_is_replaced_a_foreign_one_refused(
         container_format="bare",
     )
     with pytest.raises(CloudError, match="was not made by scs-kaas"):
-        ensure_node_image(app, _settings(), ImageRequest("v1.33.5", file=tmp_path / "node.qcow2"))
+        image_ensure.run(app, _settings(), ImageRequest("v1.33.5", file=tmp_path / "node.qcow2"))
     assert _named(app, "ubuntu-capi-image-v1.33.5") == [str(foreign.id)]
 
 
@@ -178,7 +178,7 @@ def test_background_job_is_joined_later(
     localcloud: LocalCloud, project: Project, tmp_path: Path
 ) -> None:
     credential = project.credential
-    job = start_image_ensure(
+    job = image_ensure.start(
         _settings(),
         ImageRequest(VERSION, file=_qcow2(tmp_path / "node.qcow2")),
         connect=lambda: connect(localcloud.app_credential_config(credential.id, credential.secret)),
@@ -192,7 +192,7 @@ def test_background_job_reports_its_error_when_joined(
     localcloud: LocalCloud, project: Project, tmp_path: Path
 ) -> None:
     credential = project.credential
-    job = start_image_ensure(
+    job = image_ensure.start(
         _settings(),
         ImageRequest(VERSION, file=_qcow2(tmp_path / "node.qcow2"), sha256="2" * 64),
         connect=lambda: connect(localcloud.app_credential_config(credential.id, credential.secret)),
@@ -216,7 +216,7 @@ def test_a_second_run_waits_for_an_upload_under_way(
 ) -> None:
     source = _sparse_raw_disk(tmp_path / "node.raw", 2 * 2**30)
     credential = project.credential
-    job = start_image_ensure(
+    job = image_ensure.start(
         _settings(),
         ImageRequest(VERSION, file=source),
         connect=lambda: connect(localcloud.app_credential_config(credential.id, credential.secret)),
@@ -227,7 +227,7 @@ def test_a_second_run_waits_for_an_upload_under_way(
         timeout=60,
         what="the background upload to start",
     )
-    again = ensure_node_image(project.app, _settings(), ImageRequest(VERSION))
+    again = image_ensure.run(project.app, _settings(), ImageRequest(VERSION))
     first = job.result(timeout=300)
     assert again.reused
     assert again.id == first.id
@@ -240,7 +240,7 @@ def test_cancel_stops_the_upload_and_leaves_nothing(
 ) -> None:
     source = _sparse_raw_disk(tmp_path / "node.raw", 4 * 2**30)
     credential = project.credential
-    job = start_image_ensure(
+    job = image_ensure.start(
         _settings(),
         ImageRequest(VERSION, file=source),
         connect=lambda: connect(localcloud.app_credential_config(credential.id, credential.secret)),

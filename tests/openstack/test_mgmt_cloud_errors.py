@@ -13,7 +13,7 @@ from scs_kaas.errors import CloudError
 from scs_kaas.localcloud import LocalCloud
 from scs_kaas.openstack import keypairs, mgmt_host, network
 from scs_kaas.openstack.ownership import tags_as_metadata
-from scs_kaas.sshkeys import KeyFiles, ensure_key
+from scs_kaas.ssh.keypair import KeyFiles, ensure_key
 from tests.support.projects import LOCALCLOUD, Project, kaas_environment, kaas_mgmt
 
 pytestmark = LOCALCLOUD

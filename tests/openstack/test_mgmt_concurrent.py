@@ -14,8 +14,8 @@ from pathlib import Path
 from openstack.connection import Connection
 
 from scs_kaas.localcloud import LocalCloud
-from scs_kaas.sshkeys import KeyFiles, ensure_key, fingerprint
-from scs_kaas.workflows.mgmt_state import StatePaths
+from scs_kaas.ssh.keypair import KeyFiles, ensure_key, fingerprint
+from scs_kaas.workflows.mgmt.state import StatePaths
 from tests.support.projects import KAAS, LOCALCLOUD, Project, kaas_environment
 
 pytestmark = LOCALCLOUD

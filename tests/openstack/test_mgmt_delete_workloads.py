@@ -1,7 +1,7 @@
 """`kaas mgmt delete` deletes the prefix's workload clusters first, or refuses to orphan them.
 
 The management cluster is the session's real one (tests/support/management.py), injected as
-`delete_mgmt`'s `management`: its Cluster API controllers delete a cluster for real (CAPO the
+`mgmt_delete.run`'s `management`: its Cluster API controllers delete a cluster for real (CAPO the
 network and load balancer it made in the test's project). The host, credentials and workload
 servers are in the local cloud. Every test has a prefix of its own (the Clusters of a prefix are
 looked for in every namespace) and unique cluster names; what a test leaves is deleted through
@@ -23,10 +23,10 @@ from scs_kaas.errors import ClusterError
 from scs_kaas.kube.client import KubeClient
 from scs_kaas.localcloud import LocalCloud
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows import mgmt_delete
-from scs_kaas.workflows.mgmt import StepEvent
-from scs_kaas.workflows.mgmt_state import StatePaths, load_state, save_state
-from scs_kaas.workflows.mgmt_tunnel import ManagementAccess
+from scs_kaas.workflows.mgmt import delete as mgmt_delete
+from scs_kaas.workflows.mgmt.state import StatePaths, load_state, save_state
+from scs_kaas.workflows.mgmt.tunnel import ManagementAccess
+from scs_kaas.workflows.progress import StepEvent
 from tests.openstack.test_cluster_delete import (
     cli_environment,
     credentials,
@@ -102,10 +102,10 @@ def test_the_prefix_clusters_go_before_the_host_and_another_prefix_stays(
         if event.step == "server" and event.phase == "start":
             seen_at_host.append((cluster_names(kube, w1), credentials(conn, prefix, w1)))
 
-    planned = mgmt_delete.plan_delete(conn, settings, paths, answering(kube))
+    planned = mgmt_delete.plan(conn, settings, paths, answering(kube))
     assert planned.clusters == [f"{w1}/{w1}"] and len(planned.resources) == 7
     assert cluster_names(kube, w1) == {w1}  # a dry run deletes nothing
-    plan = mgmt_delete.delete_mgmt(conn, settings, paths, progress, answering(kube))
+    plan = mgmt_delete.run(conn, settings, paths, progress, answering(kube))
     assert plan.clusters == [f"{w1}/{w1}"]
     assert seen_at_host == [(set(), [])]  # cluster and credential gone before the host
     assert _inventory(conn, prefix) == EMPTY and not paths.root.exists()
@@ -124,15 +124,15 @@ def test_unreachable_management_with_workload_servers_is_refused_unless_forced(
     host = _inventory(conn, "ti")
     left = workload_server(conn, "ti", "w3")
     workload_server(conn, "tj", "w3")  # another prefix's: never counted
-    dry = mgmt_delete.plan_delete(conn, settings, paths, unreachable)
+    dry = mgmt_delete.plan(conn, settings, paths, unreachable)
     assert [s.split(" ")[0] for s in dry.left_servers] == ["w3-control-plane-abcde"]
     assert any("refuses" in note for note in dry.notes)
     with pytest.raises(mgmt_delete.WorkloadsLeft, match="--force") as refused:
-        mgmt_delete.delete_mgmt(conn, settings, paths, management=unreachable)
+        mgmt_delete.run(conn, settings, paths, management=unreachable)
     assert left in str(refused.value) and "does not answer" in str(refused.value)
     assert _inventory(conn, "ti") == host and paths.state_file.exists()  # nothing deleted
 
-    plan = mgmt_delete.delete_mgmt(conn, settings, paths, management=unreachable, force=True)
+    plan = mgmt_delete.run(conn, settings, paths, management=unreachable, force=True)
     assert left in plan.left_servers[0]
     assert _inventory(conn, "ti") == EMPTY
     assert conn.compute.get_server(left).status != "DELETED"  # the workload server stays
@@ -142,7 +142,7 @@ def test_no_workload_server_and_no_answer_proceeds_with_a_note(
     project: Project, tmp_path: Path
 ) -> None:
     settings, paths = _settings("tk"), StatePaths(tmp_path, "tk")
-    plan = mgmt_delete.delete_mgmt(project.user, settings, paths, management=unreachable)
+    plan = mgmt_delete.run(project.user, settings, paths, management=unreachable)
     assert plan.left_servers == [] and plan.clusters == []
     assert any("does not answer" in note for note in plan.notes)
 
@@ -158,7 +158,7 @@ def test_after_a_move_the_clusters_live_on(
     save_state(paths, state)
     credential = made.create(Settings(cloud="localcloud", prefix=prefix, namespace=w4), w4).id
     workload_server(conn, prefix, w4)
-    plan = mgmt_delete.delete_mgmt(conn, settings, paths, management=never_asked)
+    plan = mgmt_delete.run(conn, settings, paths, management=never_asked)
     assert plan.clusters == [] and plan.left_servers == []
     assert any(f"managed by {w4}" in note for note in plan.notes)
     assert cluster_names(kube, w4) == {w4} and credentials(conn, prefix, w4) == [credential]
@@ -175,7 +175,7 @@ def test_an_existing_management_cluster_has_its_clusters_deleted_and_no_host(
     assert capo_made(conn, w5)
     access: Callable[[], contextlib.AbstractContextManager[KubeClient | None]] = answering(kube)
     paths = StatePaths(tmp_path, prefix)
-    plan = mgmt_delete.delete_mgmt(conn, settings, paths, management=access)
+    plan = mgmt_delete.run(conn, settings, paths, management=access)
     assert plan.clusters == [f"{w5}/{w5}"] and plan.resources == []
     assert any("no management host" in note for note in plan.notes)
     assert cluster_names(kube, w5) == set() and credentials(conn, prefix, w5) == []

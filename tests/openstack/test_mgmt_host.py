@@ -15,9 +15,11 @@ from scs_kaas.errors import CloudError
 from scs_kaas.openstack.mgmt_host import console_log
 from scs_kaas.openstack.ownership import claim_description
 from scs_kaas.settings.model import Settings
-from scs_kaas.sshkeys import KeyFiles, ensure_key, fingerprint
-from scs_kaas.workflows import mgmt, mgmt_delete, mgmt_userdata
-from scs_kaas.workflows.mgmt_state import StatePaths, load_state, save_state
+from scs_kaas.ssh.keypair import KeyFiles, ensure_key, fingerprint
+from scs_kaas.workflows.mgmt import create as mgmt_create
+from scs_kaas.workflows.mgmt import delete as mgmt_delete
+from scs_kaas.workflows.mgmt import userdata as mgmt_userdata
+from scs_kaas.workflows.mgmt.state import StatePaths, load_state, save_state
 from tests.support.projects import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD
@@ -60,7 +62,7 @@ def _delete(conn: Connection, admin: Connection, settings: Settings, paths: Stat
     cannot detach a deleted server's root volume: its Nova sends no service token, so Cinder
     refuses the detach (Cinder bug #2004555). The second run must then finish the job."""
     try:
-        mgmt_delete.delete_mgmt(conn, settings, paths)
+        mgmt_delete.run(conn, settings, paths)
     except CloudError as error:
         if "Cinder did not detach it" not in str(error):
             raise
@@ -69,7 +71,7 @@ def _delete(conn: Connection, admin: Connection, settings: Settings, paths: Stat
                 f"/volumes/{volume_id}/action",
                 json={"os-reset_status": {"status": "available", "attach_status": "detached"}},
             )
-        mgmt_delete.delete_mgmt(conn, settings, paths)
+        mgmt_delete.run(conn, settings, paths)
 
 
 @pytest.fixture
@@ -81,9 +83,11 @@ def cleanup(project: Project, admin: Connection) -> Iterator[list[tuple[Settings
         _delete(project.app, admin, settings, paths)
 
 
-def _create(conn: Connection, settings: Settings, paths: StatePaths, **kw: Any) -> mgmt.HostSummary:
+def _create(
+    conn: Connection, settings: Settings, paths: StatePaths, **kw: Any
+) -> mgmt_create.HostSummary:
     user_data = mgmt_userdata.host_user_data(settings, paths.state_dir)
-    return mgmt.create_mgmt(conn, settings, paths, user_data, **kw)
+    return mgmt_create.run(conn, settings, paths, user_data, **kw)
 
 
 def _inventory(conn: Connection, prefix: str) -> dict[str, list[str]]:
@@ -153,7 +157,7 @@ def test_create_tags_everything_and_a_rerun_changes_nothing(
 
 STEP_MOMENTS = [
     (moment, step)
-    for step in mgmt.CREATE_STEPS
+    for step in mgmt_create.CREATE_STEPS
     if step != "node-image"
     for moment in (("created", "recorded") if step != "router-interface" else ("recorded",))
 ]
@@ -202,12 +206,12 @@ def test_delete_removes_only_its_own_prefix(project: Project, tmp_path: Path) ->
     before_two = _inventory(conn, "td")
     two_key = _keypair_fingerprint(conn, "td-keypair")
 
-    dry = mgmt_delete.plan_delete(conn, one, paths_one)
+    dry = mgmt_delete.plan(conn, one, paths_one)
     assert len(dry.resources) == 7 and dry.keypair == "tc-keypair"
     assert _inventory(conn, "tc") != EMPTY  # a dry run deletes nothing
 
     with counting(conn) as requests:
-        mgmt_delete.delete_mgmt(conn, one, paths_one)
+        mgmt_delete.run(conn, one, paths_one)
     print(f"delete: {len(requests)} requests")  # shown with -s
     assert _inventory(conn, "tc") == EMPTY
     for kind in ("networks", "subnets", "routers", "ports", "ips", "security_groups"):
@@ -221,8 +225,8 @@ def test_delete_removes_only_its_own_prefix(project: Project, tmp_path: Path) ->
     assert _keypair_fingerprint(conn, "td-keypair") == two_key
     assert paths_two.state_file.exists()
     # deleting twice is harmless
-    assert mgmt_delete.delete_mgmt(conn, one, paths_one).resources == []
-    mgmt_delete.delete_mgmt(conn, two, paths_two)
+    assert mgmt_delete.run(conn, one, paths_one).resources == []
+    mgmt_delete.run(conn, two, paths_two)
     assert _inventory(conn, "td") == EMPTY
 
 
@@ -232,7 +236,7 @@ def test_a_same_named_untagged_resource_is_never_adopted(project: Project, tmp_p
     foreign = conn.network.create_network(name="te-mgmt-net")
     with pytest.raises(CloudError, match="not tagged"):
         _create(conn, settings, paths)
-    mgmt_delete.delete_mgmt(conn, settings, paths)
+    mgmt_delete.run(conn, settings, paths)
     assert conn.network.get_network(foreign.id).name == "te-mgmt-net"  # left alone
     assert _inventory(conn, "te")["security group"] == []
 

@@ -22,8 +22,9 @@ import yaml
 from scs_kaas.errors import KaasError
 from scs_kaas.files import write_atomic
 from scs_kaas.localcloud import LocalCloud
-from scs_kaas.workflows import mgmt_access
-from scs_kaas.workflows.mgmt_state import StatePaths
+from scs_kaas.ssh.target import SshTarget
+from scs_kaas.workflows.mgmt import access as mgmt_access
+from scs_kaas.workflows.mgmt.state import StatePaths
 from tests.support.projects import LOCALCLOUD, Project
 from tests.test_hostkeys import REBUILT
 
@@ -89,7 +90,7 @@ def test_without_keys_in_the_console_log_ssh_needs_trust_on_first_use(
 
     # the workflow underneath: an older key of the address is forgotten, none is invented
     conn = project.app
-    target = mgmt_access.SshTarget("ubuntu", address, paths.private_key, paths.known_hosts)
+    target = SshTarget("ubuntu", address, paths.private_key, paths.known_hosts)
     paths.known_hosts.write_text(f"{address} {REBUILT.type} {REBUILT.key}\nother x y\n")
     note = mgmt_access.record_created_host(conn, server_id, target)
     assert "no SSH host keys" in note
@@ -100,7 +101,7 @@ def test_without_keys_in_the_console_log_ssh_needs_trust_on_first_use(
 
 
 def test_a_server_without_a_console_log_names_the_reason(project: Project, tmp_path: Path) -> None:
-    target = mgmt_access.SshTarget("u", "192.0.2.1", tmp_path / "id", tmp_path / "known_hosts")
+    target = SshTarget("u", "192.0.2.1", tmp_path / "id", tmp_path / "known_hosts")
     missing = "00000000-0000-4000-8000-000000000000"
     with pytest.raises(KaasError) as error:
         mgmt_access.fetch_host_keys(project.app, missing, target, timeout=1, interval=0.2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from openstack.connection import Connection
 
 from scs_kaas import naming
-from scs_kaas.workflows.purge import plan_purge, purge
+from scs_kaas.workflows import purge
 from tests.openstack.test_sweep import minus, project_ids
 from tests.support.leftover_matrix import plant_cluster
 from tests.support.projects import LOCALCLOUD, Project
@@ -22,14 +22,14 @@ def test_purge_deletes_the_prefix_and_nothing_else(project: Project) -> None:
     ours.add("network", host_net.id)
     before = project_ids(conn)
 
-    plan = plan_purge(conn, "pg", key_fingerprint=None)
+    plan = purge.plan(conn, "pg", key_fingerprint=None)
     assert plan.clusters == ["one"]
     assert {k: len(v) for k, v in plan.resources.items()} == ours.counts()
     assert project_ids(conn) == before
 
-    purge(conn, "pg", key_fingerprint=None, timeout=300)
+    purge.run(conn, "pg", key_fingerprint=None, timeout=300)
     after = project_ids(conn)
     assert after == minus(before, ours)
     for kind, ids in theirs.ids.items():
         assert ids <= after[kind]
-    assert plan_purge(conn, "pg", key_fingerprint=None).empty
+    assert purge.plan(conn, "pg", key_fingerprint=None).empty

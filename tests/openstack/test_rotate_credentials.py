@@ -31,9 +31,11 @@ from scs_kaas.localcloud import LocalCloud
 from scs_kaas.localcloud.sdk import connect, identity
 from scs_kaas.localmgmt import ManagementCluster
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.cluster_delete import ClusterTarget, delete_cluster
-from scs_kaas.workflows.restart_cloud_conf_readers import RestartStatus
-from scs_kaas.workflows.rotate_credentials import carrier_cloud_conf, rotate_cluster_credentials
+from scs_kaas.workflows.cluster import delete as cluster_delete
+from scs_kaas.workflows.cluster import rotate_credentials as cluster_rotate_credentials
+from scs_kaas.workflows.cluster.restart_cloud_conf_readers import RestartStatus
+from scs_kaas.workflows.cluster.rotate_credentials import carrier_cloud_conf
+from scs_kaas.workflows.cluster.target import ClusterTarget
 from tests.openstack.workloads import (
     DELETE_TIMEOUT,
     Clusters,
@@ -141,7 +143,7 @@ def test_rotation_puts_a_working_credential_in_place_and_deletes_the_old(
     assert capo_made(project.user, cluster)
     # No restart: KCP's <cluster>-kubeconfig points at the load balancer, where no API server
     # ever answers (no node joins here); the restart would wait out its timeout.
-    result = rotate_cluster_credentials(project.user, kube, settings, cluster, restart=False)
+    result = cluster_rotate_credentials.run(project.user, kube, settings, cluster, restart=False)
     held_id, conn = _login_from_identity_secret(kube, cluster)
     conn.close()
     assert held_id == result.credential_id != old_id
@@ -153,7 +155,7 @@ def test_rotation_puts_a_working_credential_in_place_and_deletes_the_old(
     for secret in (old_secret, entry["auth"]["application_credential_secret"]):
         assert secret not in caplog.text
         assert secret not in repr(result)
-    deleted = delete_cluster(
+    deleted = cluster_delete.run(
         project.user, kube, ClusterTarget("t", cluster, cluster), DELETE_TIMEOUT
     )
     assert deleted.cluster_deleted and deleted.credential_ids == (held_id,)
@@ -177,7 +179,7 @@ def test_a_failed_apply_keeps_the_old_credential_in_force_and_in_use(
         refusing(kube, "v1", "Secret", cluster, _carrier(cluster)),
         pytest.raises(CloudError, match="old credential stays in force") as failed,
     ):
-        rotate_cluster_credentials(project.user, kube, settings, cluster)
+        cluster_rotate_credentials.run(project.user, kube, settings, cluster)
     assert refused.denied(failed.value)  # the first write failed, on the identity Secret
     assert _credential_ids(project.user, project) == {project.credential.id, old_id}
     held_id, conn = _login_from_identity_secret(kube, cluster)
@@ -231,7 +233,7 @@ def test_a_refused_second_secret_restores_the_first_and_deletes_the_new_credenti
         refusing(kube, "v1", "Secret", cluster, _carrier(cluster)) as refused,
         pytest.raises(CloudError, match="old credential stays in force") as failed,
     ):
-        rotate_cluster_credentials(project.user, kube, settings, cluster, restart=False)
+        cluster_rotate_credentials.run(project.user, kube, settings, cluster, restart=False)
     assert refused.denied(failed.value)
     # The identity Secret was written with the new credential, then restored.
     until = stored_secret(kube, cluster, _identity(cluster))["metadata"]["resourceVersion"]
@@ -264,7 +266,7 @@ def test_an_unreachable_workload_cluster_leaves_the_rotation_done_with_a_warning
             "current-context": "w",
         }
         register(kube, cluster, cluster, kubeconfig)
-        result = rotate_cluster_credentials(
+        result = cluster_rotate_credentials.run(
             project.user, kube, settings, cluster, restart_timeout=5
         )
     held_id, conn = _login_from_identity_secret(kube, cluster)

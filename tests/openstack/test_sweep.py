@@ -32,9 +32,10 @@ from scs_kaas.openstack.app_credentials import (
 )
 from scs_kaas.openstack.leftovers import read_inventory
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.audit import audit
-from scs_kaas.workflows.cluster_sweep import cluster_owner, find, plan_sweep, sweep_cluster
-from scs_kaas.workflows.mgmt import StepEvent
+from scs_kaas.workflows import audit
+from scs_kaas.workflows.cluster import sweep as cluster_sweep
+from scs_kaas.workflows.cluster.sweep import cluster_owner, find, sweep_cluster
+from scs_kaas.workflows.progress import StepEvent
 from tests.openstack.test_cluster_delete import cli_environment, kaas
 from tests.support.leftover_matrix import Planted, occm_balancer, plant_cluster, raise_quotas
 from tests.support.projects import LOCALCLOUD, Project
@@ -183,13 +184,13 @@ def test_sweep_deletes_exactly_the_clusters_leftovers(
         matrix.suspect_volume,
         *same_named.ids["volume"],
     }
-    plan = plan_sweep(conn, owner)
+    plan = cluster_sweep.plan(conn, owner)
     assert {k: len(v) for k, v in plan.resources.items()} == a.counts()
     assert plan.credential_ids == [credential.id]
     assert project_ids(conn) == before  # the dry run changed nothing
 
     # audit: a-b is live, a is not; its orphans are exactly a's, look-alikes are suspects
-    report = audit(conn, a.prefix, {"a-b"}, host_recorded=False)
+    report = audit.run(conn, a.prefix, {"a-b"}, host_recorded=False)
     assert [o.owner for o in report.orphans] == ["a"]
     assert {k: len(v) for k, v in report.orphans[0].resources.items()} == a.counts()
     assert report.orphans[0].command.startswith("kaas cluster sweep a ")

@@ -8,7 +8,7 @@ API load balancer in the test's project with the cluster's credential, KCP write
 unique per test (`unique`): CAPO names the cloud resources after namespace and cluster.
 
 What a test made must go before its project is purged, or CAPO keeps failing on it:
-`made_clusters` deletes what is left through CAPI (`delete_cluster`: the Cluster and what CAPO
+`made_clusters` deletes what is left through CAPI (`cluster_delete.run`: the Cluster and what CAPO
 made, the add-ons, the credential), then the namespace.
 """
 
@@ -35,9 +35,10 @@ from scs_kaas.render.credentials import AppCredentialSecret
 from scs_kaas.render.facts import CloudFacts
 from scs_kaas.render.metadata import CLUSTER_API, INFRA_GROUP
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.cluster_create import management_facts
-from scs_kaas.workflows.cluster_delete import ClusterTarget, delete_cluster
-from scs_kaas.workflows.identity import cluster_identity
+from scs_kaas.workflows.cluster import delete as cluster_delete
+from scs_kaas.workflows.cluster.identity import cluster_identity
+from scs_kaas.workflows.cluster.prepare import management_facts
+from scs_kaas.workflows.cluster.target import ClusterTarget
 
 DELETE_TIMEOUT = 300.0  # CAPO deletes a cluster's load balancer and network in ~30 s here
 READY_TIMEOUT = 300.0
@@ -86,7 +87,7 @@ def made_clusters(conn: Connection, kube: KubeClient) -> Iterator[Clusters]:
         errors: list[Exception] = []
         for target in clusters.made:
             try:
-                delete_cluster(conn, kube, target, DELETE_TIMEOUT)
+                cluster_delete.run(conn, kube, target, DELETE_TIMEOUT)
                 with contextlib.suppress(ApiException):  # gone already
                     kube.resource("v1", "Namespace").delete(name=target.namespace)
             except Exception as error:  # the others must still be deleted

@@ -15,7 +15,6 @@ import pytest
 import yaml
 
 from scs_kaas.errors import SettingsError
-from scs_kaas.hostkeys import HostKey, host_keys
 from scs_kaas.render import mgmt_bootstrap
 from scs_kaas.render.cloud_init import (
     MAX_USER_DATA,
@@ -27,6 +26,7 @@ from scs_kaas.render.cloud_init import (
     user_data,
 )
 from scs_kaas.settings.model import Settings
+from scs_kaas.ssh.hostkeys import HostKey, host_keys
 
 SETTINGS = Settings.model_validate(
     {"prefix": "team", "network": {"mtu": 1450}, "management": {"ssh_username": "debian"}}

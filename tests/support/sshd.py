@@ -32,9 +32,9 @@ from typing import Any
 import pytest
 
 from scs_kaas.errors import KaasError
-from scs_kaas.hostkeys import OUR_BEGIN, OUR_END
 from scs_kaas.polling import wait_until
-from scs_kaas.workflows.mgmt_access import SshTarget
+from scs_kaas.ssh.hostkeys import OUR_BEGIN, OUR_END
+from scs_kaas.ssh.target import SshTarget
 
 SSHD = Path("/usr/sbin/sshd")
 SSH_PORT = 22

@@ -5,7 +5,7 @@ joined; none do here). No Deployment or DaemonSet controller runs on that API se
 plays their part of a rollout too, writing the status through the status subresource.
 
 The workloads carry the labels cloud-provider-openstack's charts give them (see
-scs_kaas.workflows.restart_cloud_conf_readers) with our release names, plus look-alikes of
+scs_kaas.workflows.cluster.restart_cloud_conf_readers) with our release names, plus look-alikes of
 another release and another namespace that a restart must not touch.
 """
 
@@ -26,7 +26,7 @@ from scs_kaas.kube.kubeconfig import secret_name
 from scs_kaas.kube.rollout import RESTARTED_AT
 from scs_kaas.kube.secrets import apply_secret
 from scs_kaas.kube.wait import wait_for
-from scs_kaas.workflows.restart_cloud_conf_readers import names_credential
+from scs_kaas.workflows.cluster.restart_cloud_conf_readers import names_credential
 
 OCCM = ("DaemonSet", "kube-system", "openstack-cloud-controller-manager")
 CSI_CONTROLLER = ("Deployment", "kube-system", "openstack-cinder-csi-controllerplugin")

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from scs_kaas.workflows.cluster_create import (
-    describe_conditions,
-    management_host_cidrs,
-)
-from scs_kaas.workflows.mgmt_state import MgmtState
+from scs_kaas.workflows.cluster.create import describe_conditions
+from scs_kaas.workflows.cluster.prepare import management_host_cidrs
+from scs_kaas.workflows.mgmt.state import MgmtState
 
 
 def _cluster(*conditions: tuple[str, str, str]) -> dict[str, Any]:

@@ -29,13 +29,13 @@ from scs_kaas.render.cluster import render_cluster
 from scs_kaas.render.credentials import placeholder_identity
 from scs_kaas.render.facts import CloudFacts
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.cluster_create import management_facts
-from scs_kaas.workflows.cluster_delete import ClusterTarget
-from scs_kaas.workflows.cluster_diff import diff_documents
-from scs_kaas.workflows.cluster_list import list_clusters
-from scs_kaas.workflows.cluster_objects import list_objects
-from scs_kaas.workflows.cluster_scale import scale_cluster
-from scs_kaas.workflows.template_gc import collect_templates
+from scs_kaas.workflows.cluster import gc as cluster_gc
+from scs_kaas.workflows.cluster import list as cluster_list
+from scs_kaas.workflows.cluster import scale as cluster_scale
+from scs_kaas.workflows.cluster.diff import diff_documents
+from scs_kaas.workflows.cluster.objects import list_objects
+from scs_kaas.workflows.cluster.prepare import management_facts
+from scs_kaas.workflows.cluster.target import ClusterTarget
 
 CAPI = "cluster.x-k8s.io/v1beta2"
 KCP = "controlplane.cluster.x-k8s.io/v1beta2"
@@ -119,7 +119,7 @@ def test_list_shows_the_prefix_and_marks_other_prefixes(kube: KubeClient, namesp
     make(kube, settings_of(mine, namespace), "two")
     make(kube, settings_of(other, namespace), "three")
 
-    rows = list_clusters(kube, mine)
+    rows = cluster_list.run(kube, mine)
     assert [(r.namespace, r.name) for r in rows] == [(namespace, "one"), (namespace, "two")]
     row = rows[0]
     assert row.version == settings_of(mine, namespace).kubernetes_version
@@ -131,7 +131,7 @@ def test_list_shows_the_prefix_and_marks_other_prefixes(kube: KubeClient, namesp
     ]
     assert row.available == "Unknown" and not row.other_prefix
 
-    every = {r.name: r for r in list_clusters(kube, mine, all_prefixes=True)}
+    every = {r.name: r for r in cluster_list.run(kube, mine, all_prefixes=True)}
     assert every["three"].other_prefix and every["three"].prefix == other
     assert not every["one"].other_prefix
 
@@ -146,7 +146,7 @@ def test_scale_changes_exactly_the_replicas(kube: KubeClient, namespace: str) ->
     before = get(kube, CAPI, "MachineDeployment", namespace, deployment)
     others = {k: v for k, v in versions(kube, namespace).items() if deployment not in k}
 
-    result = scale_cluster(kube, target, {"md-0": 5})
+    result = cluster_scale.run(kube, target, {"md-0": 5})
     assert [(c.group, c.before, c.after) for c in result.changes] == [("md-0", 2, 5)]
     assert result.notes and "count of md-0 to 5" in result.notes[0]
     after = get(kube, CAPI, "MachineDeployment", namespace, deployment)
@@ -164,7 +164,7 @@ def test_scale_refuses_what_does_not_fit_before_any_write(kube: KubeClient, name
     target = ClusterTarget(prefix, namespace, "c")
     stored = versions(kube, namespace)
     with pytest.raises(SettingsError) as refused:
-        scale_cluster(kube, target, {"md-0": 3, "nope": 1, "auto": 9, "control-plane": 2})
+        cluster_scale.run(kube, target, {"md-0": 3, "nope": 1, "auto": 9, "control-plane": 2})
     text = str(refused.value)
     assert "nope: no such group; the cluster has: control-plane, auto, md-0" in text
     assert "auto: is autoscaled between 1 and 3" in text
@@ -172,7 +172,7 @@ def test_scale_refuses_what_does_not_fit_before_any_write(kube: KubeClient, name
     assert refused.value.exit_code == 2
     assert versions(kube, namespace) == stored  # md-0=3 was fine but not written either
 
-    dry = scale_cluster(kube, target, {"md-0": 4, "auto": 3, "control-plane": 3}, dry_run=True)
+    dry = cluster_scale.run(kube, target, {"md-0": 4, "auto": 3, "control-plane": 3}, dry_run=True)
     assert dry.dry_run and len(dry.changes) == 3
     assert versions(kube, namespace) == stored
 
@@ -218,8 +218,8 @@ def test_templates_are_deleted_only_when_nothing_refers_to_them(
         ],
     )
     make(kube, bigger, "c")  # md-0 now refers to a new template
-    assert collect_templates(kube, target) == []  # all younger than the grace period
-    assert collect_templates(kube, target, grace_seconds=0) == []  # the MachineSet holds it
+    assert cluster_gc.run(kube, target) == []  # all younger than the grace period
+    assert cluster_gc.run(kube, target, grace_seconds=0) == []  # the MachineSet holds it
 
     # gone, as CAPI removes an old revision's MachineSet once it has no machines (its
     # controller, stopped by the paused Cluster, would also remove its finalizer)
@@ -232,12 +232,12 @@ def test_templates_are_deleted_only_when_nothing_refers_to_them(
         content_type="application/merge-patch+json",
     )
     gone = f"OpenStackMachineTemplate.infrastructure.cluster.x-k8s.io {namespace}/{old_template}"
-    assert collect_templates(kube, target, dry_run=True, grace_seconds=0) == [gone]
+    assert cluster_gc.run(kube, target, dry_run=True, grace_seconds=0) == [gone]
     assert old_template in {
         t["metadata"]["name"]
         for t in list_objects(kube, CAPO, "OpenStackMachineTemplate", namespace)
     }
-    assert collect_templates(kube, target, grace_seconds=0) == [gone]
+    assert cluster_gc.run(kube, target, grace_seconds=0) == [gone]
     left = {
         t["metadata"]["name"]
         for t in list_objects(kube, CAPO, "OpenStackMachineTemplate", namespace)
@@ -245,7 +245,7 @@ def test_templates_are_deleted_only_when_nothing_refers_to_them(
     assert old_template not in left and "not-ours" in left
     new_md = get(kube, CAPI, "MachineDeployment", namespace, naming.node_group("c", "md-0"))
     assert new_md["spec"]["template"]["spec"]["infrastructureRef"]["name"] in left
-    assert collect_templates(kube, target, grace_seconds=0) == []
+    assert cluster_gc.run(kube, target, grace_seconds=0) == []
 
 
 def test_diff_shows_a_changed_flavor_as_a_field_and_writes_nothing(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.cluster_delete import LEFT_BEHIND
+from scs_kaas.workflows.cluster.delete import LEFT_BEHIND
 from scs_kaas.workflows.render import offline_documents
 
 

@@ -12,23 +12,20 @@ import pytest
 import yaml
 
 from scs_kaas.errors import KaasError
-from scs_kaas.workflows.mgmt_access import (
+from scs_kaas.ssh.host_trust import knows_host, record_host_keys
+from scs_kaas.ssh.target import SshTarget, shell_line, ssh_command
+from scs_kaas.workflows.mgmt.access import (
     WATCH_SCRIPT,
-    SshTarget,
     ensure_host_keys,
     fetch_kubeconfig,
-    knows_host,
     kubeconfig_command,
-    record_host_keys,
-    shell_line,
-    ssh_command,
     target_of,
     tunnel_command,
     tunnel_kubeconfig,
     wait_for_bootstrap,
     watch_command,
 )
-from scs_kaas.workflows.mgmt_state import MgmtState, StatePaths, save_state
+from scs_kaas.workflows.mgmt.state import MgmtState, StatePaths, save_state
 from tests.test_hostkeys import ECDSA, ED25519, REBUILT
 
 TARGET = SshTarget("ubuntu", "203.0.113.7", Path("/s/team/id_ed25519"), Path("/s/team/known_hosts"))

@@ -26,8 +26,8 @@ from scs_kaas.kube.apply import apply
 from scs_kaas.kube.client import KubeClient
 from scs_kaas.kube.clusterctl import Clusterctl, Kubeconfig, same_minor, source_kubeconfig
 from scs_kaas.localmgmt import ManagementCluster, programs
-from scs_kaas.workflows import mgmt_move
-from scs_kaas.workflows.mgmt import StepEvent
+from scs_kaas.workflows.mgmt import move as mgmt_move
+from scs_kaas.workflows.progress import StepEvent
 from tests.support.mgmt_move_world import (
     CAPI,
     ORC,
@@ -101,7 +101,7 @@ def landscape(kube: KubeClient, world: World, move_target: ManagementCluster) ->
 def test_plan_lists_what_moves_and_moves_the_targets_namespace_last(
     landscape: KubeClient, world: World
 ) -> None:
-    plan = mgmt_move.plan_move(landscape, world.prefix, "ha")
+    plan = mgmt_move.plan(landscape, world.prefix, "ha")
     assert plan.target_namespace == world.ns("ha")
     assert plan.clusters == (world.key("app"), world.key("ha"), world.key("zoo"))
     # an interruption before the last move leaves the target on the source: a re-run finds it
@@ -113,15 +113,15 @@ def test_plan_refuses_an_unknown_target_and_names_the_known_ones(
 ) -> None:
     known = ", ".join([world.key("app"), world.key("ha"), world.key("zoo")])
     with pytest.raises(ClusterError, match=rf"no cluster 'nope' .*{known}"):
-        mgmt_move.plan_move(landscape, world.prefix, "nope")
+        mgmt_move.plan(landscape, world.prefix, "nope")
     with pytest.raises(ClusterError, match=f"no cluster 'theirs' of prefix '{world.prefix}'"):
-        mgmt_move.plan_move(landscape, world.prefix, "theirs")
+        mgmt_move.plan(landscape, world.prefix, "theirs")
 
 
 def test_plan_refuses_a_target_that_is_not_available(kube: KubeClient, world: World) -> None:
     add_cluster(kube, world.ns("ha"), "ha", world.prefix, available=False)
     with pytest.raises(ClusterError, match=f"{world.key('ha')} is not Available"):
-        mgmt_move.plan_move(kube, world.prefix, "ha")
+        mgmt_move.plan(kube, world.prefix, "ha")
 
 
 def test_plan_refuses_a_namespace_shared_with_another_owner(
@@ -131,7 +131,7 @@ def test_plan_refuses_a_namespace_shared_with_another_owner(
     add_cluster(landscape, world.ns("app"), "unlabelled", None)
     shared = f"{world.key('app', 'stranger')}, {world.key('app', 'unlabelled')}"
     with pytest.raises(ClusterError, match=rf"whole namespaces.*{shared}"):
-        mgmt_move.plan_move(landscape, world.prefix, "ha")
+        mgmt_move.plan(landscape, world.prefix, "ha")
 
 
 def test_move_moves_every_namespace_and_verifies(
@@ -144,9 +144,9 @@ def test_move_moves_every_namespace_and_verifies(
     move_target: ManagementCluster,
 ) -> None:
     events: list[StepEvent] = []
-    plan = mgmt_move.plan_move(landscape, world.prefix, "ha")
+    plan = mgmt_move.plan(landscape, world.prefix, "ha")
     resume(landscape, world.selector)
-    moved = mgmt_move.move_management(
+    moved = mgmt_move.run(
         landscape, source_kubeconfig(kubeconfig_file, None), plan, clusterctl, ORC, events.append
     )
     assert yaml.safe_load(moved.get_secret_value())["current-context"] == "ha-admin@ha"
@@ -195,17 +195,17 @@ def test_an_interrupted_move_continues_from_where_it_stopped(
     of clusterctl): the others moved, ha stays; once initialized, a re-run moves ha alone."""
     source = source_kubeconfig(kubeconfig_file, None)
     play_status(landscape, world.ns("ha"), "ha", initialized=False)
-    plan = mgmt_move.plan_move(landscape, world.prefix, "ha")
+    plan = mgmt_move.plan(landscape, world.prefix, "ha")
     resume(landscape, world.selector)
     with pytest.raises(ClusterError, match="`clusterctl move` failed"):
-        mgmt_move.move_management(landscape, source, plan, clusterctl, ORC)
+        mgmt_move.run(landscape, source, plan, clusterctl, ORC)
     assert names(target, world.selector) == [world.key("app"), world.key("zoo")]
     assert names(landscape, world.selector) == [world.key("ha")]
     play_status(landscape, world.ns("ha"), "ha")  # its control plane came up
-    again = mgmt_move.plan_move(landscape, world.prefix, "ha")  # the target is still on the source
+    again = mgmt_move.plan(landscape, world.prefix, "ha")  # the target is still on the source
     assert again.namespaces == (world.ns("ha"),)
     resume(landscape, world.selector)
-    mgmt_move.move_management(landscape, source, again, clusterctl, ORC)
+    mgmt_move.run(landscape, source, again, clusterctl, ORC)
     assert names(target, world.selector) == [world.key("app"), world.key("ha"), world.key("zoo")]
     assert names(landscape, world.selector) == []
     assert [c[0] for c in calls.made] == ["move"] * 4
@@ -220,13 +220,11 @@ def test_paused_clusters_are_refused_before_anything_moves(
     world: World,
 ) -> None:
     """Real clusterctl refuses a paused Cluster, after it may have moved other namespaces."""
-    plan = mgmt_move.plan_move(landscape, world.prefix, "ha")
+    plan = mgmt_move.plan(landscape, world.prefix, "ha")
     resume(landscape, world.selector)
     play_status(landscape, world.ns("zoo"), "zoo")  # paused again
     with pytest.raises(ClusterError, match=f"does not move paused clusters: {world.key('zoo')} "):
-        mgmt_move.move_management(
-            landscape, source_kubeconfig(kubeconfig_file, None), plan, clusterctl, ORC
-        )
+        mgmt_move.run(landscape, source_kubeconfig(kubeconfig_file, None), plan, clusterctl, ORC)
     assert calls.made == []
     assert names(target, world.selector) == []
 
@@ -234,7 +232,7 @@ def test_paused_clusters_are_refused_before_anything_moves(
 def test_a_move_that_leaves_clusters_behind_is_reported(
     landscape: KubeClient, kubeconfig_file: Path, clusterctl: Clusterctl, world: World
 ) -> None:
-    plan = mgmt_move.plan_move(landscape, world.prefix, "ha")
+    plan = mgmt_move.plan(landscape, world.prefix, "ha")
     # created while the move ran: clusterctl missed it
     add_cluster(landscape, world.ns("app"), "late", world.prefix)
     partial = mgmt_move.MovePlan(
@@ -247,9 +245,7 @@ def test_a_move_that_leaves_clusters_behind_is_reported(
     resume(landscape, world.selector)
     left = f"{world.key('app')}, {world.key('app', 'late')}"
     with pytest.raises(ClusterError, match=rf"incomplete: still on the source: {left}"):
-        mgmt_move.move_management(
-            landscape, source_kubeconfig(kubeconfig_file, None), partial, clusterctl, ORC
-        )
+        mgmt_move.run(landscape, source_kubeconfig(kubeconfig_file, None), partial, clusterctl, ORC)
 
 
 def test_clusterctl_must_match_the_pinned_cluster_api(clusterctl: Clusterctl) -> None:

@@ -22,12 +22,17 @@ import pytest
 import yaml
 
 from scs_kaas.errors import KaasError
-from scs_kaas.hostkeys import host_keys
 from scs_kaas.render import mgmt_bootstrap as boot
 from scs_kaas.render.cloud_init import ENVIRONMENT_DIR
-from scs_kaas.workflows import mgmt_access, mgmt_move_host, mgmt_tunnel
-from scs_kaas.workflows.mgmt_access import record_host_keys, ssh_command
-from tests.support.sshd import SshHost, keygen, relocating
+from scs_kaas.ssh.host_trust import knows_host, record_host_keys
+from scs_kaas.ssh.hostkeys import host_keys
+from scs_kaas.ssh.target import SSH_UNREACHABLE, SshTarget, ssh_command
+from scs_kaas.workflows.mgmt import access as mgmt_access
+from scs_kaas.workflows.mgmt import move_host as mgmt_move_host
+from scs_kaas.workflows.mgmt import tunnel as mgmt_tunnel
+from tests.support.sshd import SshHost, keygen, relocating, ssh_host
+
+__all__ = ["ssh_host"]
 
 KIND_KUBECONFIG = {
     "apiVersion": "v1",
@@ -57,7 +62,7 @@ def home(ssh_host: SshHost) -> Path:
 
 
 @pytest.fixture
-def verified(ssh_host: SshHost, tmp_path: Path) -> mgmt_access.SshTarget:
+def verified(ssh_host: SshHost, tmp_path: Path) -> SshTarget:
     """The host, its key recorded from the console log as `kaas mgmt wait` does."""
     known_hosts = tmp_path / "known_hosts"
     keys = host_keys(ssh_host.console_log())
@@ -75,9 +80,7 @@ def run(command: list[str]) -> subprocess.CompletedProcess[str]:
 # --- host key verification ----------------------------------------------------------------------
 
 
-def test_the_key_from_the_console_log_verifies_the_host(
-    verified: mgmt_access.SshTarget, home: Path
-) -> None:
+def test_the_key_from_the_console_log_verifies_the_host(verified: SshTarget, home: Path) -> None:
     result = run(ssh_command(verified, ["touch", "ran"]))
     assert result.returncode == 0, result.stderr
     assert (home / "ran").exists()
@@ -90,7 +93,7 @@ def test_a_wrong_recorded_key_is_refused_and_nothing_runs(
     known_hosts = tmp_path / "known_hosts"
     record_host_keys(known_hosts, ssh_host.address, impostor)
     result = run(ssh_command(ssh_host.target(known_hosts), ["touch", "ran"]))
-    assert result.returncode == mgmt_access.SSH_UNREACHABLE
+    assert result.returncode == SSH_UNREACHABLE
     assert "Host key verification failed" in result.stderr
     assert not (home / "ran").exists()
     # ssh left the recorded key alone
@@ -100,10 +103,10 @@ def test_a_wrong_recorded_key_is_refused_and_nothing_runs(
 def test_no_recorded_key_is_refused(ssh_host: SshHost, home: Path, tmp_path: Path) -> None:
     target = ssh_host.target(tmp_path / "known_hosts")
     result = run(ssh_command(target, ["touch", "ran"]))
-    assert result.returncode == mgmt_access.SSH_UNREACHABLE
+    assert result.returncode == SSH_UNREACHABLE
     assert "Host key verification failed" in result.stderr
     assert not (home / "ran").exists()
-    assert not mgmt_access.knows_host(target)
+    assert not knows_host(target)
 
 
 def test_trust_on_first_use_accepts_and_records_the_key(
@@ -117,7 +120,7 @@ def test_trust_on_first_use_accepts_and_records_the_key(
     recorded = target.known_hosts.read_text().split()
     assert recorded[0].startswith("|1|")
     assert recorded[1:] == ssh_host.host_public_key.read_text().split()[:2]
-    assert mgmt_access.knows_host(target)
+    assert knows_host(target)
     # keys read from the console log later replace that line; a strict ssh accepts them
     record_host_keys(target.known_hosts, ssh_host.address, host_keys(ssh_host.console_log()))
     assert len(target.known_hosts.read_text().splitlines()) == 1
@@ -126,7 +129,7 @@ def test_trust_on_first_use_accepts_and_records_the_key(
 
 
 def test_remote_words_reach_the_login_shell_as_one_command_line(
-    verified: mgmt_access.SshTarget, home: Path
+    verified: SshTarget, home: Path
 ) -> None:
     # ssh joins the words with spaces; the login shell splits them again (no quoting added)
     result = run(ssh_command(verified, ["echo", "$HOME"]))
@@ -144,7 +147,7 @@ def _boot_runner(home: Path) -> Any:
 
 
 def test_wait_returns_once_the_bootstrap_is_done(
-    verified: mgmt_access.SshTarget, home: Path, capfd: pytest.CaptureFixture[str]
+    verified: SshTarget, home: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     (home / "markers").mkdir()
     (home / "markers" / Path(boot.DONE_MARKER).name).touch()
@@ -154,16 +157,14 @@ def test_wait_returns_once_the_bootstrap_is_done(
     assert "kaas bootstrap: kind cluster ready" in capfd.readouterr().out
 
 
-def test_wait_reports_a_failed_bootstrap(verified: mgmt_access.SshTarget, home: Path) -> None:
+def test_wait_reports_a_failed_bootstrap(verified: SshTarget, home: Path) -> None:
     (home / "markers").mkdir()
     (home / "markers" / Path(boot.FAILED_MARKER).name).touch()
     with pytest.raises(KaasError, match=rf"bootstrap of {verified.address} failed \(exit 1\)"):
         mgmt_access.wait_for_bootstrap(verified, timeout=30, run=_boot_runner(home), interval=0.1)
 
 
-def test_wait_follows_a_boot_until_the_marker_appears(
-    verified: mgmt_access.SshTarget, home: Path
-) -> None:
+def test_wait_follows_a_boot_until_the_marker_appears(verified: SshTarget, home: Path) -> None:
     # the host's script itself makes the marker a moment after the watch began
     (home / "markers").mkdir()
     later = home / "bin" / "finish-later"
@@ -184,7 +185,7 @@ def _put_kind_kubeconfig(home: Path) -> None:
 
 
 def test_fetch_kubeconfig_reads_kinds_config_from_the_home(
-    verified: mgmt_access.SshTarget, home: Path, tmp_path: Path
+    verified: SshTarget, home: Path, tmp_path: Path
 ) -> None:
     _put_kind_kubeconfig(home)
     out = mgmt_access.fetch_kubeconfig(verified, 16443, "kaas-mgmt", tmp_path / "kubeconfig")
@@ -198,16 +199,14 @@ def test_fetch_kubeconfig_reads_kinds_config_from_the_home(
 
 
 def test_fetch_kubeconfig_says_when_there_is_none(
-    verified: mgmt_access.SshTarget, home: Path, tmp_path: Path
+    verified: SshTarget, home: Path, tmp_path: Path
 ) -> None:
     with pytest.raises(KaasError, match=r"could not read the kubeconfig from .*kaas mgmt wait"):
         mgmt_access.fetch_kubeconfig(verified, 16443, "kaas-mgmt", tmp_path / "kubeconfig")
     assert not (tmp_path / "kubeconfig").exists()
 
 
-def test_the_tunnel_reads_the_kubeconfig_into_memory(
-    verified: mgmt_access.SshTarget, home: Path
-) -> None:
+def test_the_tunnel_reads_the_kubeconfig_into_memory(verified: SshTarget, home: Path) -> None:
     _put_kind_kubeconfig(home)
     text = mgmt_tunnel.read_kubeconfig(verified, 16443, "kaas-mgmt")
     assert yaml.safe_load(text)["current-context"] == "kaas-mgmt"
@@ -248,7 +247,7 @@ def _get(port: int) -> str:
 
 
 def test_forwarded_port_reaches_the_hosts_loopback_and_ends_with_the_block(
-    verified: mgmt_access.SshTarget, kind_api: int
+    verified: SshTarget, kind_api: int
 ) -> None:
     started: list[subprocess.Popen[Any]] = []
 
@@ -277,9 +276,7 @@ def test_a_tunnel_to_an_unverified_host_says_how_to_record_its_key(
         pass
 
 
-def test_a_tunnel_to_a_host_not_up_ends_at_once(
-    verified: mgmt_access.SshTarget, kind_api: int
-) -> None:
+def test_a_tunnel_to_a_host_not_up_ends_at_once(verified: SshTarget, kind_api: int) -> None:
     # the recorded host's address, but nothing listens on port 22 of it
     down = dataclasses.replace(verified, address=_other_loopback_address(verified.address))
     with (
@@ -302,9 +299,7 @@ def _to_kind_api(port: int) -> Any:
 # --- the host side of `kaas mgmt move` ---------------------------------------------------------
 
 
-def test_remote_move_hands_kaas_its_words_unchanged(
-    verified: mgmt_access.SshTarget, home: Path
-) -> None:
+def test_remote_move_hands_kaas_its_words_unchanged(verified: SshTarget, home: Path) -> None:
     # a stand-in `kaas` on the host records the words it got, one per line
     (home / "bin" / "kaas").write_text('#!/bin/sh\nprintf "%s\\n" "$@" > "$HOME/argv"\n')
     (home / "bin" / "kaas").chmod(0o755)
@@ -331,7 +326,7 @@ def test_remote_move_hands_kaas_its_words_unchanged(
 
 
 def test_fetch_moved_kubeconfig_reads_what_the_hosts_move_stored(
-    verified: mgmt_access.SshTarget, home: Path
+    verified: SshTarget, home: Path
 ) -> None:
     stored = home / mgmt_move_host.host_moved_kubeconfig("kaas")
     stored.parent.mkdir(parents=True)
@@ -346,7 +341,7 @@ def test_fetch_moved_kubeconfig_reads_what_the_hosts_move_stored(
 
 
 @pytest.fixture
-def impostor_known(ssh_host: SshHost, tmp_path: Path) -> mgmt_access.SshTarget:
+def impostor_known(ssh_host: SshHost, tmp_path: Path) -> SshTarget:
     """The host with another host's key recorded for its address."""
     known_hosts = tmp_path / "known_hosts"
     other = keygen(tmp_path / "other_host_key")
@@ -358,7 +353,7 @@ REFUSED = r"could not verify the SSH host key of 127\.[0-9.]+ .*ssh-keygen -R"
 
 
 def test_wait_stops_at_once_when_the_host_key_is_refused(
-    impostor_known: mgmt_access.SshTarget, home: Path
+    impostor_known: SshTarget, home: Path
 ) -> None:
     (home / "markers").mkdir()
     (home / "markers" / Path(boot.DONE_MARKER).name).touch()
@@ -370,7 +365,7 @@ def test_wait_stops_at_once_when_the_host_key_is_refused(
 
 
 def test_reading_the_kubeconfig_names_a_refused_host_key(
-    impostor_known: mgmt_access.SshTarget, home: Path, tmp_path: Path
+    impostor_known: SshTarget, home: Path, tmp_path: Path
 ) -> None:
     _put_kind_kubeconfig(home)
     with pytest.raises(KaasError, match=REFUSED):
@@ -381,9 +376,7 @@ def test_reading_the_kubeconfig_names_a_refused_host_key(
         mgmt_move_host.fetch_moved_kubeconfig(impostor_known, "kaas")
 
 
-def test_a_tunnel_names_a_refused_host_key(
-    impostor_known: mgmt_access.SshTarget, kind_api: int
-) -> None:
+def test_a_tunnel_names_a_refused_host_key(impostor_known: SshTarget, kind_api: int) -> None:
     with (
         pytest.raises(KaasError, match=REFUSED),
         mgmt_tunnel.forwarded_port(impostor_known, timeout=30, popen=_to_kind_api(kind_api)),
@@ -392,14 +385,14 @@ def test_a_tunnel_names_a_refused_host_key(
 
 
 def test_a_missing_kubeconfig_says_what_the_host_said(
-    verified: mgmt_access.SshTarget, home: Path, tmp_path: Path
+    verified: SshTarget, home: Path, tmp_path: Path
 ) -> None:
     with pytest.raises(KaasError, match=r"\(exit 1: cat: \.kube/config: No such file"):
         mgmt_access.fetch_kubeconfig(verified, 16443, "kaas-mgmt", tmp_path / "kubeconfig")
 
 
 def test_wait_keeps_trying_a_host_not_up_yet(
-    verified: mgmt_access.SshTarget, home: Path, capfd: pytest.CaptureFixture[str]
+    verified: SshTarget, home: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     down = dataclasses.replace(verified, address=_other_loopback_address(verified.address))
     with pytest.raises(KaasError, match=r"timed out after 2 s waiting for SSH to"):

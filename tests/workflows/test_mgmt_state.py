@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from scs_kaas.errors import KaasError, SettingsError
-from scs_kaas.sshkeys import KeyFiles, ensure_key, fingerprint
-from scs_kaas.workflows.mgmt_state import (
+from scs_kaas.ssh.keypair import KeyFiles, ensure_key, fingerprint
+from scs_kaas.workflows.mgmt.state import (
     MgmtState,
     Recorded,
     StatePaths,

@@ -8,8 +8,8 @@ import pytest
 
 from scs_kaas.errors import SettingsError
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.mgmt_state import StatePaths
-from scs_kaas.workflows.mgmt_target import management_kubeconfig
+from scs_kaas.workflows.mgmt.state import StatePaths
+from scs_kaas.workflows.mgmt.target import management_kubeconfig
 
 
 def touch(path: Path) -> Path:

@@ -14,9 +14,9 @@ import yaml
 from scs_kaas.errors import ClusterError, KaasError
 from scs_kaas.localmgmt import ManagementCluster
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.mgmt_access import SshTarget
-from scs_kaas.workflows.mgmt_state import StatePaths
-from scs_kaas.workflows.mgmt_tunnel import (
+from scs_kaas.ssh.target import SshTarget
+from scs_kaas.workflows.mgmt.state import StatePaths
+from scs_kaas.workflows.mgmt.tunnel import (
     forwarded_port,
     management_access,
     port_accepts,

@@ -21,7 +21,7 @@ from scs_kaas.kube.secrets import apply_secret
 from scs_kaas.localmgmt import ManagementCluster
 from scs_kaas.render.addons.objects import RESOURCE_SET_SECRET_TYPE
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.restart_cloud_conf_readers import (
+from scs_kaas.workflows.cluster.restart_cloud_conf_readers import (
     RestartStatus,
     manual_commands,
     restart_cloud_conf_readers,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from scs_kaas.openstack.servers import ServerState
-from scs_kaas.workflows.status_tree import likely_cause, notable_conditions
+from scs_kaas.workflows.cluster.status_tree import likely_cause, notable_conditions
 
 
 def _with(*conditions: tuple[str, str, str]) -> dict[str, Any]:

@@ -12,8 +12,8 @@ from scs_kaas.render.cluster import render_cluster
 from scs_kaas.render.credentials import placeholder_identity
 from scs_kaas.render.facts import CloudFacts
 from scs_kaas.settings.model import Settings
-from scs_kaas.workflows.cluster_upgrade import rolled_out, split_phases
-from scs_kaas.workflows.upgrade_guard import (
+from scs_kaas.workflows.cluster.upgrade import rolled_out, split_phases
+from scs_kaas.workflows.cluster.upgrade_guard import (
     UpgradeRefused,
     check_supported,
     check_upgrade,

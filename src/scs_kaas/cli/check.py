@@ -24,9 +24,9 @@ from scs_kaas.cli.options import CLUSTER_FILE, ENV_DIR, SETTINGS_FLAGS, load_set
 from scs_kaas.cli.output import TABLE_JSON, OutputFormat, console, emit
 
 if TYPE_CHECKING:  # the workflows and clients are imported by the commands that use them
-    from scs_kaas.workflows.check_conformance import ConformanceReport
-    from scs_kaas.workflows.check_target import WorkloadAccess
-    from scs_kaas.workflows.mgmt import StepEvent
+    from scs_kaas.workflows.check.conformance import ConformanceReport
+    from scs_kaas.workflows.check.target import WorkloadAccess
+    from scs_kaas.workflows.progress import StepEvent
 
 
 def _plain(regex: str) -> str:
@@ -76,7 +76,7 @@ def _access(
     context: str | None,
 ) -> WorkloadAccess:
     from scs_kaas.kube.client import KubeClient
-    from scs_kaas.workflows.check_target import workload_access
+    from scs_kaas.workflows.check.target import workload_access
 
     settings = load_settings(name, env_dir, cluster_file, assignments).settings
     path = _management_kubeconfig(kubeconfig, settings)
@@ -121,12 +121,13 @@ def smoke(
 
     Exit code 0 when every step passed, else the failed step's:
     """
-    from scs_kaas.workflows.check_smoke import SmokeOptions, run_smoke
+    from scs_kaas.workflows.check import smoke as check_smoke
+    from scs_kaas.workflows.check.smoke import SmokeOptions
 
     access = _access(name, env_dir, cluster_file, assignments, kubeconfig, context)
     options = SmokeOptions(timeout, cleanup_timeout, keep)
     with _sigterm_as_interrupt():
-        report = run_smoke(access, options, _print_step)
+        report = check_smoke.run(access, options, _print_step)
     if output is OutputFormat.json:
         emit({"cluster": str(access.target), **dataclasses.asdict(report)}, output)
     else:
@@ -187,11 +188,8 @@ def conformance(
     message says why); 2 for bad input; 130 when interrupted. Runs where hydrophone is
     installed (the management host has it), else says what to install.
     """
-    from scs_kaas.workflows.check_conformance import (
-        ConformanceOptions,
-        find_runner,
-        run_conformance,
-    )
+    from scs_kaas.workflows.check import conformance as check_conformance
+    from scs_kaas.workflows.check.conformance import ConformanceOptions, find_runner
 
     chosen = MODES[mode]
     found = find_runner(runner)  # before any cluster call: a missing tool says so at once
@@ -200,7 +198,7 @@ def conformance(
     options = ConformanceOptions(folder, found, parallel, startup_timeout, conformance_image)
     err = console(stderr=True)
     with _sigterm_as_interrupt():
-        report = run_conformance(
+        report = check_conformance.run(
             access, chosen, options, _print_step, lambda line: err.print(escape(line))
         )
     if output is OutputFormat.json:

@@ -64,7 +64,7 @@ def sweep(
     Several clusters are swept together: the project is listed once for all of them.
     """
     from scs_kaas.openstack.connection import connect
-    from scs_kaas.workflows import cluster_sweep
+    from scs_kaas.workflows.cluster import sweep as cluster_sweep
 
     if cluster_file is not None and len(names) > 1:
         raise typer.BadParameter("--cluster-file goes with one cluster name", param_hint="NAMES")
@@ -75,14 +75,12 @@ def sweep(
     owners = [cluster_sweep.cluster_owner(s, n) for s, n in zip(loaded, names, strict=True)]
     with connect(settings.cloud) as conn:
         if dry_run:
-            plans = [cluster_sweep.plan_sweep(conn, owner, keep_volumes) for owner in owners]
+            plans = [cluster_sweep.plan(conn, owner, keep_volumes) for owner in owners]
             titles = [f"Would delete ({p.cluster}: {p.count}, dry run)" for p in plans]
             show_each([dataclasses.asdict(p) for p in plans], output, titles)
             return
         with RichProgress() as progress:
-            results = cluster_sweep.sweep_clusters(
-                conn, owners, keep_volumes, timeout, progress=progress
-            )
+            results = cluster_sweep.run(conn, owners, keep_volumes, timeout, progress=progress)
     for result in results:
         for suspect in result.suspects if output is OutputFormat.table else ():
             shown = escape(suspect)
@@ -94,9 +92,9 @@ def sweep(
 def _live_clusters(settings: Settings, kubeconfig: Path | None) -> tuple[set[str], str]:
     """The prefix's Clusters in the management cluster; a note when it does not answer."""
     from scs_kaas.kube.client import KubeClient
-    from scs_kaas.workflows.mgmt_delete import owned_clusters
-    from scs_kaas.workflows.mgmt_state import StatePaths
-    from scs_kaas.workflows.mgmt_target import management_kubeconfig
+    from scs_kaas.workflows.mgmt.delete import owned_clusters
+    from scs_kaas.workflows.mgmt.state import StatePaths
+    from scs_kaas.workflows.mgmt.target import management_kubeconfig
 
     paths = StatePaths(state_dir_or_default(None), settings.prefix)
     try:
@@ -123,7 +121,7 @@ def audit(
     """
     from scs_kaas.openstack.connection import connect
     from scs_kaas.workflows import audit as audit_workflow
-    from scs_kaas.workflows.mgmt_state import StatePaths, load_state
+    from scs_kaas.workflows.mgmt.state import StatePaths, load_state
 
     settings = load_environment_settings(env_dir, assignments).settings
     live, note = _live_clusters(settings, kubeconfig)
@@ -133,7 +131,7 @@ def audit(
         ).resources
     )
     with connect(settings.cloud) as conn:
-        report = audit_workflow.audit(conn, settings.prefix, live, recorded)
+        report = audit_workflow.run(conn, settings.prefix, live, recorded)
     fields = dataclasses.asdict(report)
     if note:
         fields["notes"] = [note]
@@ -156,12 +154,12 @@ def purge(
     """
     from scs_kaas.openstack.connection import connect
     from scs_kaas.workflows import purge as purge_workflow
-    from scs_kaas.workflows.mgmt_state import StatePaths, load_state
+    from scs_kaas.workflows.mgmt.state import StatePaths, load_state
 
     settings = load_environment_settings(env_dir, assignments).settings
     state = load_state(StatePaths(state_dir_or_default(None), settings.prefix), settings.cloud)
     with connect(settings.cloud) as conn:
-        plan = purge_workflow.plan_purge(conn, settings.prefix, state.key_fingerprint)
+        plan = purge_workflow.plan(conn, settings.prefix, state.key_fingerprint)
         if dry_run or plan.empty:
             title = "Nothing to purge" if plan.empty else "Would delete (dry run)"
             show(dataclasses.asdict(plan), output, title)
@@ -172,7 +170,7 @@ def purge(
         if not yes:
             _confirm_or_exit()
         with RichProgress() as progress:
-            done = purge_workflow.purge(
+            done = purge_workflow.run(
                 conn, settings.prefix, state.key_fingerprint, timeout, progress
             )
     show(dataclasses.asdict(done), output, f"Purged prefix {settings.prefix}")

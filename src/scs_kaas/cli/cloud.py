@@ -37,11 +37,11 @@ def check(
 ) -> None:
     """Log in, then check service endpoints, flavors and free quota; exit 1 if anything lacks."""
     from scs_kaas.openstack.connection import connect
-    from scs_kaas.workflows.cloud_check import check_cloud
+    from scs_kaas.workflows import cloud_check
 
     loaded = load_settings(cluster or NO_CLUSTER, env_dir, cluster_file, assignments)
     with connect(loaded.settings.cloud) as conn:
-        report = check_cloud(conn, loaded.settings, cluster is not None, management)
+        report = cloud_check.run(conn, loaded.settings, cluster is not None, management)
     if output is OutputFormat.table:
         _print(report)
     else:

@@ -30,10 +30,10 @@ from scs_kaas.workflows import defaults
 if TYPE_CHECKING:  # the workflows and clients are imported by the commands that use them
     from scs_kaas.kube.client import KubeClient
     from scs_kaas.settings.model import Settings
-    from scs_kaas.workflows import cluster_plan
-    from scs_kaas.workflows.cluster_delete import ClusterTarget
-    from scs_kaas.workflows.restart_cloud_conf_readers import RestartOutcome
-    from scs_kaas.workflows.rotate_credentials import RotationResult
+    from scs_kaas.workflows.cluster import create as cluster_create
+    from scs_kaas.workflows.cluster.restart_cloud_conf_readers import RestartOutcome
+    from scs_kaas.workflows.cluster.rotate_credentials import RotationResult
+    from scs_kaas.workflows.cluster.target import ClusterTarget
 
 app = typer.Typer(help="Workload clusters.", no_args_is_help=True)
 app.command("sweep")(sweep)
@@ -75,9 +75,9 @@ CONTEXT = typer.Option(None, "--context", help="Context in the kubeconfig.")
 
 
 def _management_kubeconfig(option: Path | None, settings: Settings) -> Path:
-    """See `workflows.mgmt_target`: flag, moved management, setting, $KUBECONFIG, default."""
-    from scs_kaas.workflows.mgmt_state import StatePaths
-    from scs_kaas.workflows.mgmt_target import management_kubeconfig
+    """See `workflows.mgmt.target`: flag, moved management, setting, $KUBECONFIG, default."""
+    from scs_kaas.workflows.mgmt.state import StatePaths
+    from scs_kaas.workflows.mgmt.target import management_kubeconfig
 
     paths = StatePaths(state_dir_or_default(None), settings.prefix)
     return management_kubeconfig(option, settings, paths, os.environ, Path.home()).path
@@ -91,7 +91,7 @@ def locked(
     make_namespace: bool = False,
 ) -> AbstractContextManager[None]:
     """The cluster's lock for `command` (its Lease, see README); waiting is said on stderr."""
-    from scs_kaas.workflows.cluster_lock import cluster_lock
+    from scs_kaas.workflows.cluster.lock import cluster_lock
 
     err = console(stderr=True)
 
@@ -134,9 +134,9 @@ def rotate_credentials(
     """
     from scs_kaas.kube.client import KubeClient
     from scs_kaas.openstack.connection import connect
-    from scs_kaas.workflows.cluster_names import resolve_cluster_names
+    from scs_kaas.workflows.cluster import rotate_credentials as cluster_rotate_credentials
+    from scs_kaas.workflows.cluster.names import resolve_cluster_names
     from scs_kaas.workflows.render import read_manifest_files
-    from scs_kaas.workflows.rotate_credentials import plan_rotation, rotate_cluster_credentials
 
     loaded = load_settings(name, env_dir, cluster_file, assignments)
     settings = loaded.settings
@@ -146,10 +146,10 @@ def rotate_credentials(
         settings = resolve_cluster_names(kube, settings, name).settings  # its namespace
         with connect(settings.cloud) as conn:
             if dry_run:
-                plan = plan_rotation(conn, kube, settings, name, files)
+                plan = cluster_rotate_credentials.plan(conn, kube, settings, name, files)
                 show(dataclasses.asdict(plan), output, f"Rotation plan for {name} (dry run)")
                 return
-            result = rotate_cluster_credentials(
+            result = cluster_rotate_credentials.run(
                 conn, kube, settings, name, files, not no_restart, restart_timeout
             )
     _warn_restart(result.restart)
@@ -217,9 +217,11 @@ def create(
     """
     from scs_kaas.kube.client import KubeClient
     from scs_kaas.openstack.connection import connect
-    from scs_kaas.workflows import cluster_create, cluster_delete, cluster_plan
-    from scs_kaas.workflows.cluster_names import resolve_cluster_names
-    from scs_kaas.workflows.mgmt_state import StatePaths, load_state
+    from scs_kaas.workflows.cluster import create as cluster_create
+    from scs_kaas.workflows.cluster.names import resolve_cluster_names
+    from scs_kaas.workflows.cluster.prepare import management_host_cidrs
+    from scs_kaas.workflows.cluster.target import ClusterTarget
+    from scs_kaas.workflows.mgmt.state import StatePaths, load_state
     from scs_kaas.workflows.render import read_manifest_files
 
     loaded = load_settings(name, env_dir, cluster_file, assignments)
@@ -227,23 +229,21 @@ def create(
     path = _management_kubeconfig(kubeconfig, settings)
     files = read_manifest_files(loaded)
     state = load_state(StatePaths(state_dir_or_default(None), settings.prefix), settings.cloud)
-    cidrs = cluster_create.management_host_cidrs(state)
+    cidrs = management_host_cidrs(state)
     options = cluster_create.CreateOptions(timeout, not no_wait, kubeconfig_out, cidrs)
     with KubeClient.from_file(path, context) as kube, connect(settings.cloud) as conn:
         if dry_run:
-            plan = cluster_plan.plan_cluster_create(conn, kube, settings, name, files, cidrs)
+            plan = cluster_create.plan(conn, kube, settings, name, files, cidrs)
             title = f"Would create {plan.namespace}/{name} (dry run)"
             _show_plan(plan, output, title)
             return
         resolved = resolve_cluster_names(kube, settings, name).settings
-        target = cluster_delete.ClusterTarget(resolved.prefix, resolved.namespace_for(name), name)
+        target = ClusterTarget(resolved.prefix, resolved.namespace_for(name), name)
         with (
             locked(kube, target, "create", lock_timeout, make_namespace=True),
             RichProgress() as progress,
         ):
-            result = cluster_create.create_cluster(
-                conn, kube, settings, name, files, options, progress
-            )
+            result = cluster_create.run(conn, kube, settings, name, files, options, progress)
     fields = dataclasses.asdict(result)
     if output is OutputFormat.table:
         fields["created"] = len(result.created)
@@ -279,23 +279,25 @@ def delete(
     """
     from scs_kaas.kube.client import KubeClient
     from scs_kaas.openstack.connection import connect
-    from scs_kaas.workflows import cluster_delete, cluster_sweep
-    from scs_kaas.workflows.cluster_names import resolve_cluster_names
+    from scs_kaas.workflows.cluster import delete as cluster_delete
+    from scs_kaas.workflows.cluster import sweep as cluster_sweep
+    from scs_kaas.workflows.cluster.names import resolve_cluster_names
+    from scs_kaas.workflows.cluster.target import ClusterTarget
 
     settings = load_settings(name, env_dir, cluster_file, assignments).settings
     path = _management_kubeconfig(kubeconfig, settings)
     with KubeClient.from_file(path, context) as kube:
         # where the Cluster is: a cluster made before names were unique per prefix keeps its own
         settings = resolve_cluster_names(kube, settings, name).settings
-        target = cluster_delete.ClusterTarget(settings.prefix, settings.namespace_for(name), name)
+        target = ClusterTarget(settings.prefix, settings.namespace_for(name), name)
         with connect(settings.cloud) as conn:
             if dry_run:
-                plan = cluster_delete.plan_cluster_delete(conn, kube, target)
+                plan = cluster_delete.plan(conn, kube, target)
                 show(dataclasses.asdict(plan), output, f"Would delete {target} (dry run)")
                 return
             with locked(kube, target, "delete", lock_timeout), RichProgress() as progress:
                 owner = cluster_sweep.cluster_owner(settings, name)
-                result = cluster_delete.delete_cluster(
+                result = cluster_delete.run(
                     conn, kube, target, timeout, progress, owner, keep_volumes
                 )
     if output is OutputFormat.table:
@@ -304,7 +306,7 @@ def delete(
     show(dataclasses.asdict(result), output, f"Deleted {target}")
 
 
-def _show_plan(plan: cluster_plan.CreatePlan, output: OutputFormat, title: str) -> None:
+def _show_plan(plan: cluster_create.CreatePlan, output: OutputFormat, title: str) -> None:
     """The plan; as a table without the field changes, which follow as unified diffs of what
     would change (a new object is only named: its whole text says little)."""
     fields = dataclasses.asdict(plan)

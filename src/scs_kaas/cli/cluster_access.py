@@ -44,7 +44,7 @@ def kubeconfig_command(
     to a file (0600), or merged into your kubeconfig as create does."""
     from scs_kaas.kube import kubeconfig as workload_kubeconfig
     from scs_kaas.kube.client import KubeClient
-    from scs_kaas.workflows.cluster_delete import ClusterTarget, owned_cluster
+    from scs_kaas.workflows.cluster.target import ClusterTarget, owned_cluster
 
     if not (merge or file or show_secrets) and sys.stdout.isatty():
         raise SettingsError(
@@ -91,9 +91,9 @@ def diff_command(
     """
     from scs_kaas.kube.client import KubeClient
     from scs_kaas.openstack.connection import connect
-    from scs_kaas.workflows import cluster_create
-    from scs_kaas.workflows.cluster_plan import diff_cluster
-    from scs_kaas.workflows.mgmt_state import StatePaths, load_state
+    from scs_kaas.workflows.cluster import diff as cluster_diff
+    from scs_kaas.workflows.cluster.prepare import management_host_cidrs
+    from scs_kaas.workflows.mgmt.state import StatePaths, load_state
     from scs_kaas.workflows.render import read_manifest_files
 
     loaded = load_settings(name, env_dir, cluster_file, assignments)
@@ -101,9 +101,9 @@ def diff_command(
     path = _management_kubeconfig(kubeconfig, settings)
     files = read_manifest_files(loaded)
     state = load_state(StatePaths(state_dir_or_default(None), settings.prefix), settings.cloud)
-    cidrs = cluster_create.management_host_cidrs(state)
+    cidrs = management_host_cidrs(state)
     with KubeClient.from_file(path, context) as kube, connect(settings.cloud) as conn:
-        result = diff_cluster(conn, kube, settings, name, files, cidrs)
+        result = cluster_diff.run(conn, kube, settings, name, files, cidrs)
     if output is not OutputFormat.table:
         emit(result, output)
     else:

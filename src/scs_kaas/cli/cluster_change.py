@@ -54,8 +54,9 @@ def scale_command(
     settings again: write the new count into the cluster file too.
     """
     from scs_kaas.kube.client import KubeClient
-    from scs_kaas.workflows.cluster_delete import ClusterTarget
-    from scs_kaas.workflows.cluster_scale import parse_counts, scale_cluster
+    from scs_kaas.workflows.cluster import scale as cluster_scale
+    from scs_kaas.workflows.cluster.scale import parse_counts
+    from scs_kaas.workflows.cluster.target import ClusterTarget
 
     wanted = parse_counts(counts)
     settings = load_settings(name, env_dir, cluster_file, assignments).settings
@@ -64,7 +65,7 @@ def scale_command(
     with KubeClient.from_file(path, context) as kube:
         lock = nullcontext() if dry_run else locked(kube, target, "scale", lock_timeout)
         with lock, RichProgress() as progress:
-            result = scale_cluster(kube, target, wanted, dry_run, wait, timeout, progress)
+            result = cluster_scale.run(kube, target, wanted, dry_run, wait, timeout, progress)
     if output is not OutputFormat.table:
         emit(result, output)
         return
@@ -110,10 +111,11 @@ def upgrade_command(
     from scs_kaas.kube.client import KubeClient
     from scs_kaas.openstack.connection import connect
     from scs_kaas.settings.fields import resolve_kubernetes_version
-    from scs_kaas.workflows import cluster_create
-    from scs_kaas.workflows.cluster_delete import ClusterTarget
-    from scs_kaas.workflows.cluster_upgrade import UpgradeOptions, upgrade_cluster
-    from scs_kaas.workflows.mgmt_state import StatePaths, load_state
+    from scs_kaas.workflows.cluster import upgrade as cluster_upgrade
+    from scs_kaas.workflows.cluster.prepare import management_host_cidrs
+    from scs_kaas.workflows.cluster.target import ClusterTarget
+    from scs_kaas.workflows.cluster.upgrade import UpgradeOptions
+    from scs_kaas.workflows.mgmt.state import StatePaths, load_state
     from scs_kaas.workflows.render import read_manifest_files
 
     try:
@@ -127,14 +129,12 @@ def upgrade_command(
     path = _management_kubeconfig(kubeconfig, settings)
     files = read_manifest_files(loaded)
     state = load_state(StatePaths(state_dir_or_default(None), settings.prefix), settings.cloud)
-    options = UpgradeOptions(
-        timeout, dry_run, parallel, cluster_create.management_host_cidrs(state)
-    )
+    options = UpgradeOptions(timeout, dry_run, parallel, management_host_cidrs(state))
     target = ClusterTarget(settings.prefix, settings.namespace_for(name), name)
     with KubeClient.from_file(path, context) as kube:
         lock = nullcontext() if dry_run else locked(kube, target, "upgrade", lock_timeout)
         with connect(settings.cloud) as conn, lock, RichProgress() as progress:
-            result = upgrade_cluster(conn, kube, settings, name, files, options, progress)
+            result = cluster_upgrade.run(conn, kube, settings, name, files, options, progress)
     if output is not OutputFormat.table:
         emit(result, output)
         return
@@ -161,14 +161,14 @@ def gc_command(
     """Delete the cluster's machine templates no control plane, MachineDeployment or
     MachineSet refers to any more (`upgrade` does this after its rollouts)."""
     from scs_kaas.kube.client import KubeClient
-    from scs_kaas.workflows.cluster_delete import ClusterTarget
-    from scs_kaas.workflows.template_gc import collect_templates
+    from scs_kaas.workflows.cluster import gc as cluster_gc
+    from scs_kaas.workflows.cluster.target import ClusterTarget
 
     settings = load_settings(name, env_dir, cluster_file, assignments).settings
     path = _management_kubeconfig(kubeconfig, settings)
     target = ClusterTarget(settings.prefix, settings.namespace_for(name), name)
     with KubeClient.from_file(path, context) as kube:
-        deleted = collect_templates(kube, target, dry_run=dry_run)
+        deleted = cluster_gc.run(kube, target, dry_run=dry_run)
     if output is not OutputFormat.table:
         emit({"dry_run": dry_run, "templates": deleted}, output)
         return

@@ -22,8 +22,8 @@ from scs_kaas.cli.options import (
 from scs_kaas.cli.output import TABLE_YAML_JSON, OutputFormat, console, emit
 
 if TYPE_CHECKING:  # the workflows and clients are imported by the commands that use them
-    from scs_kaas.workflows.cluster_list import ClusterRow
-    from scs_kaas.workflows.status_tree import StatusNode
+    from scs_kaas.workflows.cluster.list import ClusterRow
+    from scs_kaas.workflows.cluster.status_tree import StatusNode
 
 
 def age(seconds: int) -> str:
@@ -77,12 +77,12 @@ def list_command(
 ) -> None:
     """Every cluster of the environment's prefix: versions, machines, phase, Available, age."""
     from scs_kaas.kube.client import KubeClient
-    from scs_kaas.workflows.cluster_list import list_clusters
+    from scs_kaas.workflows.cluster import list as cluster_list
 
     settings = load_environment_settings(env_dir, assignments).settings
     path = _management_kubeconfig(kubeconfig, settings)
     with KubeClient.from_file(path, context) as kube:
-        rows = list_clusters(kube, settings.prefix, all_prefixes)
+        rows = cluster_list.run(kube, settings.prefix, all_prefixes)
     if output is not OutputFormat.table:
         emit(rows, output)
         return
@@ -163,14 +163,15 @@ def status_command(
     (status, fault, flavor, addresses) and the API load balancer as the cloud sees them."""
     from scs_kaas.kube.client import KubeClient
     from scs_kaas.openstack.connection import connect
-    from scs_kaas.workflows.cluster_delete import ClusterTarget
-    from scs_kaas.workflows.cluster_status import cluster_status, wait_for_change
+    from scs_kaas.workflows.cluster import status as cluster_status
+    from scs_kaas.workflows.cluster.status import wait_for_change
+    from scs_kaas.workflows.cluster.target import ClusterTarget
 
     settings = load_settings(name, env_dir, cluster_file, assignments).settings
     path = _management_kubeconfig(kubeconfig, settings)
     target = ClusterTarget(settings.prefix, settings.namespace_for(name), name)
     with KubeClient.from_file(path, context) as kube, connect(settings.cloud) as conn:
-        tree = cluster_status(conn, kube, target, stuck_after, every=every)
+        tree = cluster_status.run(conn, kube, target, stuck_after, every=every)
         if output is not OutputFormat.table:
             emit(tree, output)
             return
@@ -181,7 +182,7 @@ def status_command(
             try:
                 while True:
                     wait_for_change(kube, target, refresh)
-                    tree = cluster_status(conn, kube, target, stuck_after, every=every)
+                    tree = cluster_status.run(conn, kube, target, stuck_after, every=every)
                     live.update(status_renderable(tree), refresh=True)
             except KeyboardInterrupt:
                 return

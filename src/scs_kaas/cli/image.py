@@ -97,7 +97,8 @@ def ensure(
 ) -> None:
     """Reuse the node image of a Kubernetes version, or download, verify and upload it."""
     from scs_kaas.openstack.connection import connect
-    from scs_kaas.workflows.images import ImageRequest, ensure_node_image, plan_image
+    from scs_kaas.workflows.image import ensure as image_ensure
+    from scs_kaas.workflows.image.ensure import ImageRequest
 
     settings = load_settings(cluster, env_dir, None, assignments).settings
     problems = []
@@ -108,13 +109,13 @@ def ensure(
         version = settings.kubernetes_version
     request = ImageRequest(version, image_file, sha256, checksum_url, timeout, work_dir)
     try:
-        plan_image(settings, request)  # bad input fails here, before any cloud call
+        image_ensure.plan(settings, request)  # bad input fails here, before any cloud call
     except SettingsError as error:
         problems += error.problems
     if problems:
         raise SettingsError(problems)
     with connect(settings.cloud) as conn, _progress_bar() as progress:
-        result = ensure_node_image(conn, settings, request, progress)
+        result = image_ensure.run(conn, settings, request, progress)
     if output is OutputFormat.json:
         emit(result, output)
         return

@@ -26,13 +26,15 @@ from scs_kaas.cli.options import (
 )
 from scs_kaas.cli.output import OutputFormat, console, emit, output_option
 from scs_kaas.cli.progress import RichProgress
+from scs_kaas.ssh.host_trust import knows_host
+from scs_kaas.ssh.target import SshTarget, shell_line, ssh_command
 from scs_kaas.workflows import defaults
 
 if TYPE_CHECKING:  # the workflows and clients are imported by the commands that use them
     from scs_kaas.settings.loader import LoadedSettings
     from scs_kaas.settings.model import Settings
-    from scs_kaas.workflows import mgmt, mgmt_access
-    from scs_kaas.workflows.mgmt_state import MgmtState, StatePaths
+    from scs_kaas.workflows.mgmt import create as mgmt_create
+    from scs_kaas.workflows.mgmt.state import MgmtState, StatePaths
 
 app = typer.Typer(
     help="The management host (a VM with kind and Cluster API).", no_args_is_help=True
@@ -52,7 +54,7 @@ TRUST_ON_FIRST_USE = typer.Option(
 def _context(
     env_dir: Path | None, assignments: list[str], state_dir: Path | None
 ) -> tuple[LoadedSettings, StatePaths]:
-    from scs_kaas.workflows.mgmt_state import StatePaths, check_state_access
+    from scs_kaas.workflows.mgmt.state import StatePaths, check_state_access
 
     loaded = load_environment_settings(env_dir, assignments)
     paths = StatePaths(state_dir_or_default(state_dir), loaded.settings.prefix)
@@ -62,7 +64,7 @@ def _context(
 
 def _locked(paths: StatePaths, command: str, timeout: float) -> AbstractContextManager[None]:
     """The environment's lock for `command` (see README, exit codes); waiting is said on stderr."""
-    from scs_kaas.workflows.mgmt_state import environment_lock
+    from scs_kaas.workflows.mgmt.state import environment_lock
 
     err = console(stderr=True)
     return environment_lock(paths, command, timeout, lambda text: err.print(escape(text)))
@@ -82,23 +84,25 @@ def create(
 ) -> None:
     """Create the management host, or finish an interrupted creation; a re-run changes nothing."""
     from scs_kaas.openstack.connection import connect
-    from scs_kaas.workflows import mgmt, mgmt_access, mgmt_userdata
-    from scs_kaas.workflows.mgmt_state import load_state
+    from scs_kaas.workflows.mgmt import access as mgmt_access
+    from scs_kaas.workflows.mgmt import create as mgmt_create
+    from scs_kaas.workflows.mgmt import userdata as mgmt_userdata
+    from scs_kaas.workflows.mgmt.state import load_state
 
     loaded, paths = _context(env_dir, assignments, state_dir)
     settings = loaded.settings
-    mgmt.check_can_create(settings)
+    mgmt_create.check_can_create(settings)
     user_data = mgmt_userdata.host_user_data(settings, loaded.base_dir)  # reads extensions/
     if dry_run:
-        _print_create_plan(mgmt.plan_create(settings), load_state(paths, settings.cloud), output)
+        _print_create_plan(mgmt_create.plan(settings), load_state(paths, settings.cloud), output)
         return
     start_upload = _image_starter(settings) if image else None
     with _locked(paths, "kaas mgmt create", lock_timeout), connect(settings.cloud) as conn:
         with RichProgress() as progress:
-            summary = mgmt.create_mgmt(
+            summary = mgmt_create.run(
                 conn, settings, paths, user_data, progress=progress, start_image_upload=start_upload
             )
-        target = mgmt_access.SshTarget(
+        target = SshTarget(
             summary.ssh_user, summary.floating_ip, paths.private_key, paths.known_hosts
         )
         host_keys_note = mgmt_access.record_created_host(conn, summary.server_id, target)
@@ -110,20 +114,21 @@ def create(
     for note in (*summary.notes, host_keys_note):
         err.print(f"note: {escape(note)}")
     typer.echo(f"management host {naming.mgmt_server(settings.prefix)}: {summary.floating_ip}")
-    typer.echo(f"  ssh:    {mgmt_access.shell_line(mgmt_access.ssh_command(target))}")
+    typer.echo(f"  ssh:    {shell_line(ssh_command(target))}")
     typer.echo("  follow its bootstrap with `kaas mgmt wait`")
 
 
-def _image_starter(settings: Settings) -> Callable[[], mgmt.PendingResult]:
-    from scs_kaas.workflows.images import ImageRequest, start_image_ensure
+def _image_starter(settings: Settings) -> Callable[[], mgmt_create.PendingResult]:
+    from scs_kaas.workflows.image import ensure as image_ensure
+    from scs_kaas.workflows.image.ensure import ImageRequest
 
-    def start() -> mgmt.PendingResult:
-        return start_image_ensure(settings, ImageRequest(settings.kubernetes_version))
+    def start() -> mgmt_create.PendingResult:
+        return image_ensure.start(settings, ImageRequest(settings.kubernetes_version))
 
     return start
 
 
-def _print_create_plan(plan: mgmt.HostPlan, state: MgmtState, output: OutputFormat) -> None:
+def _print_create_plan(plan: mgmt_create.HostPlan, state: MgmtState, output: OutputFormat) -> None:
     recorded = state.resources
     rows = [
         {
@@ -174,18 +179,18 @@ def delete(
     in the cloud, nothing is deleted unless --force. After `kaas mgmt move` the clusters stay.
     """
     from scs_kaas.openstack.connection import connect
-    from scs_kaas.workflows import mgmt_delete
-    from scs_kaas.workflows.mgmt_tunnel import management_access
+    from scs_kaas.workflows.mgmt import delete as mgmt_delete
+    from scs_kaas.workflows.mgmt.tunnel import management_access
 
     loaded, paths = _context(env_dir, assignments, state_dir)
     settings = loaded.settings
     with connect(settings.cloud) as conn:
         access = management_access(settings, paths)
         if dry_run:
-            plan = mgmt_delete.plan_delete(conn, settings, paths, access, force)
+            plan = mgmt_delete.plan(conn, settings, paths, access, force)
         else:
             with _locked(paths, "kaas mgmt delete", lock_timeout), RichProgress() as progress:
-                plan = mgmt_delete.delete_mgmt(
+                plan = mgmt_delete.run(
                     conn, settings, paths, progress, access, force, cluster_timeout=timeout
                 )
     if output is OutputFormat.json:
@@ -218,7 +223,7 @@ def wait(
     First the host's SSH keys are read from its console log (unless known already), so that
     the connection is verified.
     """
-    from scs_kaas.workflows import mgmt_access
+    from scs_kaas.workflows.mgmt import access as mgmt_access
 
     deadline = time.monotonic() + timeout
     loaded, paths = _context(env_dir, assignments, state_dir)
@@ -237,11 +242,11 @@ def log(
     """Print the host's console log (Nova), like R1's `make log`."""
     from scs_kaas.openstack.connection import connect
     from scs_kaas.openstack.mgmt_host import console_log
-    from scs_kaas.workflows import mgmt
+    from scs_kaas.workflows.mgmt import create as mgmt_create
 
     loaded, paths = _context(env_dir, assignments, state_dir)
     with connect(loaded.settings.cloud) as conn:
-        server = mgmt.host_server_id(conn, loaded.settings, paths)
+        server = mgmt_create.host_server_id(conn, loaded.settings, paths)
         text = console_log(conn, server, lines)
     typer.echo(text, nl=not text.endswith("\n"))
 
@@ -251,8 +256,8 @@ def _verified_target(
     paths: StatePaths,
     trust_on_first_use: bool,
     timeout: float = defaults.HOST_KEYS_TIMEOUT,
-) -> mgmt_access.SshTarget:
-    from scs_kaas.workflows import mgmt_access
+) -> SshTarget:
+    from scs_kaas.workflows.mgmt import access as mgmt_access
 
     err = console(stderr=True)
     return mgmt_access.verified_target(
@@ -274,7 +279,7 @@ def ssh(
     trust_on_first_use: bool = TRUST_ON_FIRST_USE,
 ) -> None:
     """SSH to the host; extra arguments are run there (`kaas mgmt ssh -- kubectl get pods -A`)."""
-    from scs_kaas.workflows import mgmt_access
+    from scs_kaas.workflows.mgmt import access as mgmt_access
 
     loaded, paths = _context(env_dir, assignments, state_dir)
     if print_only:  # no cloud call: the command as it is, with a hint when it cannot verify
@@ -285,15 +290,15 @@ def ssh(
             settings.management.ssh_username,
             trust_on_first_use=trust_on_first_use,
         )
-        if not trust_on_first_use and not mgmt_access.knows_host(target):
+        if not trust_on_first_use and not knows_host(target):
             console(stderr=True).print(
                 f"note: no host key of {target.address} is recorded yet: run `kaas mgmt wait` "
                 "(or `kaas mgmt ssh` once) before this command"
             )
-        typer.echo(mgmt_access.shell_line(mgmt_access.ssh_command(target, list(ctx.args))))
+        typer.echo(shell_line(ssh_command(target, list(ctx.args))))
         return
     target = _verified_target(loaded, paths, trust_on_first_use)
-    command = mgmt_access.ssh_command(target, list(ctx.args))
+    command = ssh_command(target, list(ctx.args))
     os.execvp(command[0], command)  # noqa: S606 -- the user's own ssh, in place of this process
 
 
@@ -310,7 +315,7 @@ def kubeconfig(
     trust_on_first_use: bool = TRUST_ON_FIRST_USE,
 ) -> None:
     """Write the management cluster's kubeconfig, pointing at a local SSH tunnel to kind."""
-    from scs_kaas.workflows import mgmt_access
+    from scs_kaas.workflows.mgmt import access as mgmt_access
 
     loaded, paths = _context(env_dir, assignments, state_dir)
     target = _verified_target(loaded, paths, trust_on_first_use)
@@ -318,7 +323,7 @@ def kubeconfig(
     written = mgmt_access.fetch_kubeconfig(target, port, name, out or paths.kubeconfig)
     command = mgmt_access.tunnel_command(target, port)
     typer.echo(f"wrote {written}")
-    typer.echo(f"tunnel: {mgmt_access.shell_line(command)}")
+    typer.echo(f"tunnel: {shell_line(command)}")
     typer.echo(f"then:   KUBECONFIG={written} kubectl get nodes")
     if tunnel:
         subprocess.run(command, check=False)

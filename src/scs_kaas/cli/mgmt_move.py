@@ -26,8 +26,8 @@ from scs_kaas.workflows import defaults
 
 if TYPE_CHECKING:  # the workflows and clients are imported by the command
     from scs_kaas.settings.loader import LoadedSettings
-    from scs_kaas.workflows import mgmt_move
-    from scs_kaas.workflows.mgmt_state import StatePaths
+    from scs_kaas.workflows.mgmt import move as mgmt_move
+    from scs_kaas.workflows.mgmt.state import StatePaths
 
 
 def move_command(
@@ -53,8 +53,9 @@ def move_command(
     """Move management onto workload cluster TO (`clusterctl init` + `clusterctl move`)."""
     from scs_kaas.kube.client import KubeClient
     from scs_kaas.kube.clusterctl import Clusterctl, source_kubeconfig
-    from scs_kaas.workflows import mgmt_move, mgmt_move_host
-    from scs_kaas.workflows.mgmt_state import load_state
+    from scs_kaas.workflows.mgmt import move as mgmt_move
+    from scs_kaas.workflows.mgmt import move_host as mgmt_move_host
+    from scs_kaas.workflows.mgmt.state import load_state
 
     loaded, paths = _context(env_dir, assignments, state_dir)
     settings = loaded.settings
@@ -73,7 +74,7 @@ def move_command(
             _move_on_host(loaded, paths, to, orc_manifest, dry_run, output, trust_on_first_use)
             return
         with KubeClient.from_file(kubeconfig, context) as source:
-            plan = mgmt_move.plan_move(source, settings.prefix, to)
+            plan = mgmt_move.plan(source, settings.prefix, to)
             if dry_run:
                 _print_move_plan(plan, output)
                 return
@@ -81,7 +82,7 @@ def move_command(
             clusterctl.check_version()
             manifests = mgmt_move.load_manifests(orc_manifest)
             with RichProgress() as progress:
-                moved = mgmt_move.move_management(
+                moved = mgmt_move.run(
                     source,
                     source_kubeconfig(kubeconfig, context),
                     plan,
@@ -102,8 +103,8 @@ def _move_on_host(
     output: OutputFormat,
     trust_on_first_use: bool,
 ) -> None:
-    from scs_kaas.workflows import mgmt_move_host
-    from scs_kaas.workflows.mgmt_state import load_state
+    from scs_kaas.workflows.mgmt import move_host as mgmt_move_host
+    from scs_kaas.workflows.mgmt.state import load_state
 
     settings = loaded.settings
     if not load_state(paths, settings.cloud).floating_ip_address:

@@ -110,7 +110,7 @@ def state_dir_or_default(state_dir: Path | None) -> Path:
         return state_dir
     if os.environ.get("KAAS_STATE_DIR"):
         return Path(os.environ["KAAS_STATE_DIR"])
-    from scs_kaas.workflows.mgmt_state import default_state_dir
+    from scs_kaas.workflows.mgmt.state import default_state_dir
 
     return default_state_dir(os.environ, Path.home())
 

@@ -11,7 +11,7 @@ from rich.status import Status
 from scs_kaas.cli.output import console
 
 if TYPE_CHECKING:  # the workflows import openstacksdk: not on the way to `kaas --help`
-    from scs_kaas.workflows.mgmt import StepEvent
+    from scs_kaas.workflows.progress import StepEvent
 
 MARKS = {"created": "+", "exists": "=", "changed": "~", "skipped": "-", "deleted": "x"}
 

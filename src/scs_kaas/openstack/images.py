@@ -23,8 +23,7 @@ from openstack.image.v2._proxy import Proxy as ImageV2
 from openstack.image.v2.image import Image
 
 from scs_kaas import naming
-from scs_kaas.download import Cancelled
-from scs_kaas.errors import CloudError
+from scs_kaas.errors import Cancelled, CloudError
 
 log = logging.getLogger(__name__)
 

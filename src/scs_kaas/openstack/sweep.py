@@ -4,7 +4,7 @@ Within a phase the deletions are independent and run concurrently (bounded); a p
 what it depends on is gone (a subnet with a load balancer's VIP port cannot go). Nova servers,
 Octavia load balancers and Cinder volumes and snapshots go asynchronously: each such kind is
 re-listed, once for all its objects and with growing intervals, until none is there, and that
-listing is handed back so the caller's verification (cluster_sweep.py, purge.py: one more
+listing is handed back so the caller's verification (cluster/sweep.py, purge.py: one more
 listing of the project) need not list the kind again. A phase waits only for what its own
 deletions need gone (leftovers.NEEDS); the rest is waited for at the end. Neutron's and the
 server groups' deletions are done when the call returns and are verified by that listing. A

@@ -14,7 +14,7 @@ INFRASTRUCTURE_VERSIONS: tuple[InfrastructureVersion, ...] = ("v1beta2", "v1beta
 
 @dataclass(frozen=True)
 class CloudFacts:
-    """Facts resolved from the cloud before rendering (by `workflows.cluster_facts`)."""
+    """Facts resolved from the cloud before rendering (by `workflows.cluster.facts`)."""
 
     external_network_id: str | None = None
     # Flavor name -> root disk in GiB (0 = diskless). Flavors missing here are judged by their

@@ -10,7 +10,7 @@ that `kaas mgmt wait` reports.
 
 from __future__ import annotations
 
-from scs_kaas.hostkeys import OUR_BEGIN, OUR_END
+from scs_kaas.ssh.hostkeys import OUR_BEGIN, OUR_END
 
 ENV_FILE = "/etc/scs-kaas/bootstrap.env"
 KIND_CONFIG = "/etc/scs-kaas/kind-config.yaml"

@@ -13,12 +13,7 @@ from scs_kaas import naming
 from scs_kaas.settings.addons import AddonsSettings
 from scs_kaas.settings.base import StrictModel
 from scs_kaas.settings.cidr_checks import network_fit_problems
-from scs_kaas.settings.fields import (
-    KubernetesVersion,
-    NamespaceName,
-    OpenStackName,
-    Prefix,
-)
+from scs_kaas.settings.fields import KubernetesVersion, NamespaceName, OpenStackName, Prefix
 from scs_kaas.settings.kubeadm import ClusterKubeadm
 from scs_kaas.settings.management import ImageSettings, ManagementSettings
 from scs_kaas.settings.merge import deep_merge

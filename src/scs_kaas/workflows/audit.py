@@ -16,15 +16,9 @@ from typing import Any
 from openstack.connection import Connection
 
 from scs_kaas import naming
-from scs_kaas.openstack.leftovers import (
-    ClusterOwner,
-    Inventory,
-    Leftover,
-    classify,
-    read_inventory,
-)
+from scs_kaas.openstack.leftovers import ClusterOwner, Inventory, Leftover, classify, read_inventory
 from scs_kaas.openstack.ownership import has_metadata
-from scs_kaas.workflows.cluster_sweep import by_kind
+from scs_kaas.workflows.cluster.sweep import by_kind
 
 MANAGED = f"managed-by={naming.MANAGED_BY}"
 LOOKALIKE_STEMS = ("k8s-clusterapi-cluster-", naming.OCCM_LOAD_BALANCER_PREFIX)
@@ -137,9 +131,7 @@ def _lookalikes(inventory: Inventory, prefix: str, proven: set[str]) -> list[str
     ]
 
 
-def audit(
-    conn: Connection, prefix: str, live_clusters: set[str], host_recorded: bool
-) -> AuditReport:
+def run(conn: Connection, prefix: str, live_clusters: set[str], host_recorded: bool) -> AuditReport:
     """Orphans and suspects of `prefix`, given the clusters the management cluster has."""
     inventory = read_inventory(conn)
     orphans: list[Orphan] = []

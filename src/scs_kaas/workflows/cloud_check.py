@@ -37,7 +37,7 @@ class CloudReport:
         return [f for f in self.findings if not f.ok]
 
 
-def check_cloud(
+def run(
     conn: Connection, settings: Settings, include_cluster: bool, include_management: bool = True
 ) -> CloudReport:
     """Endpoints, flavors and quotas against what the settings need (nothing is changed)."""

@@ -18,8 +18,9 @@ from openstack.connection import Connection
 from scs_kaas import naming
 from scs_kaas.openstack import keypairs
 from scs_kaas.settings.model import Settings
-from scs_kaas.sshkeys import KeyFiles, ensure_key, fingerprint
-from scs_kaas.workflows.images import ImageRequest, ensure_node_image
+from scs_kaas.ssh.keypair import KeyFiles, ensure_key, fingerprint
+from scs_kaas.workflows.image import ensure as image_ensure
+from scs_kaas.workflows.image.ensure import ImageRequest
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ def prepare_for_clusters(
     """Ensure the node image and the keypair; idempotent."""
     digest = hashlib.sha256(image_file.read_bytes()).hexdigest()
     request = ImageRequest(settings.kubernetes_version, file=image_file, sha256=digest)
-    image = ensure_node_image(conn, settings, request)
+    image = image_ensure.run(conn, settings, request)
     name = naming.keypair(settings.prefix)
     public_key = ensure_key(KeyFiles(key_file), comment=f"scs-kaas devcloud {settings.prefix}")
     if not keypairs.find_keypair(conn, name, fingerprint(public_key)):

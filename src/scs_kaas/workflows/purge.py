@@ -25,8 +25,8 @@ from scs_kaas.openstack.app_credentials import (
 )
 from scs_kaas.openstack.leftovers import Leftover, classify, read_inventory
 from scs_kaas.workflows.audit import clusters_in_cloud, management_leftovers, owner_in
-from scs_kaas.workflows.cluster_sweep import by_kind
-from scs_kaas.workflows.mgmt import Progress, StepEvent, quiet
+from scs_kaas.workflows.cluster.sweep import by_kind
+from scs_kaas.workflows.progress import Progress, StepEvent, quiet
 
 
 @dataclass(frozen=True)
@@ -87,18 +87,18 @@ def _find(
     return _Found(plan, leftovers, [i.id for i in owned_images], owners)
 
 
-def plan_purge(conn: Connection, prefix: str, key_fingerprint: str | None) -> PurgePlan:
+def plan(conn: Connection, prefix: str, key_fingerprint: str | None) -> PurgePlan:
     return _find(conn, prefix, key_fingerprint).plan
 
 
-def purge(
+def run(
     conn: Connection,
     prefix: str,
     key_fingerprint: str | None,
     timeout: float,
     progress: Progress = quiet,
 ) -> PurgePlan:
-    """Delete what `plan_purge` lists; verify nothing of it is left; return the plan."""
+    """Delete what `plan` lists; verify nothing of it is left; return the plan."""
     started = time.monotonic()
     found = _find(conn, prefix, key_fingerprint)
 

@@ -14,11 +14,7 @@ from scs_kaas.render.addons.addon import Addon
 from scs_kaas.render.addons.catalog import CATALOG, find_addon
 from scs_kaas.render.addons.context import AddonContext, AddonRenderError
 from scs_kaas.render.addons.custom import render_custom
-from scs_kaas.render.addons.objects import (
-    ADDON_LABEL,
-    helm_chart_proxy,
-    resource_set,
-)
+from scs_kaas.render.addons.objects import ADDON_LABEL, helm_chart_proxy, resource_set
 from scs_kaas.settings.addons import AddonOverride, AddonsSettings
 from scs_kaas.settings.merge import deep_merge
 

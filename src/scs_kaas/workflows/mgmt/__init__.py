@@ -1,0 +1,1 @@
+"""`kaas mgmt ...`: the management host (create, delete, access, move) and its local state."""
