@@ -81,6 +81,7 @@ def rotate_credentials(
         "CCM and CSI pods to roll out.",
     ),
     output: OutputFormat = TABLE_YAML_JSON,
+    lock_timeout: float = LOCK_TIMEOUT,
 ) -> None:
     """Give the cluster a new application credential; the old one is deleted only afterwards.
 
@@ -96,6 +97,8 @@ def rotate_credentials(
     with management_session(flags) as session:
         files = session.manifest_files()
         settings = session.resolve_names()  # its namespace
+        if not dry_run:  # before the cloud: no credential is made while another run works
+            session.lock("rotate-credentials", lock_timeout)
         conn = session.cloud()
         if dry_run:
             plan = plan_rotation(conn, session.kube, settings, name, files)

@@ -139,6 +139,7 @@ def gc_command(
     context: str | None = CONTEXT,
     dry_run: bool = typer.Option(False, "--dry-run", help="Name them; delete nothing."),
     output: OutputFormat = TABLE_YAML_JSON,
+    lock_timeout: float = LOCK_TIMEOUT,
 ) -> None:
     """Delete the cluster's machine templates no control plane, MachineDeployment or
     MachineSet refers to any more (`upgrade` does this after its rollouts)."""
@@ -146,6 +147,8 @@ def gc_command(
 
     flags = ClusterFlags(name, env_dir, cluster_file, assignments, kubeconfig, context)
     with management_session(flags) as session:
+        if not dry_run:  # an upgrade or create side by side may be about to refer to one
+            session.lock("gc", lock_timeout)
         deleted = collect_templates(session.kube, session.target, dry_run=dry_run)
     if output is not OutputFormat.table:
         emit({"dry_run": dry_run, "templates": deleted}, output)
