@@ -81,12 +81,13 @@ def wait_for(
     predicate: Predicate,
     timeout: float,
     on_event: EventSink | None = None,
+    late: str | None = None,
 ) -> Object | None:
     """Watch one object until `predicate` holds; return its state then (None if it is gone).
 
     `on_event(type, object)` sees the state found first (as "ADDED", like a watch's first event)
-    and every change after, e.g. to report progress. On timeout a WaitTimeout names the object,
-    what was waited for and the last condition seen.
+    and every change after, e.g. to report progress. On timeout a WaitTimeout says `late`, else
+    names the object, what was waited for and the last condition seen.
     """
     resource = client.resource(api_version, kind)
     namespace = namespace if resource.namespaced else None
@@ -105,7 +106,7 @@ def wait_for(
             )
             if found:
                 return last
-    raise WaitTimeout(_timeout_message(what, predicate, timeout, last))
+    raise WaitTimeout(late or _timeout_message(what, predicate, timeout, last))
 
 
 def wait_deleted(
