@@ -53,9 +53,9 @@ class ClusterFlags:
 
 @dataclass
 class ManagementSession:
-    """One command's settings and management cluster, and what it opened on the way (closed
-    in reverse order when the session ends: the Lease before the cloud, the cloud before the
-    management cluster)."""
+    """One command's settings and management cluster, and what it opened on the way (the
+    cloud, the Lease): closed in reverse order when the session ends, the management cluster's
+    client last."""
 
     flags: ClusterFlags
     loaded: LoadedSettings
