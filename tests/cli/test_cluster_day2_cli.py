@@ -1,5 +1,6 @@
 """The day-2 commands through the CLI: bad input exits 2 before any cloud or cluster is asked;
-`kaas cluster list` and `scale --dry-run` against the real management cluster."""
+`kaas cluster list`, `scale --dry-run` and the cluster's Lease against the real management
+cluster."""
 
 from __future__ import annotations
 
@@ -76,17 +77,25 @@ def test_scale_dry_run_names_the_change(
     assert [(c["group"], c["before"], c["after"]) for c in result["changes"]] == [("md-0", 2, 4)]
 
 
+@pytest.mark.parametrize(
+    "command",
+    [["scale", "demo", "md-0=3"], ["rotate-credentials", "demo"], ["gc", "demo"]],
+    ids=lambda command: command[0],
+)
 def test_a_cluster_command_waits_for_or_refuses_another_holding_its_lease(
+    command: list[str],
     kube: KubeClient,
     namespace: str,
     kubeconfig_file: Path,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """The Lease is taken before anything of the cluster is read or changed."""
+    """The Lease is taken before anything of the cluster is read or changed, and before any
+    cloud is asked (the cloud named here does not exist)."""
     holder = "kaas cluster upgrade demo (pid 1 on elsewhere)"
-    base = ["cluster", "scale", "demo", "md-0=3", "-e", str(tmp_path), "--set", "prefix=team"]
+    base = ["cluster", *command, "-e", str(tmp_path), "--set", "prefix=team"]
     base += ["--set", f"namespace={namespace}", "--kubeconfig", str(kubeconfig_file)]
+    base += ["--set", "cloud=nowhere"]
     with lease_held(kube, namespace, "scs-kaas-demo", holder, 0, lambda _text: None):
         assert run([*base, "--lock-timeout", "0"]) == 1
         refused = " ".join(capsys.readouterr().err.split())

@@ -1,6 +1,6 @@
-"""wait_for() and wait_deleted() against the real management cluster, changes made from another
-thread the way a controller makes them: through the API. Where the real CAPI controller makes
-them (conditions False with its reasons, deletion), it is the one waited for."""
+"""wait_for(), wait_deleted() and changed_within() against the real management cluster, changes
+made from another thread the way a controller makes them: through the API. Where the real CAPI
+controller makes them (conditions False with its reasons, deletion), it is the one waited for."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from kubernetes.client.exceptions import ApiException
 from scs_kaas.errors import ClusterError
 from scs_kaas.kube.apply import apply
 from scs_kaas.kube.client import KubeClient
-from scs_kaas.kube.wait import condition_is, wait_deleted, wait_for
+from scs_kaas.kube.wait import changed_within, condition_is, wait_deleted, wait_for
+from scs_kaas.polling import wait_until
 from tests.support.objects import cluster_manifest
 
 CAPI = "cluster.x-k8s.io/v1beta2"
@@ -210,3 +211,30 @@ def test_wait_deleted_returns_at_once_for_an_absent_object(kube: KubeClient) -> 
 def test_waiting_for_an_object_that_never_appears_says_so(kube: KubeClient) -> None:
     with pytest.raises(ClusterError, match=r"of Namespace never-made \(it does not exist\)"):
         wait_for(kube, "v1", "Namespace", "never-made", None, lambda obj: obj is not None, 1)
+
+
+def test_changed_within_wakes_on_a_change_and_else_ends_after_its_time(
+    kube: KubeClient, controller: KubeClient, namespace: str
+) -> None:
+    """What `kaas cluster status --watch` waits on between two redraws."""
+    metadata = {"name": "watched", "namespace": namespace, "labels": {"kaas-test": "watched"}}
+    apply(kube, [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata}])
+    # nothing it selects changes: it ends after its time
+    assert changed_within(kube, "v1", "ConfigMap", namespace, "kaas-test=nobody", 1) is False
+
+    woke: list[bool] = []
+    selector = "kaas-test=watched"
+    waiter = in_thread(
+        lambda: woke.append(changed_within(kube, "v1", "ConfigMap", namespace, selector, 60))
+    )
+    touches = iter(range(1_000_000))
+
+    def touched_and_woken() -> bool:
+        # a change only counts once the wait has listed: touch until it wakes
+        body = {"metadata": {"annotations": {"kaas-test-touch": str(next(touches))}}}
+        controller.patch("v1", "ConfigMap", "watched", namespace, body)
+        return not waiter.is_alive()
+
+    wait_until(touched_and_woken, 30, "the watch to see the ConfigMap change")
+    waiter.join()
+    assert woke == [True]

@@ -19,8 +19,8 @@ from rich.table import Table
 
 from scs_kaas.checks.conformance_modes import MODES, ModeName
 from scs_kaas.checks.smoke_steps import EXIT_CODES, ORDER
-from scs_kaas.cli.cluster import CONTEXT, MANAGEMENT_KUBECONFIG, _management_kubeconfig
-from scs_kaas.cli.options import CLUSTER_FILE, ENV_DIR, SETTINGS_FLAGS, load_settings
+from scs_kaas.cli.management_session import CONTEXT, KUBECONFIG, ClusterFlags, management_session
+from scs_kaas.cli.options import CLUSTER_FILE, ENV_DIR, SETTINGS_FLAGS
 from scs_kaas.cli.output import TABLE_JSON, OutputFormat, console, emit
 
 if TYPE_CHECKING:  # the workflows and clients are imported by the commands that use them
@@ -67,21 +67,11 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _access(
-    name: str,
-    env_dir: Path | None,
-    cluster_file: Path | None,
-    assignments: list[str],
-    kubeconfig: Path | None,
-    context: str | None,
-) -> WorkloadAccess:
-    from scs_kaas.kube.client import KubeClient
+def _access(flags: ClusterFlags) -> WorkloadAccess:
     from scs_kaas.workflows.check.target import workload_access
 
-    settings = load_settings(name, env_dir, cluster_file, assignments).settings
-    path = _management_kubeconfig(kubeconfig, settings)
-    with KubeClient.from_file(path, context) as kube:
-        return workload_access(kube, settings, name)
+    with management_session(flags) as session:
+        return workload_access(session.kube, session.settings, session.name)
 
 
 def _print_step(event: StepEvent) -> None:
@@ -99,7 +89,7 @@ def smoke(
     env_dir: Path | None = ENV_DIR,
     cluster_file: Path | None = CLUSTER_FILE,
     assignments: list[str] = SETTINGS_FLAGS,
-    kubeconfig: Path | None = MANAGEMENT_KUBECONFIG,
+    kubeconfig: Path | None = KUBECONFIG,
     context: str | None = CONTEXT,
     keep: bool = typer.Option(
         False, "--keep", help="Leave the app in place to look at (the next run removes it)."
@@ -124,7 +114,7 @@ def smoke(
     from scs_kaas.workflows.check import smoke as check_smoke
     from scs_kaas.workflows.check.smoke import SmokeOptions
 
-    access = _access(name, env_dir, cluster_file, assignments, kubeconfig, context)
+    access = _access(ClusterFlags(name, env_dir, cluster_file, assignments, kubeconfig, context))
     options = SmokeOptions(timeout, cleanup_timeout, keep)
     with _sigterm_as_interrupt():
         report = check_smoke.run(access, options, _print_step)
@@ -177,7 +167,7 @@ def conformance(
     env_dir: Path | None = ENV_DIR,
     cluster_file: Path | None = CLUSTER_FILE,
     assignments: list[str] = SETTINGS_FLAGS,
-    kubeconfig: Path | None = MANAGEMENT_KUBECONFIG,
+    kubeconfig: Path | None = KUBECONFIG,
     context: str | None = CONTEXT,
     output: OutputFormat = TABLE_JSON,
 ) -> None:
@@ -194,7 +184,7 @@ def conformance(
     chosen = MODES[mode]
     found = find_runner(runner)  # before any cluster call: a missing tool says so at once
     folder = results_dir or Path(f"conformance-{name}-{chosen.name.value}")
-    access = _access(name, env_dir, cluster_file, assignments, kubeconfig, context)
+    access = _access(ClusterFlags(name, env_dir, cluster_file, assignments, kubeconfig, context))
     options = ConformanceOptions(folder, found, parallel, startup_timeout, conformance_image)
     err = console(stderr=True)
     with _sigterm_as_interrupt():

@@ -4,8 +4,6 @@ delete later)."""
 from __future__ import annotations
 
 import dataclasses
-import os
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +11,7 @@ import typer
 from rich.markup import escape
 
 from scs_kaas.cli.cleanup import KEEP_VOLUMES, sweep
+from scs_kaas.cli.management_session import CONTEXT, KUBECONFIG, ClusterFlags, management_session
 from scs_kaas.cli.options import (
     CLUSTER_FILE,
     ENV_DIR,
@@ -21,19 +20,15 @@ from scs_kaas.cli.options import (
     SETTINGS_FLAGS,
     InfrastructureApi,
     load_settings,
-    state_dir_or_default,
 )
 from scs_kaas.cli.output import TABLE_YAML_JSON, OutputFormat, console, output_option, show
 from scs_kaas.cli.progress import RichProgress
 from scs_kaas.workflows import defaults
 
 if TYPE_CHECKING:  # the workflows and clients are imported by the commands that use them
-    from scs_kaas.kube.client import KubeClient
-    from scs_kaas.settings.model import Settings
     from scs_kaas.workflows.cluster import create as cluster_create
     from scs_kaas.workflows.cluster.restart_cloud_conf_readers import RestartOutcome
     from scs_kaas.workflows.cluster.rotate_credentials import RotationResult
-    from scs_kaas.workflows.cluster.target import ClusterTarget
 
 app = typer.Typer(help="Workload clusters.", no_args_is_help=True)
 app.command("sweep")(sweep)
@@ -64,50 +59,13 @@ def render(
     typer.echo(to_json(documents) if output is OutputFormat.json else to_yaml(documents), nl=False)
 
 
-MANAGEMENT_KUBECONFIG = typer.Option(
-    None,
-    "--kubeconfig",
-    help="Management cluster kubeconfig; default: the one `kaas mgmt move` stored, else "
-    "management.kubeconfig, $KUBECONFIG or ~/.kube/config.",
-    dir_okay=False,
-)
-CONTEXT = typer.Option(None, "--context", help="Context in the kubeconfig.")
-
-
-def _management_kubeconfig(option: Path | None, settings: Settings) -> Path:
-    """See `workflows.mgmt.target`: flag, moved management, setting, $KUBECONFIG, default."""
-    from scs_kaas.workflows.mgmt.state import StatePaths
-    from scs_kaas.workflows.mgmt.target import management_kubeconfig
-
-    paths = StatePaths(state_dir_or_default(None), settings.prefix)
-    return management_kubeconfig(option, settings, paths, os.environ, Path.home()).path
-
-
-def locked(
-    kube: KubeClient,
-    target: ClusterTarget,
-    command: str,
-    timeout: float,
-    make_namespace: bool = False,
-) -> AbstractContextManager[None]:
-    """The cluster's lock for `command` (its Lease, see README); waiting is said on stderr."""
-    from scs_kaas.workflows.cluster.lock import cluster_lock
-
-    err = console(stderr=True)
-
-    def say(text: str) -> None:
-        err.print(escape(text))
-
-    return cluster_lock(kube, target, command, timeout, say, make_namespace)
-
-
 @app.command("rotate-credentials")
 def rotate_credentials(
     name: str = typer.Argument(..., help="Cluster name."),
     env_dir: Path | None = ENV_DIR,
     cluster_file: Path | None = CLUSTER_FILE,
     assignments: list[str] = SETTINGS_FLAGS,
-    kubeconfig: Path | None = MANAGEMENT_KUBECONFIG,
+    kubeconfig: Path | None = KUBECONFIG,
     context: str | None = CONTEXT,
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Check the Secrets and list the credentials; change nothing."
@@ -123,6 +81,7 @@ def rotate_credentials(
         "CCM and CSI pods to roll out.",
     ),
     output: OutputFormat = TABLE_YAML_JSON,
+    lock_timeout: float = LOCK_TIMEOUT,
 ) -> None:
     """Give the cluster a new application credential; the old one is deleted only afterwards.
 
@@ -132,26 +91,22 @@ def rotate_credentials(
     and in the Secrets. A restart that fails is a warning (exit 0) with the kubectl commands to
     do it by hand: the rotation itself is done.
     """
-    from scs_kaas.kube.client import KubeClient
-    from scs_kaas.openstack.connection import connect
     from scs_kaas.workflows.cluster import rotate_credentials as cluster_rotate_credentials
-    from scs_kaas.workflows.cluster.names import resolve_cluster_names
-    from scs_kaas.workflows.render import read_manifest_files
 
-    loaded = load_settings(name, env_dir, cluster_file, assignments)
-    settings = loaded.settings
-    path = _management_kubeconfig(kubeconfig, settings)
-    files = read_manifest_files(loaded)
-    with KubeClient.from_file(path, context) as kube:
-        settings = resolve_cluster_names(kube, settings, name).settings  # its namespace
-        with connect(settings.cloud) as conn:
-            if dry_run:
-                plan = cluster_rotate_credentials.plan(conn, kube, settings, name, files)
-                show(dataclasses.asdict(plan), output, f"Rotation plan for {name} (dry run)")
-                return
-            result = cluster_rotate_credentials.run(
-                conn, kube, settings, name, files, not no_restart, restart_timeout
-            )
+    flags = ClusterFlags(name, env_dir, cluster_file, assignments, kubeconfig, context)
+    with management_session(flags) as session:
+        files = session.manifest_files()
+        settings = session.resolve_names()  # its namespace
+        if not dry_run:  # before the cloud: no credential is made while another run works
+            session.lock("rotate-credentials", lock_timeout)
+        conn = session.cloud()
+        if dry_run:
+            plan = cluster_rotate_credentials.plan(conn, session.kube, settings, name, files)
+            show(dataclasses.asdict(plan), output, f"Rotation plan for {name} (dry run)")
+            return
+        result = cluster_rotate_credentials.run(
+            conn, session.kube, settings, name, files, not no_restart, restart_timeout
+        )
     _warn_restart(result.restart)
     fields = dataclasses.asdict(result)
     if output is OutputFormat.table:
@@ -185,7 +140,7 @@ def create(
     env_dir: Path | None = ENV_DIR,
     cluster_file: Path | None = CLUSTER_FILE,
     assignments: list[str] = SETTINGS_FLAGS,
-    kubeconfig: Path | None = MANAGEMENT_KUBECONFIG,
+    kubeconfig: Path | None = KUBECONFIG,
     context: str | None = CONTEXT,
     timeout: float = typer.Option(
         defaults.CLUSTER_CREATE_TIMEOUT,
@@ -215,34 +170,23 @@ def create(
     the management cluster, prunes add-ons no longer in the settings, waits until the Cluster
     is Available and merges its admin context into your kubeconfig.
     """
-    from scs_kaas.kube.client import KubeClient
-    from scs_kaas.openstack.connection import connect
     from scs_kaas.workflows.cluster import create as cluster_create
-    from scs_kaas.workflows.cluster.names import resolve_cluster_names
-    from scs_kaas.workflows.cluster.prepare import management_host_cidrs
-    from scs_kaas.workflows.cluster.target import ClusterTarget
-    from scs_kaas.workflows.mgmt.state import StatePaths, load_state
-    from scs_kaas.workflows.render import read_manifest_files
 
-    loaded = load_settings(name, env_dir, cluster_file, assignments)
-    settings = loaded.settings
-    path = _management_kubeconfig(kubeconfig, settings)
-    files = read_manifest_files(loaded)
-    state = load_state(StatePaths(state_dir_or_default(None), settings.prefix), settings.cloud)
-    cidrs = management_host_cidrs(state)
-    options = cluster_create.CreateOptions(timeout, not no_wait, kubeconfig_out, cidrs)
-    with KubeClient.from_file(path, context) as kube, connect(settings.cloud) as conn:
+    flags = ClusterFlags(name, env_dir, cluster_file, assignments, kubeconfig, context)
+    with management_session(flags) as session:
+        settings, kube = session.settings, session.kube  # as the files say: not yet resolved
+        files = session.manifest_files()
+        cidrs = session.management_host_cidrs()
+        options = cluster_create.CreateOptions(timeout, not no_wait, kubeconfig_out, cidrs)
+        conn = session.cloud()
         if dry_run:
             plan = cluster_create.plan(conn, kube, settings, name, files, cidrs)
             title = f"Would create {plan.namespace}/{name} (dry run)"
             _show_plan(plan, output, title)
             return
-        resolved = resolve_cluster_names(kube, settings, name).settings
-        target = ClusterTarget(resolved.prefix, resolved.namespace_for(name), name)
-        with (
-            locked(kube, target, "create", lock_timeout, make_namespace=True),
-            RichProgress() as progress,
-        ):
+        session.resolve_names()  # the lock's namespace; create resolves again itself
+        session.lock("create", lock_timeout, make_namespace=True)
+        with RichProgress() as progress:
             result = cluster_create.run(conn, kube, settings, name, files, options, progress)
     fields = dataclasses.asdict(result)
     if output is OutputFormat.table:
@@ -257,7 +201,7 @@ def delete(
     env_dir: Path | None = ENV_DIR,
     cluster_file: Path | None = CLUSTER_FILE,
     assignments: list[str] = SETTINGS_FLAGS,
-    kubeconfig: Path | None = MANAGEMENT_KUBECONFIG,
+    kubeconfig: Path | None = KUBECONFIG,
     context: str | None = CONTEXT,
     timeout: float = typer.Option(
         defaults.CLUSTER_DELETE_TIMEOUT, "--timeout", min=1, help="Seconds to wait, in all."
@@ -277,29 +221,24 @@ def delete(
     the cluster is left in the cloud (`kaas cluster sweep`), its application credential last.
     Only a Cluster labelled with this environment's prefix is touched; a re-run finishes it.
     """
-    from scs_kaas.kube.client import KubeClient
-    from scs_kaas.openstack.connection import connect
     from scs_kaas.workflows.cluster import delete as cluster_delete
     from scs_kaas.workflows.cluster import sweep as cluster_sweep
-    from scs_kaas.workflows.cluster.names import resolve_cluster_names
-    from scs_kaas.workflows.cluster.target import ClusterTarget
 
-    settings = load_settings(name, env_dir, cluster_file, assignments).settings
-    path = _management_kubeconfig(kubeconfig, settings)
-    with KubeClient.from_file(path, context) as kube:
-        # where the Cluster is: a cluster made before names were unique per prefix keeps its own
-        settings = resolve_cluster_names(kube, settings, name).settings
-        target = ClusterTarget(settings.prefix, settings.namespace_for(name), name)
-        with connect(settings.cloud) as conn:
-            if dry_run:
-                plan = cluster_delete.plan(conn, kube, target)
-                show(dataclasses.asdict(plan), output, f"Would delete {target} (dry run)")
-                return
-            with locked(kube, target, "delete", lock_timeout), RichProgress() as progress:
-                owner = cluster_sweep.cluster_owner(settings, name)
-                result = cluster_delete.run(
-                    conn, kube, target, timeout, progress, owner, keep_volumes
-                )
+    flags = ClusterFlags(name, env_dir, cluster_file, assignments, kubeconfig, context)
+    with management_session(flags) as session:
+        settings = session.resolve_names()  # where the Cluster is
+        target = session.target
+        conn = session.cloud()
+        if dry_run:
+            plan = cluster_delete.plan(conn, session.kube, target)
+            show(dataclasses.asdict(plan), output, f"Would delete {target} (dry run)")
+            return
+        session.lock("delete", lock_timeout)
+        with RichProgress() as progress:
+            owner = cluster_sweep.cluster_owner(settings, name)
+            result = cluster_delete.run(
+                conn, session.kube, target, timeout, progress, owner, keep_volumes
+            )
     if output is OutputFormat.table:
         for note in result.notes:
             console(stderr=True).print(f"note: {escape(note)}")

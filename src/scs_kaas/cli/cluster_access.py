@@ -8,14 +8,8 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from scs_kaas.cli.cluster import CONTEXT, MANAGEMENT_KUBECONFIG, _management_kubeconfig
-from scs_kaas.cli.options import (
-    CLUSTER_FILE,
-    ENV_DIR,
-    SETTINGS_FLAGS,
-    load_settings,
-    state_dir_or_default,
-)
+from scs_kaas.cli.management_session import CONTEXT, KUBECONFIG, ClusterFlags, management_session
+from scs_kaas.cli.options import CLUSTER_FILE, ENV_DIR, SETTINGS_FLAGS
 from scs_kaas.cli.output import TABLE_YAML_JSON, OutputFormat, console, emit
 from scs_kaas.errors import ClusterError, SettingProblem, SettingsError
 from scs_kaas.files import write_atomic
@@ -28,7 +22,7 @@ def kubeconfig_command(
     env_dir: Path | None = ENV_DIR,
     cluster_file: Path | None = CLUSTER_FILE,
     assignments: list[str] = SETTINGS_FLAGS,
-    kubeconfig: Path | None = MANAGEMENT_KUBECONFIG,
+    kubeconfig: Path | None = KUBECONFIG,
     context: str | None = CONTEXT,
     merge: bool = typer.Option(
         False, "--merge", help="Merge the admin context into --file (default ~/.kube/config)."
@@ -43,8 +37,7 @@ def kubeconfig_command(
     """The cluster's admin kubeconfig from the management cluster: printed to a pipe, written
     to a file (0600), or merged into your kubeconfig as create does."""
     from scs_kaas.kube import kubeconfig as workload_kubeconfig
-    from scs_kaas.kube.client import KubeClient
-    from scs_kaas.workflows.cluster.target import ClusterTarget, owned_cluster
+    from scs_kaas.workflows.cluster.target import owned_cluster
 
     if not (merge or file or show_secrets) and sys.stdout.isatty():
         raise SettingsError(
@@ -56,10 +49,9 @@ def kubeconfig_command(
                 )
             ]
         )
-    settings = load_settings(name, env_dir, cluster_file, assignments).settings
-    path = _management_kubeconfig(kubeconfig, settings)
-    target = ClusterTarget(settings.prefix, settings.namespace_for(name), name)
-    with KubeClient.from_file(path, context) as kube:
+    flags = ClusterFlags(name, env_dir, cluster_file, assignments, kubeconfig, context)
+    with management_session(flags) as session:
+        kube, target = session.kube, session.target
         if owned_cluster(kube, target) is None:
             raise ClusterError(f"there is no Cluster {target}")
         if merge:
@@ -80,7 +72,7 @@ def diff_command(
     env_dir: Path | None = ENV_DIR,
     cluster_file: Path | None = CLUSTER_FILE,
     assignments: list[str] = SETTINGS_FLAGS,
-    kubeconfig: Path | None = MANAGEMENT_KUBECONFIG,
+    kubeconfig: Path | None = KUBECONFIG,
     context: str | None = CONTEXT,
     output: OutputFormat = TABLE_YAML_JSON,
 ) -> None:
@@ -89,21 +81,13 @@ def diff_command(
 
     Exit code 0 when nothing would change, 1 when something would (like `kubectl diff`).
     """
-    from scs_kaas.kube.client import KubeClient
-    from scs_kaas.openstack.connection import connect
     from scs_kaas.workflows.cluster import diff as cluster_diff
-    from scs_kaas.workflows.cluster.prepare import management_host_cidrs
-    from scs_kaas.workflows.mgmt.state import StatePaths, load_state
-    from scs_kaas.workflows.render import read_manifest_files
 
-    loaded = load_settings(name, env_dir, cluster_file, assignments)
-    settings = loaded.settings
-    path = _management_kubeconfig(kubeconfig, settings)
-    files = read_manifest_files(loaded)
-    state = load_state(StatePaths(state_dir_or_default(None), settings.prefix), settings.cloud)
-    cidrs = management_host_cidrs(state)
-    with KubeClient.from_file(path, context) as kube, connect(settings.cloud) as conn:
-        result = cluster_diff.run(conn, kube, settings, name, files, cidrs)
+    flags = ClusterFlags(name, env_dir, cluster_file, assignments, kubeconfig, context)
+    with management_session(flags) as session:
+        files, cidrs = session.manifest_files(), session.management_host_cidrs()
+        conn = session.cloud()
+        result = cluster_diff.run(conn, session.kube, session.settings, name, files, cidrs)
     if output is not OutputFormat.table:
         emit(result, output)
     else:

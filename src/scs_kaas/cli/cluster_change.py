@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from pathlib import Path
 
 import typer
 from rich.markup import escape
 
-from scs_kaas.cli.cluster import CONTEXT, MANAGEMENT_KUBECONFIG, _management_kubeconfig, locked
-from scs_kaas.cli.options import (
-    CLUSTER_FILE,
-    ENV_DIR,
-    LOCK_TIMEOUT,
-    SETTINGS_FLAGS,
-    load_settings,
-    state_dir_or_default,
-)
+from scs_kaas.cli.management_session import CONTEXT, KUBECONFIG, ClusterFlags, management_session
+from scs_kaas.cli.options import CLUSTER_FILE, ENV_DIR, LOCK_TIMEOUT, SETTINGS_FLAGS
 from scs_kaas.cli.output import TABLE_YAML_JSON, OutputFormat, console, emit
 from scs_kaas.cli.progress import RichProgress
 from scs_kaas.errors import SettingProblem, SettingsError
@@ -36,7 +28,7 @@ def scale_command(
     env_dir: Path | None = ENV_DIR,
     cluster_file: Path | None = CLUSTER_FILE,
     assignments: list[str] = SETTINGS_FLAGS,
-    kubeconfig: Path | None = MANAGEMENT_KUBECONFIG,
+    kubeconfig: Path | None = KUBECONFIG,
     context: str | None = CONTEXT,
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Send the changes as server-side dry runs; store nothing."
@@ -53,19 +45,18 @@ def scale_command(
     Only spec.replicas is applied. The next `kaas cluster create` applies the count in the
     settings again: write the new count into the cluster file too.
     """
-    from scs_kaas.kube.client import KubeClient
     from scs_kaas.workflows.cluster import scale as cluster_scale
     from scs_kaas.workflows.cluster.scale import parse_counts
-    from scs_kaas.workflows.cluster.target import ClusterTarget
 
     wanted = parse_counts(counts)
-    settings = load_settings(name, env_dir, cluster_file, assignments).settings
-    path = _management_kubeconfig(kubeconfig, settings)
-    target = ClusterTarget(settings.prefix, settings.namespace_for(name), name)
-    with KubeClient.from_file(path, context) as kube:
-        lock = nullcontext() if dry_run else locked(kube, target, "scale", lock_timeout)
-        with lock, RichProgress() as progress:
-            result = cluster_scale.run(kube, target, wanted, dry_run, wait, timeout, progress)
+    flags = ClusterFlags(name, env_dir, cluster_file, assignments, kubeconfig, context)
+    with management_session(flags) as session:
+        if not dry_run:
+            session.lock("scale", lock_timeout)
+        with RichProgress() as progress:
+            result = cluster_scale.run(
+                session.kube, session.target, wanted, dry_run, wait, timeout, progress
+            )
     if output is not OutputFormat.table:
         emit(result, output)
         return
@@ -84,7 +75,7 @@ def upgrade_command(
     env_dir: Path | None = ENV_DIR,
     cluster_file: Path | None = CLUSTER_FILE,
     assignments: list[str] = SETTINGS_FLAGS,
-    kubeconfig: Path | None = MANAGEMENT_KUBECONFIG,
+    kubeconfig: Path | None = KUBECONFIG,
     context: str | None = CONTEXT,
     parallel: bool = typer.Option(
         False, "--parallel", help="Roll all node groups at once, not one after another."
@@ -108,33 +99,26 @@ def upgrade_command(
     API, CCM or CSI do not support, and a missing node image. Interrupted, a re-run resumes.
     Put the new version into the cluster file as well (kubernetes_version).
     """
-    from scs_kaas.kube.client import KubeClient
-    from scs_kaas.openstack.connection import connect
     from scs_kaas.settings.fields import resolve_kubernetes_version
     from scs_kaas.workflows.cluster import upgrade as cluster_upgrade
-    from scs_kaas.workflows.cluster.prepare import management_host_cidrs
-    from scs_kaas.workflows.cluster.target import ClusterTarget
     from scs_kaas.workflows.cluster.upgrade import UpgradeOptions
-    from scs_kaas.workflows.mgmt.state import StatePaths, load_state
-    from scs_kaas.workflows.render import read_manifest_files
 
     try:
         version = resolve_kubernetes_version(to)
     except ValueError as error:
         raise SettingsError([SettingProblem("--to", str(error), to)]) from None
-    loaded = load_settings(
-        name, env_dir, cluster_file, [*assignments, f"kubernetes_version={version}"]
-    )
-    settings = loaded.settings
-    path = _management_kubeconfig(kubeconfig, settings)
-    files = read_manifest_files(loaded)
-    state = load_state(StatePaths(state_dir_or_default(None), settings.prefix), settings.cloud)
-    options = UpgradeOptions(timeout, dry_run, parallel, management_host_cidrs(state))
-    target = ClusterTarget(settings.prefix, settings.namespace_for(name), name)
-    with KubeClient.from_file(path, context) as kube:
-        lock = nullcontext() if dry_run else locked(kube, target, "upgrade", lock_timeout)
-        with connect(settings.cloud) as conn, lock, RichProgress() as progress:
-            result = cluster_upgrade.run(conn, kube, settings, name, files, options, progress)
+    assignments = [*assignments, f"kubernetes_version={version}"]
+    flags = ClusterFlags(name, env_dir, cluster_file, assignments, kubeconfig, context)
+    with management_session(flags) as session:
+        files = session.manifest_files()
+        options = UpgradeOptions(timeout, dry_run, parallel, session.management_host_cidrs())
+        conn = session.cloud()
+        if not dry_run:
+            session.lock("upgrade", lock_timeout)
+        with RichProgress() as progress:
+            result = cluster_upgrade.run(
+                conn, session.kube, session.settings, name, files, options, progress
+            )
     if output is not OutputFormat.table:
         emit(result, output)
         return
@@ -153,22 +137,21 @@ def gc_command(
     env_dir: Path | None = ENV_DIR,
     cluster_file: Path | None = CLUSTER_FILE,
     assignments: list[str] = SETTINGS_FLAGS,
-    kubeconfig: Path | None = MANAGEMENT_KUBECONFIG,
+    kubeconfig: Path | None = KUBECONFIG,
     context: str | None = CONTEXT,
     dry_run: bool = typer.Option(False, "--dry-run", help="Name them; delete nothing."),
     output: OutputFormat = TABLE_YAML_JSON,
+    lock_timeout: float = LOCK_TIMEOUT,
 ) -> None:
     """Delete the cluster's machine templates no control plane, MachineDeployment or
     MachineSet refers to any more (`upgrade` does this after its rollouts)."""
-    from scs_kaas.kube.client import KubeClient
     from scs_kaas.workflows.cluster import gc as cluster_gc
-    from scs_kaas.workflows.cluster.target import ClusterTarget
 
-    settings = load_settings(name, env_dir, cluster_file, assignments).settings
-    path = _management_kubeconfig(kubeconfig, settings)
-    target = ClusterTarget(settings.prefix, settings.namespace_for(name), name)
-    with KubeClient.from_file(path, context) as kube:
-        deleted = cluster_gc.run(kube, target, dry_run=dry_run)
+    flags = ClusterFlags(name, env_dir, cluster_file, assignments, kubeconfig, context)
+    with management_session(flags) as session:
+        if not dry_run:  # an upgrade or create side by side may be about to refer to one
+            session.lock("gc", lock_timeout)
+        deleted = cluster_gc.run(session.kube, session.target, dry_run=dry_run)
     if output is not OutputFormat.table:
         emit({"dry_run": dry_run, "templates": deleted}, output)
         return

@@ -11,14 +11,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from scs_kaas.cli.cluster import CONTEXT, MANAGEMENT_KUBECONFIG, _management_kubeconfig
-from scs_kaas.cli.options import (
-    CLUSTER_FILE,
-    ENV_DIR,
-    SETTINGS_FLAGS,
-    load_environment_settings,
-    load_settings,
-)
+from scs_kaas.cli.management_session import CONTEXT, KUBECONFIG, ClusterFlags, management_session
+from scs_kaas.cli.options import CLUSTER_FILE, ENV_DIR, SETTINGS_FLAGS
 from scs_kaas.cli.output import TABLE_YAML_JSON, OutputFormat, console, emit
 
 if TYPE_CHECKING:  # the workflows and clients are imported by the commands that use them
@@ -68,7 +62,7 @@ def list_table(rows: list[ClusterRow]) -> Table:
 def list_command(
     env_dir: Path | None = ENV_DIR,
     assignments: list[str] = SETTINGS_FLAGS,
-    kubeconfig: Path | None = MANAGEMENT_KUBECONFIG,
+    kubeconfig: Path | None = KUBECONFIG,
     context: str | None = CONTEXT,
     all_prefixes: bool = typer.Option(
         False, "--all-prefixes", help="Also the clusters of other prefixes (marked)."
@@ -76,13 +70,12 @@ def list_command(
     output: OutputFormat = TABLE_YAML_JSON,
 ) -> None:
     """Every cluster of the environment's prefix: versions, machines, phase, Available, age."""
-    from scs_kaas.kube.client import KubeClient
     from scs_kaas.workflows.cluster import list as cluster_list
 
-    settings = load_environment_settings(env_dir, assignments).settings
-    path = _management_kubeconfig(kubeconfig, settings)
-    with KubeClient.from_file(path, context) as kube:
-        rows = cluster_list.run(kube, settings.prefix, all_prefixes)
+    flags = ClusterFlags(None, env_dir, None, assignments, kubeconfig, context)
+    with management_session(flags) as session:
+        settings = session.settings
+        rows = cluster_list.run(session.kube, settings.prefix, all_prefixes)
     if output is not OutputFormat.table:
         emit(rows, output)
         return
@@ -143,7 +136,7 @@ def status_command(
     env_dir: Path | None = ENV_DIR,
     cluster_file: Path | None = CLUSTER_FILE,
     assignments: list[str] = SETTINGS_FLAGS,
-    kubeconfig: Path | None = MANAGEMENT_KUBECONFIG,
+    kubeconfig: Path | None = KUBECONFIG,
     context: str | None = CONTEXT,
     stuck_after: float = typer.Option(
         900, "--stuck-after", min=1, help="Seconds after which a machine not Available is stuck."
@@ -161,16 +154,12 @@ def status_command(
 ) -> None:
     """The cluster as a tree: conditions that are not True, and each machine's Nova server
     (status, fault, flavor, addresses) and the API load balancer as the cloud sees them."""
-    from scs_kaas.kube.client import KubeClient
-    from scs_kaas.openstack.connection import connect
     from scs_kaas.workflows.cluster import status as cluster_status
     from scs_kaas.workflows.cluster.status import wait_for_change
-    from scs_kaas.workflows.cluster.target import ClusterTarget
 
-    settings = load_settings(name, env_dir, cluster_file, assignments).settings
-    path = _management_kubeconfig(kubeconfig, settings)
-    target = ClusterTarget(settings.prefix, settings.namespace_for(name), name)
-    with KubeClient.from_file(path, context) as kube, connect(settings.cloud) as conn:
+    flags = ClusterFlags(name, env_dir, cluster_file, assignments, kubeconfig, context)
+    with management_session(flags) as session:
+        kube, target, conn = session.kube, session.target, session.cloud()
         tree = cluster_status.run(conn, kube, target, stuck_after, every=every)
         if output is not OutputFormat.table:
             emit(tree, output)

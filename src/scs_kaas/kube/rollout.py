@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from scs_kaas.errors import ClusterError, WaitTimeout
+from scs_kaas.errors import ClusterError
 from scs_kaas.kube.client import KubeClient
 from scs_kaas.kube.wait import wait_for
 
@@ -118,19 +118,13 @@ def wait_rolled_out(client: KubeClient, workloads: Sequence[Restarted], timeout:
     deadline = time.monotonic() + timeout
     for workload in workloads:
         remaining = max(0.1, deadline - time.monotonic())  # at least one look
-        try:
-            wait_for(
-                client,
-                "apps/v1",
-                workload.kind,
-                workload.name,
-                workload.namespace,
-                rolled_out(workload.kind),
-                remaining,
-            )
-        except WaitTimeout as error:
-            if time.monotonic() < deadline:
-                raise  # a request timed out, not the wait
-            raise WaitTimeout(
-                f"the rollout of {workload} did not finish within {timeout:g}s"
-            ) from error
+        wait_for(
+            client,
+            "apps/v1",
+            workload.kind,
+            workload.name,
+            workload.namespace,
+            rolled_out(workload.kind),
+            remaining,
+            late=f"the rollout of {workload} did not finish within {timeout:g}s",
+        )

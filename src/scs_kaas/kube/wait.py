@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,12 +81,13 @@ def wait_for(
     predicate: Predicate,
     timeout: float,
     on_event: EventSink | None = None,
+    late: str | None = None,
 ) -> Object | None:
     """Watch one object until `predicate` holds; return its state then (None if it is gone).
 
     `on_event(type, object)` sees the state found first (as "ADDED", like a watch's first event)
-    and every change after, e.g. to report progress. On timeout a WaitTimeout names the object,
-    what was waited for and the last condition seen.
+    and every change after, e.g. to report progress. On timeout a WaitTimeout says `late`, else
+    names the object, what was waited for and the last condition seen.
     """
     resource = client.resource(api_version, kind)
     namespace = namespace if resource.namespaced else None
@@ -104,7 +106,7 @@ def wait_for(
             )
             if found:
                 return last
-    raise WaitTimeout(_timeout_message(what, predicate, timeout, last))
+    raise WaitTimeout(late or _timeout_message(what, predicate, timeout, last))
 
 
 def wait_deleted(
@@ -141,16 +143,10 @@ def wait_for_selected(
     current: dict[str, Object] = {}
     while time.monotonic() < deadline:
         with translated(f"watching {what}", secret=kind == "Secret"):
-            listed = client._dynamic.get(
-                resource,
-                namespace=namespace,
-                label_selector=label_selector,
-                _request_timeout=client.timeout,
-            ).to_dict()
-            current = {item["metadata"]["name"]: item for item in listed.get("items") or []}
+            items, version = _list(client, resource, namespace, label_selector=label_selector)
+            current = {item["metadata"]["name"]: item for item in items}
             if predicate(list(current.values())):
                 return list(current.values())
-            version = str(listed["metadata"]["resourceVersion"])
             if _watch_selected(
                 client, resource, namespace, label_selector, version, deadline, current, predicate
             ):
@@ -170,29 +166,11 @@ def changed_within(
     `seconds`: True at the first change, False once the time is up."""
     resource = client.resource(api_version, kind)
     with translated(f"watching {kind}s in {namespace}"):
-        listed = client._dynamic.get(
-            resource,
-            namespace=namespace,
-            label_selector=label_selector,
-            _request_timeout=client.timeout,
-        )
-        watcher = watch.Watch()  # type: ignore[no-untyped-call]
-        stream = watcher.stream(  # type: ignore[no-untyped-call]
-            resource.get,
-            namespace=namespace,
-            label_selector=label_selector,
-            resource_version=str(listed.metadata.resourceVersion),
-            serialize=False,
-            timeout_seconds=max(1, round(seconds)),
-            _request_timeout=(client.timeout[0], seconds + _READ_SLACK),
-        )
-        try:
-            for _event in stream:
+        _items, version = _list(client, resource, namespace, label_selector=label_selector)
+        selected = {"label_selector": label_selector}
+        with _watching(client, resource, namespace, version, seconds, selected) as events:
+            for _event in events:
                 return True
-        except urllib3.exceptions.ReadTimeoutError:
-            pass  # the server went quiet past its own timeout: nothing changed
-        finally:
-            stream.close()
     return False
 
 
@@ -209,18 +187,9 @@ def _watch_selected(
     """Apply the changes after `version` to `current` until `predicate` holds (True) or the
     watch ends (False)."""
     remaining = deadline - time.monotonic()
-    watcher = watch.Watch()  # type: ignore[no-untyped-call]
-    stream = watcher.stream(  # type: ignore[no-untyped-call]
-        resource.get,
-        namespace=namespace,
-        label_selector=label_selector,
-        resource_version=version,
-        serialize=False,
-        timeout_seconds=max(1, round(remaining)),
-        _request_timeout=(client.timeout[0], remaining + _READ_SLACK),
-    )
-    try:
-        for event in stream:
+    selected = {"label_selector": label_selector}
+    with _watching(client, resource, namespace, version, remaining, selected) as events:
+        for event in events:
             obj = event["raw_object"]
             name = str((obj.get("metadata") or {}).get("name"))
             if event["type"] == "DELETED":
@@ -231,6 +200,46 @@ def _watch_selected(
                 return True
             if time.monotonic() >= deadline:
                 break
+    return False
+
+
+def _list(
+    client: KubeClient, resource: Any, namespace: str | None, **selector: str
+) -> tuple[list[Object], str]:
+    """The objects `selector` (label_selector or field_selector) selects now, and the
+    resourceVersion to watch from."""
+    listed = client._dynamic.get(
+        resource, namespace=namespace, _request_timeout=client.timeout, **selector
+    ).to_dict()
+    return listed.get("items") or [], str(listed["metadata"]["resourceVersion"])
+
+
+@contextmanager
+def _watching(
+    client: KubeClient,
+    resource: Any,
+    namespace: str | None,
+    version: str,
+    seconds: float,
+    selector: Mapping[str, str],
+) -> Iterator[Iterator[dict[str, Any]]]:
+    """The events of the changes after `version` that `selector` selects, for `seconds` at
+    most: the server's timeoutSeconds, and the client's read timeout a little past it.
+
+    The events end quietly, the caller's deadline deciding what then, when the server went
+    quiet past its own timeout and when `version` is too old (410 Gone: read again)."""
+    watcher = watch.Watch()  # type: ignore[no-untyped-call]
+    stream = watcher.stream(  # type: ignore[no-untyped-call]
+        resource.get,
+        namespace=namespace,
+        resource_version=version,
+        serialize=False,
+        timeout_seconds=max(1, round(seconds)),
+        _request_timeout=(client.timeout[0], seconds + _READ_SLACK),
+        **selector,
+    )
+    try:
+        yield stream
     except ApiException as error:
         if error.status != 410:
             raise
@@ -238,21 +247,14 @@ def _watch_selected(
         pass
     finally:
         stream.close()
-    return False
 
 
 def _read(
     client: KubeClient, resource: Any, name: str, namespace: str | None
 ) -> tuple[Object | None, str]:
     """The object (or None) and the resourceVersion to watch from."""
-    listed = client._dynamic.get(
-        resource,
-        namespace=namespace,
-        field_selector=f"metadata.name={name}",
-        _request_timeout=client.timeout,
-    ).to_dict()
-    items = listed.get("items") or []
-    return (items[0] if items else None), str(listed["metadata"]["resourceVersion"])
+    items, version = _list(client, resource, namespace, field_selector=f"metadata.name={name}")
+    return (items[0] if items else None), version
 
 
 def _watch(
@@ -269,18 +271,9 @@ def _watch(
     """Follow changes after `version` until `predicate` holds (True), the deadline passes or the
     watch ends (False: the caller reads again and watches on)."""
     remaining = deadline - time.monotonic()
-    watcher = watch.Watch()  # type: ignore[no-untyped-call]
-    stream = watcher.stream(  # type: ignore[no-untyped-call]
-        resource.get,
-        namespace=namespace,
-        field_selector=f"metadata.name={name}",
-        resource_version=version,
-        serialize=False,
-        timeout_seconds=max(1, round(remaining)),
-        _request_timeout=(client.timeout[0], remaining + _READ_SLACK),
-    )
-    try:
-        for event in stream:
+    selected = {"field_selector": f"metadata.name={name}"}
+    with _watching(client, resource, namespace, version, remaining, selected) as events:
+        for event in events:
             last = None if event["type"] == "DELETED" else event["raw_object"]
             if on_event is not None:
                 on_event(event["type"], event["raw_object"])
@@ -288,13 +281,6 @@ def _watch(
                 return True, last
             if time.monotonic() >= deadline:
                 break
-    except ApiException as error:
-        if error.status != 410:  # 410 Gone: the version is too old, read again
-            raise
-    except urllib3.exceptions.ReadTimeoutError:
-        pass  # the server went quiet past its own timeout: the deadline decides
-    finally:
-        stream.close()
     return False, last
 
 

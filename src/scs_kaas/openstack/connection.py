@@ -22,8 +22,7 @@ def connect(cloud: str) -> Connection:
     provider did; nothing is copied or written.
     """
     try:
-        connection = openstack.connect(cloud=cloud)
-        connection.authorize()
+        connection = logged_in(openstack.connect(cloud=cloud))
     except exceptions.ConfigException as error:
         if "was not found" in str(error):
             raise _cloud_not_found(cloud) from None
@@ -32,6 +31,18 @@ def connect(cloud: str) -> Connection:
         # Keystone's message names the problem (wrong password, expired credential, no project)
         # and never echoes the secret.
         raise CloudError(f"cloud {cloud!r}: authentication failed: {error}") from None
+    return connection
+
+
+def logged_in(connection: Connection) -> Connection:
+    """`connection` once Keystone gave it a token; closed when that fails, so that its HTTP
+    session is released at once, not whenever the garbage collector finalizes it (the error's
+    traceback keeps it alive while the error is shown)."""
+    try:
+        connection.authorize()
+    except BaseException:
+        connection.close()
+        raise
     return connection
 
 

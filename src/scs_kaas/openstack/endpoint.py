@@ -10,6 +10,7 @@ from openstack import exceptions
 from openstack.connection import Connection
 
 from scs_kaas.errors import CloudError
+from scs_kaas.openstack.connection import logged_in
 from scs_kaas.render.credentials import AppCredentialSecret, CloudEndpoint
 
 
@@ -65,8 +66,7 @@ def connect_app_credential(conn: Connection, credential: AppCredentialSecret) ->
     if conn.config.config.get("cacert"):
         options["cacert"] = conn.config.config["cacert"]
     try:
-        login: Connection = openstack.connect(load_yaml_config=False, load_envvars=False, **options)
-        login.authorize()
+        login = logged_in(openstack.connect(load_yaml_config=False, load_envvars=False, **options))
     except exceptions.SDKException as error:
         raise CloudError(
             f"logging in with application credential {credential.id} failed: {error}"

@@ -1,6 +1,6 @@
-"""One changing command per cluster at a time: create, delete, upgrade and scale hold the
-cluster's Lease (`kube.lease`) in its namespace on the management cluster, from whichever
-machine they run."""
+"""One changing command per cluster at a time: create, delete, upgrade, scale,
+rotate-credentials and gc hold the cluster's Lease (`kube.lease`) in its namespace on the
+management cluster, from whichever machine they run."""
 
 from __future__ import annotations
 

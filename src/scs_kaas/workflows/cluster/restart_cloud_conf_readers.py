@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from scs_kaas.errors import ClusterError, WaitTimeout
+from scs_kaas.errors import ClusterError
 from scs_kaas.kube.client import KubeClient
 from scs_kaas.kube.kubeconfig import read_admin_kubeconfig, secret_name
 from scs_kaas.kube.rollout import Restarted, rollout_restart, wait_rolled_out
@@ -162,13 +162,7 @@ def restart_cloud_conf_readers(
             "credential rotation itself is complete; restart them once the workload cluster's "
             f"{cloud_config.SECRET_NAMESPACE}/{cloud_config.SECRET_NAME} holds the new credential"
         )
-        log.warning("%s", warning)
-        return RestartOutcome(
-            RestartStatus.not_restarted,
-            tuple(map(str, restarted)),
-            warning,
-            manual_commands(settings, cluster),
-        )
+        return _warned(RestartStatus.not_restarted, settings, cluster, restarted, warning)
     return RestartOutcome(RestartStatus.restarted, tuple(map(str, restarted)))
 
 
@@ -180,13 +174,20 @@ def _rolling(
         "replaced still use the old credential, which is deleted now, until they are. The "
         "credential rotation itself is complete"
     )
+    return _warned(RestartStatus.rolling, settings, cluster, restarted, warning)
+
+
+def _warned(
+    status: RestartStatus,
+    settings: Settings,
+    cluster: str,
+    restarted: list[Restarted],
+    warning: str,
+) -> RestartOutcome:
+    """An outcome that warns (logged as well), with the commands to restart them by hand."""
     log.warning("%s", warning)
-    return RestartOutcome(
-        RestartStatus.rolling,
-        tuple(map(str, restarted)),
-        warning,
-        manual_commands(settings, cluster),
-    )
+    manual = manual_commands(settings, cluster)
+    return RestartOutcome(status, tuple(map(str, restarted)), warning, manual)
 
 
 def _workload_client(
@@ -212,25 +213,18 @@ def _wait_for_cloud_conf(
         return names_credential(base64.b64decode(encoded).decode("utf-8", "replace"), credential_id)
 
     where = f"{cloud_config.SECRET_NAMESPACE}/{cloud_config.SECRET_NAME}"
-    deadline = time.monotonic() + timeout
-    try:
-        wait_for(
-            workload,
-            "v1",
-            "Secret",
-            cloud_config.SECRET_NAME,
-            cloud_config.SECRET_NAMESPACE,
-            holds_new,
-            timeout,
-        )
-    except WaitTimeout as error:
-        if time.monotonic() < deadline:
-            raise  # a request timed out, not the wait
-        # wait_for's timeout message speaks of conditions, which a Secret has none of.
-        raise WaitTimeout(
-            f"the ClusterResourceSet did not bring the new credential to Secret {where} of "
-            f"{cluster} within {timeout:g}s"
-        ) from error
+    wait_for(
+        workload,
+        "v1",
+        "Secret",
+        cloud_config.SECRET_NAME,
+        cloud_config.SECRET_NAMESPACE,
+        holds_new,
+        timeout,
+        # wait_for's own message speaks of conditions, which a Secret has none of
+        late=f"the ClusterResourceSet did not bring the new credential to Secret {where} of "
+        f"{cluster} within {timeout:g}s",
+    )
 
 
 def _chart(pin: ChartPin | None) -> str:

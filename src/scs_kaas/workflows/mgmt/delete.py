@@ -197,7 +197,11 @@ def plan(
     """Find (read only) what `run` removes: this prefix's clusters and tagged resources."""
     state = load_state(paths, settings.cloud)
     workloads = _workloads(conn, settings, state, paths, management, force, delete=None)
-    plan = _host_plan(conn, settings, paths)
+    return _with_workloads(_host_plan(conn, settings, paths), workloads)
+
+
+def _with_workloads(plan: DeletePlan, workloads: _Workloads) -> DeletePlan:
+    """The host's plan with what was found of the workload clusters, their notes first."""
     plan.clusters = [str(t) for t in workloads.clusters]
     plan.left_servers = workloads.left_servers
     plan.notes = workloads.notes + plan.notes
@@ -223,10 +227,7 @@ def run(
     workloads = _workloads(
         conn, settings, state, paths, management, force, delete=(cluster_timeout, progress)
     )
-    plan = _host_plan(conn, settings, paths)
-    plan.clusters = [str(t) for t in workloads.clusters]
-    plan.left_servers = workloads.left_servers
-    plan.notes = workloads.notes + plan.notes
+    plan = _with_workloads(_host_plan(conn, settings, paths), workloads)
     for step, kind, resource_id in plan.resources:
         progress(StepEvent(step, "start", resource_id))
         if kind == "server":
