@@ -13,19 +13,8 @@ from scs_kaas.ssh.hostkeys import (
     HostKey,
     host_keys,
 )
+from tests.support.host_key_samples import ECDSA, ED25519, REBUILT
 
-# real keys (ssh-keygen), so the blob check sees what a host prints
-ED25519 = HostKey(
-    "ssh-ed25519", "AAAAC3NzaC1lZDI1NTE5AAAAICODpG4zP6rg+FU7cRMhW1GUeLaXSaqxSkm5NOef1aUU"
-)
-ECDSA = HostKey(
-    "ecdsa-sha2-nistp256",
-    "AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBExEm+iBvGljAzPF4YfSVLo+0lzwpE41C4IjfxZHT"
-    "HGYo5acQguIdquiDEa6Sh0APC/nPR7AEgrAMYuzKdIJ9hc=",
-)
-REBUILT = HostKey(
-    "ssh-ed25519", "AAAAC3NzaC1lZDI1NTE5AAAAIK4+IsXEEkNZzvm3hxd+jKA9sKShyCS/2hcu1YBhxO1V"
-)
 KEYS = (ED25519, ECDSA, REBUILT)
 
 

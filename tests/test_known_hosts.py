@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 from scs_kaas.ssh.known_hosts import has_host, names, with_host_keys
-from tests.test_hostkeys import ECDSA, ED25519, REBUILT
+from tests.support.host_key_samples import ECDSA, ED25519, REBUILT
 
 ADDRESS = "203.0.113.7"
 OTHER = f"198.51.100.1 {ED25519.type} {ED25519.key}\n"

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from scs_kaas.workflows.mgmt.state import MgmtState, StatePaths, save_state
-from tests.test_hostkeys import ED25519
+from tests.support.host_key_samples import ED25519
 
 KAAS = str(Path(sys.executable).parent / "kaas")
 

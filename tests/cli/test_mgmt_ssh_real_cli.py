@@ -20,8 +20,8 @@ from scs_kaas.ssh.host_trust import record_host_keys
 from scs_kaas.ssh.hostkeys import host_keys
 from scs_kaas.ssh.keypair import KeyFiles, ensure_key
 from scs_kaas.workflows.mgmt.state import MgmtState, StatePaths, save_state
+from tests.support.kind_kubeconfig import KIND_KUBECONFIG
 from tests.support.sshd import SshHost
-from tests.workflows.test_mgmt_ssh_real import KIND_KUBECONFIG
 
 KAAS = str(Path(sys.executable).parent / "kaas")
 

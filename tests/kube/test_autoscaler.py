@@ -15,7 +15,7 @@ from scs_kaas.kube.apply import apply, prune
 from scs_kaas.kube.client import KubeClient
 from scs_kaas.workflows.cluster.prepare import addon_selector
 from scs_kaas.workflows.cluster.target import ClusterTarget
-from tests.kube.test_apply import render
+from tests.kube.rendered import render
 from tests.support.management import release
 
 AUTOSCALED = [

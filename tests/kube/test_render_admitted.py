@@ -17,7 +17,7 @@ import pytest
 from scs_kaas.errors import ClusterError
 from scs_kaas.kube.apply import apply
 from scs_kaas.kube.client import KubeClient
-from tests.kube.test_apply import render, stored
+from tests.kube.rendered import render, stored
 from tests.support.management import release
 
 

@@ -31,7 +31,7 @@ from scs_kaas.workflows.cluster.create import CreateOptions
 from scs_kaas.workflows.cluster.facts import resolve_facts
 from scs_kaas.workflows.cluster.target import ClusterTarget
 from scs_kaas.workflows.devcloud import prepare_for_clusters
-from tests.openstack.test_cluster_delete import credentials
+from tests.openstack.cloud_cli import credentials
 from tests.support.projects import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD

@@ -29,7 +29,7 @@ from scs_kaas.workflows.cluster.identity import cluster_identity
 from scs_kaas.workflows.cluster.prepare import management_facts
 from scs_kaas.workflows.cluster.target import ClusterTarget
 from scs_kaas.workflows.devcloud import prepare_for_clusters
-from tests.openstack.test_cluster_delete import credentials
+from tests.openstack.cloud_cli import credentials
 from tests.openstack.workloads import Clusters, made_clusters, wait_infrastructure_ready
 from tests.support.projects import LOCALCLOUD, Project
 

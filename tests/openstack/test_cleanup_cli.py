@@ -24,9 +24,15 @@ from scs_kaas.openstack.app_credentials import (
     create_app_credential,
     owned_app_credentials,
 )
-from tests.openstack.test_cluster_delete import cli_environment
-from tests.openstack.test_sweep import merged, minus, project_ids
-from tests.support.leftover_matrix import Planted, plant_cluster, raise_quotas
+from tests.openstack.cloud_cli import cli_environment
+from tests.support.leftover_matrix import (
+    Planted,
+    merged,
+    minus,
+    plant_cluster,
+    project_ids,
+    raise_quotas,
+)
 from tests.support.projects import KAAS, LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD

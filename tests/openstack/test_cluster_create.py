@@ -47,8 +47,12 @@ from scs_kaas.workflows.cluster.create import CreateOptions
 from scs_kaas.workflows.cluster.delete import labelled_objects
 from scs_kaas.workflows.cluster.target import ClusterTarget
 from scs_kaas.workflows.progress import StepEvent
-from tests.openstack.test_cluster_delete import cli_environment, credentials, kaas
-from tests.openstack.test_rotate_credentials import _debug_log_as_the_cli_writes_it
+from tests.openstack.cloud_cli import (
+    cli_environment,
+    credentials,
+    debug_log_as_the_cli_writes_it,
+    kaas,
+)
 from tests.openstack.workloads import (
     DELETE_TIMEOUT,
     cluster_names,
@@ -330,7 +334,7 @@ def test_a_missing_node_image_names_image_ensure_and_writes_nothing(
 def test_a_credential_without_a_usable_secret_is_replaced_not_added(
     project: Project, kube: KubeClient, cluster: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    _debug_log_as_the_cli_writes_it(caplog)
+    debug_log_as_the_cli_writes_it(caplog)
     conn = project.user
     options = CreateOptions(wait=False)
     first = cluster_create.run(conn, kube, _settings(cluster), cluster, options=options)

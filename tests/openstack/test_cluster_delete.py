@@ -11,25 +11,18 @@ leaves is deleted through CAPI after it, before the project is purged.
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import subprocess
-import sys
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from openstack.connection import Connection
 
 from scs_kaas.errors import ClusterError
 from scs_kaas.kube.apply import PRUNABLE, apply
 from scs_kaas.kube.client import KubeClient
 from scs_kaas.kube.wait import wait_deleted
 from scs_kaas.localcloud import LocalCloud
-from scs_kaas.localcloud.sdk import identity
-from scs_kaas.openstack.app_credentials import CredentialOwner, owned_app_credentials
 from scs_kaas.render.cluster import render_cluster
 from scs_kaas.render.credentials import placeholder_identity
 from scs_kaas.render.facts import CloudFacts
@@ -40,6 +33,7 @@ from scs_kaas.workflows.cluster.delete import labelled_objects
 from scs_kaas.workflows.cluster.prepare import management_facts
 from scs_kaas.workflows.cluster.target import ClusterTarget
 from scs_kaas.workflows.progress import StepEvent
+from tests.openstack.cloud_cli import cli_environment, credentials, kaas
 from tests.openstack.workloads import (
     DELETE_TIMEOUT,
     Clusters,
@@ -54,13 +48,8 @@ from tests.support.projects import LOCALCLOUD, Project
 pytestmark = LOCALCLOUD
 
 
-KAAS = str(Path(sys.executable).parent / "kaas")
 # The kinds of the add-ons and their Secrets and ConfigMaps: CAPI leaves them, the delete prunes.
 ADDON_KINDS = {kind for _, kind in PRUNABLE}
-
-
-def credentials(conn: Connection, prefix: str, name: str) -> list[str]:
-    return [c.id for c in owned_app_credentials(conn, CredentialOwner(prefix, name))]
 
 
 def addons(objects: Iterable[object]) -> set[str]:
@@ -200,26 +189,6 @@ def test_what_capi_left_of_capos_kinds_is_pruned_in_the_version_capo_serves(
         assert labelled_objects(kube, target) == []
     finally:
         kube.resource("v1", "Namespace").delete(name=cluster)
-
-
-def kaas(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([KAAS, *args], capture_output=True, text=True, check=False, env=env)
-
-
-def cli_environment(
-    localcloud: LocalCloud, project: Project, tmp_path: Path, cloud: str
-) -> tuple[dict[str, str], str]:
-    """The process environment for `kaas` with a clouds.yaml entry `cloud` for the project
-    (an unrestricted credential: the CLI may make and delete others); and its secret."""
-    made = identity(project.user).create_application_credential(
-        project.tenant.user_id, f"cli-{secrets.token_hex(4)}", unrestricted=True
-    )
-    clouds = tmp_path / "clouds.yaml"
-    config = localcloud.app_credential_config(str(made.id), str(made.secret))
-    clouds.write_text(yaml.safe_dump({"clouds": {cloud: config}}))
-    env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(clouds)}
-    env.pop("OS_CLOUD", None)
-    return env, str(made.secret)
 
 
 def test_cli_dry_run_then_delete_through_the_console_script(

@@ -27,12 +27,12 @@ from scs_kaas.workflows.mgmt import delete as mgmt_delete
 from scs_kaas.workflows.mgmt.state import StatePaths, load_state, save_state
 from scs_kaas.workflows.mgmt.tunnel import ManagementAccess
 from scs_kaas.workflows.progress import StepEvent
-from tests.openstack.test_cluster_delete import (
+from tests.openstack.cloud_cli import (
     cli_environment,
     credentials,
     kaas,
 )
-from tests.openstack.test_mgmt_host import EMPTY, _create, _inventory, _settings
+from tests.openstack.mgmt_hosts import EMPTY, create_host, host_inventory, host_settings
 from tests.openstack.workloads import (
     Clusters,
     capo_made,
@@ -90,8 +90,8 @@ def test_the_prefix_clusters_go_before_the_host_and_another_prefix_stays(
     in the cloud; only then does the host go."""
     conn = project.user
     prefix, other, w1, w2 = unique("tg"), unique("th"), unique("w1-"), unique("w2-")
-    settings, paths = _settings(prefix), StatePaths(tmp_path, prefix)
-    _create(conn, settings, paths)
+    settings, paths = host_settings(prefix), StatePaths(tmp_path, prefix)
+    create_host(conn, settings, paths)
     ours = made.create(Settings(cloud="localcloud", prefix=prefix, namespace=w1), w1).id
     theirs = made.create(Settings(cloud="localcloud", prefix=other, namespace=w2), w2).id
     wait_infrastructure_ready(kube, w1, w1)  # what CAPI has to delete first
@@ -108,7 +108,7 @@ def test_the_prefix_clusters_go_before_the_host_and_another_prefix_stays(
     plan = mgmt_delete.run(conn, settings, paths, progress, answering(kube))
     assert plan.clusters == [f"{w1}/{w1}"]
     assert seen_at_host == [(set(), [])]  # cluster and credential gone before the host
-    assert _inventory(conn, prefix) == EMPTY and not paths.root.exists()
+    assert host_inventory(conn, prefix) == EMPTY and not paths.root.exists()
     assert credentials(conn, prefix, w1) == [] and ours
     assert capo_made(conn, w1) == []  # CAPI and CAPO deleted the cluster's cloud resources
     assert cluster_names(kube, w2) == {w2}
@@ -119,9 +119,9 @@ def test_unreachable_management_with_workload_servers_is_refused_unless_forced(
     project: Project, tmp_path: Path
 ) -> None:
     conn = project.user
-    settings, paths = _settings("ti"), StatePaths(tmp_path, "ti")
-    _create(conn, settings, paths)
-    host = _inventory(conn, "ti")
+    settings, paths = host_settings("ti"), StatePaths(tmp_path, "ti")
+    create_host(conn, settings, paths)
+    host = host_inventory(conn, "ti")
     left = workload_server(conn, "ti", "w3")
     workload_server(conn, "tj", "w3")  # another prefix's: never counted
     dry = mgmt_delete.plan(conn, settings, paths, unreachable)
@@ -130,18 +130,18 @@ def test_unreachable_management_with_workload_servers_is_refused_unless_forced(
     with pytest.raises(mgmt_delete.WorkloadsLeft, match="--force") as refused:
         mgmt_delete.run(conn, settings, paths, management=unreachable)
     assert left in str(refused.value) and "does not answer" in str(refused.value)
-    assert _inventory(conn, "ti") == host and paths.state_file.exists()  # nothing deleted
+    assert host_inventory(conn, "ti") == host and paths.state_file.exists()  # nothing deleted
 
     plan = mgmt_delete.run(conn, settings, paths, management=unreachable, force=True)
     assert left in plan.left_servers[0]
-    assert _inventory(conn, "ti") == EMPTY
+    assert host_inventory(conn, "ti") == EMPTY
     assert conn.compute.get_server(left).status != "DELETED"  # the workload server stays
 
 
 def test_no_workload_server_and_no_answer_proceeds_with_a_note(
     project: Project, tmp_path: Path
 ) -> None:
-    settings, paths = _settings("tk"), StatePaths(tmp_path, "tk")
+    settings, paths = host_settings("tk"), StatePaths(tmp_path, "tk")
     plan = mgmt_delete.run(project.user, settings, paths, management=unreachable)
     assert plan.left_servers == [] and plan.clusters == []
     assert any("does not answer" in note for note in plan.notes)
@@ -152,7 +152,7 @@ def test_after_a_move_the_clusters_live_on(
 ) -> None:
     conn = project.user
     prefix, w4 = unique("tl"), unique("w4-")
-    settings, paths = _settings(prefix), StatePaths(tmp_path, prefix)
+    settings, paths = host_settings(prefix), StatePaths(tmp_path, prefix)
     state = load_state(paths, settings.cloud)
     state.moved_to = w4
     save_state(paths, state)

@@ -18,27 +18,19 @@ from scs_kaas.settings.model import Settings
 from scs_kaas.ssh.keypair import KeyFiles, ensure_key, fingerprint
 from scs_kaas.workflows.mgmt import create as mgmt_create
 from scs_kaas.workflows.mgmt import delete as mgmt_delete
-from scs_kaas.workflows.mgmt import userdata as mgmt_userdata
 from scs_kaas.workflows.mgmt.state import StatePaths, load_state, save_state
+from tests.openstack.mgmt_hosts import (
+    EMPTY,
+    NEUTRON_KINDS,
+    create_host,
+    host_inventory,
+    host_settings,
+)
 from tests.support.projects import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
-NEUTRON_KINDS = ("floating IP", "port", "router", "subnet", "network", "security group")
-EMPTY: dict[str, list[str]] = {kind: [] for kind in ("server", "volume", *NEUTRON_KINDS)}
-
-
-def _settings(prefix: str, **management: Any) -> Settings:
-    return Settings.model_validate(
-        {
-            "prefix": prefix,
-            "cloud": "localcloud",
-            "external_network": "public",
-            # a flavor with a disk: no root volume (see test_a_diskless_flavor_boots_from_...)
-            "management": {"flavor": "SCS-2V-4-20s", "image": "Ubuntu 24.04", **management},
-        }
-    )
 
 
 @contextmanager
@@ -83,18 +75,6 @@ def cleanup(project: Project, admin: Connection) -> Iterator[list[tuple[Settings
         _delete(project.app, admin, settings, paths)
 
 
-def _create(
-    conn: Connection, settings: Settings, paths: StatePaths, **kw: Any
-) -> mgmt_create.HostSummary:
-    user_data = mgmt_userdata.host_user_data(settings, paths.state_dir)
-    return mgmt_create.run(conn, settings, paths, user_data, **kw)
-
-
-def _inventory(conn: Connection, prefix: str) -> dict[str, list[str]]:
-    found = mgmt_delete.owned_resource_ids(conn, prefix)
-    return {kind: sorted(ids) for kind, ids in found.items()}
-
-
 def _keypair_fingerprint(conn: Connection, name: str) -> str | None:
     keypair = conn.compute.find_keypair(name, ignore_missing=True)
     return None if keypair is None else str(keypair.fingerprint)
@@ -103,12 +83,12 @@ def _keypair_fingerprint(conn: Connection, name: str) -> str | None:
 def test_create_tags_everything_and_a_rerun_changes_nothing(
     project: Project, tmp_path: Path, cleanup: list[tuple[Settings, StatePaths]]
 ) -> None:
-    conn, settings = project.app, _settings("ta")
+    conn, settings = project.app, host_settings("ta")
     paths = StatePaths(tmp_path, "ta")
     cleanup.append((settings, paths))
-    summary = _create(conn, settings, paths)
+    summary = create_host(conn, settings, paths)
 
-    inventory = _inventory(conn, "ta")
+    inventory = host_inventory(conn, "ta")
     assert {kind: len(ids) for kind, ids in inventory.items()} == {
         "server": 1,
         "volume": 0,
@@ -145,12 +125,12 @@ def test_create_tags_everything_and_a_rerun_changes_nothing(
     assert state.complete and state.floating_ip_address == summary.floating_ip
 
     with counting(conn) as requests:
-        again = _create(conn, settings, paths)
+        again = create_host(conn, settings, paths)
     writes = [r for r in requests if r[0] in WRITES]
     assert writes == []
     assert again.changed == []
     assert again.resources == summary.resources
-    assert _inventory(conn, "ta") == inventory
+    assert host_inventory(conn, "ta") == inventory
     print(f"re-run: {len(requests)} requests, all reads")  # shown with -s
     assert "FAKE CONSOLE OUTPUT" in console_log(conn, summary.server_id)
 
@@ -172,7 +152,7 @@ def test_interrupted_after_every_step_converges(
 ) -> None:
     """Interrupt after each step's create call (before it is recorded) and after its record;
     each run resumes where the last one stopped; the end is one of everything."""
-    conn, settings = project.app, _settings("tb", flavor="SCS-2V-4")  # every step, volume too
+    conn, settings = project.app, host_settings("tb", flavor="SCS-2V-4")  # every step, volume too
     paths = StatePaths(tmp_path, "tb")
     cleanup.append((settings, paths))
     for target in STEP_MOMENTS:
@@ -182,9 +162,9 @@ def test_interrupted_after_every_step_converges(
                 raise Interrupted(f"{moment} {step}")
 
         with pytest.raises(Interrupted):
-            _create(conn, settings, paths, checkpoint=stop)
-    summary = _create(conn, settings, paths)
-    inventory = _inventory(conn, "tb")
+            create_host(conn, settings, paths, checkpoint=stop)
+    summary = create_host(conn, settings, paths)
+    inventory = host_inventory(conn, "tb")
     assert {kind: len(ids) for kind, ids in inventory.items()} == {
         "server": 1,
         "volume": 1,
@@ -192,28 +172,28 @@ def test_interrupted_after_every_step_converges(
     }
     assert summary.resources["server"] == inventory["server"][0]
     with counting(conn) as requests:
-        again = _create(conn, settings, paths)
+        again = create_host(conn, settings, paths)
     assert [r for r in requests if r[0] in WRITES] == []
     assert again.resources == summary.resources
 
 
 def test_delete_removes_only_its_own_prefix(project: Project, tmp_path: Path) -> None:
     conn = project.app
-    one, two = _settings("tc"), _settings("td", cidr="10.0.1.0/24")
+    one, two = host_settings("tc"), host_settings("td", cidr="10.0.1.0/24")
     paths_one, paths_two = StatePaths(tmp_path, "tc"), StatePaths(tmp_path, "td")
-    _create(conn, one, paths_one)
-    _create(conn, two, paths_two)
-    before_two = _inventory(conn, "td")
+    create_host(conn, one, paths_one)
+    create_host(conn, two, paths_two)
+    before_two = host_inventory(conn, "td")
     two_key = _keypair_fingerprint(conn, "td-keypair")
 
     dry = mgmt_delete.plan(conn, one, paths_one)
     assert len(dry.resources) == 7 and dry.keypair == "tc-keypair"
-    assert _inventory(conn, "tc") != EMPTY  # a dry run deletes nothing
+    assert host_inventory(conn, "tc") != EMPTY  # a dry run deletes nothing
 
     with counting(conn) as requests:
         mgmt_delete.run(conn, one, paths_one)
     print(f"delete: {len(requests)} requests")  # shown with -s
-    assert _inventory(conn, "tc") == EMPTY
+    assert host_inventory(conn, "tc") == EMPTY
     for kind in ("networks", "subnets", "routers", "ports", "ips", "security_groups"):
         assert list(getattr(conn.network, kind)(tags="prefix=tc")) == [], kind
     assert list(conn.compute.servers(tags="prefix=tc")) == []
@@ -221,60 +201,60 @@ def test_delete_removes_only_its_own_prefix(project: Project, tmp_path: Path) ->
     assert _keypair_fingerprint(conn, "tc-keypair") is None
     assert not paths_one.root.exists()
 
-    assert _inventory(conn, "td") == before_two
+    assert host_inventory(conn, "td") == before_two
     assert _keypair_fingerprint(conn, "td-keypair") == two_key
     assert paths_two.state_file.exists()
     # deleting twice is harmless
     assert mgmt_delete.run(conn, one, paths_one).resources == []
     mgmt_delete.run(conn, two, paths_two)
-    assert _inventory(conn, "td") == EMPTY
+    assert host_inventory(conn, "td") == EMPTY
 
 
 def test_a_same_named_untagged_resource_is_never_adopted(project: Project, tmp_path: Path) -> None:
-    conn, settings = project.app, _settings("te")
+    conn, settings = project.app, host_settings("te")
     paths = StatePaths(tmp_path, "te")
     foreign = conn.network.create_network(name="te-mgmt-net")
     with pytest.raises(CloudError, match="not tagged"):
-        _create(conn, settings, paths)
+        create_host(conn, settings, paths)
     mgmt_delete.run(conn, settings, paths)
     assert conn.network.get_network(foreign.id).name == "te-mgmt-net"  # left alone
-    assert _inventory(conn, "te")["security group"] == []
+    assert host_inventory(conn, "te")["security group"] == []
 
 
 def test_a_foreign_key_under_our_keypair_name_is_refused(project: Project, tmp_path: Path) -> None:
-    conn, settings = project.app, _settings("tf")
+    conn, settings = project.app, host_settings("tf")
     other = ensure_key(KeyFiles(tmp_path / "other" / "id"), "someone else")
     conn.compute.create_keypair(name="tf-keypair", public_key=other, type="ssh")
     with pytest.raises(CloudError, match="exists with another key"):
-        _create(conn, settings, StatePaths(tmp_path, "tf"))
+        create_host(conn, settings, StatePaths(tmp_path, "tf"))
     assert _keypair_fingerprint(conn, "tf-keypair") == fingerprint(other)
 
 
 def test_a_diskless_flavor_boots_from_a_tagged_root_volume(
     project: Project, admin: Connection, tmp_path: Path
 ) -> None:
-    conn, settings = project.app, _settings("tg", flavor="SCS-2V-4")
+    conn, settings = project.app, host_settings("tg", flavor="SCS-2V-4")
     paths = StatePaths(tmp_path, "tg")
-    summary = _create(conn, settings, paths)
-    (volume_id,) = _inventory(conn, "tg")["volume"]
+    summary = create_host(conn, settings, paths)
+    (volume_id,) = host_inventory(conn, "tg")["volume"]
     assert summary.resources["root-volume"] == volume_id
     volume = conn.block_storage.get_volume(volume_id)
     assert volume.metadata == {"managed-by": "scs-kaas", "prefix": "tg", "role": "management"}
     assert (volume.name, volume.size, volume.is_bootable) == ("tg-mgmt-root", 30, True)
     assert [a["server_id"] for a in volume.attachments] == [summary.server_id]
     with counting(conn) as requests:
-        again = _create(conn, settings, paths)
+        again = create_host(conn, settings, paths)
     assert [r for r in requests if r[0] in WRITES] == []
     assert again.resources == summary.resources
     _delete(conn, admin, settings, paths)
-    assert all(ids == [] for ids in _inventory(conn, "tg").values())
+    assert all(ids == [] for ids in host_inventory(conn, "tg").values())
 
 
 def test_unknown_flavor_fails_before_anything_is_made(project: Project, tmp_path: Path) -> None:
-    conn, settings = project.app, _settings("th", flavor="no-such-flavor")
+    conn, settings = project.app, host_settings("th", flavor="no-such-flavor")
     with pytest.raises(CloudError, match=r"management\.flavor"):
-        _create(conn, settings, StatePaths(tmp_path, "th"))
-    assert all(ids == [] for ids in _inventory(conn, "th").values())
+        create_host(conn, settings, StatePaths(tmp_path, "th"))
+    assert all(ids == [] for ids in host_inventory(conn, "th").values())
     assert _keypair_fingerprint(conn, "th-keypair") is None
 
 
@@ -283,7 +263,7 @@ def test_an_untagged_resource_carrying_our_claim_is_adopted(
 ) -> None:
     """A run stopped between Neutron's create call and the tagging: the recorded claim in the
     description proves the resource is ours, so the next run tags and keeps it."""
-    conn, settings = project.app, _settings("ti")
+    conn, settings = project.app, host_settings("ti")
     paths = StatePaths(tmp_path, "ti")
     cleanup.append((settings, paths))
     state = load_state(paths, "localcloud")
@@ -292,7 +272,7 @@ def test_an_untagged_resource_carrying_our_claim_is_adopted(
     made = conn.network.create_network(
         name="ti-mgmt-net", description=claim_description("ti-mgmt-net", "0123456789abcdef")
     )
-    summary = _create(conn, settings, paths)
+    summary = create_host(conn, settings, paths)
     assert summary.resources["network"] == made.id
     assert set(naming.management_tags("ti")) <= set(conn.network.get_network(made.id).tags)
     assert load_state(paths, "localcloud").claims == {}

@@ -25,8 +25,8 @@ from scs_kaas.localcloud import LocalCloud
 from scs_kaas.ssh.target import SshTarget
 from scs_kaas.workflows.mgmt import access as mgmt_access
 from scs_kaas.workflows.mgmt.state import StatePaths
+from tests.support.host_key_samples import REBUILT
 from tests.support.projects import LOCALCLOUD, Project
-from tests.test_hostkeys import REBUILT
 
 pytestmark = LOCALCLOUD
 

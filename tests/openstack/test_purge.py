@@ -6,8 +6,7 @@ from openstack.connection import Connection
 
 from scs_kaas import naming
 from scs_kaas.workflows import purge
-from tests.openstack.test_sweep import minus, project_ids
-from tests.support.leftover_matrix import plant_cluster
+from tests.support.leftover_matrix import minus, plant_cluster, project_ids
 from tests.support.projects import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD

@@ -22,7 +22,6 @@ import yaml
 from kubernetes import watch
 from openstack.connection import Connection
 
-from scs_kaas import logredact
 from scs_kaas.cli.app import run
 from scs_kaas.errors import CloudError
 from scs_kaas.kube.apply import apply
@@ -36,6 +35,7 @@ from scs_kaas.workflows.cluster import rotate_credentials as cluster_rotate_cred
 from scs_kaas.workflows.cluster.restart_cloud_conf_readers import RestartStatus
 from scs_kaas.workflows.cluster.rotate_credentials import carrier_cloud_conf
 from scs_kaas.workflows.cluster.target import ClusterTarget
+from tests.openstack.cloud_cli import debug_log_as_the_cli_writes_it
 from tests.openstack.workloads import (
     DELETE_TIMEOUT,
     Clusters,
@@ -61,13 +61,6 @@ from tests.support.workload_cluster import (
 )
 
 pytestmark = LOCALCLOUD
-
-
-def _debug_log_as_the_cli_writes_it(caplog: pytest.LogCaptureFixture) -> None:
-    """All records, through the filter `kaas` puts on its handlers: keystoneauth's debug log
-    prints Keystone's answers, secrets included, and the CLI redacts them there."""
-    caplog.set_level(logging.DEBUG)
-    caplog.handler.addFilter(logredact.RedactSecrets())
 
 
 @pytest.fixture
@@ -136,7 +129,7 @@ def test_rotation_puts_a_working_credential_in_place_and_deletes_the_old(
 ) -> None:
     """And CAPO works on with it: it built the cluster's network and load balancer with the
     old credential, and deletes them with the new one, the old being gone."""
-    _debug_log_as_the_cli_writes_it(caplog)
+    debug_log_as_the_cli_writes_it(caplog)
     settings = _settings(cluster)
     old_id, old_secret = _create(made, settings, cluster)
     wait_infrastructure_ready(kube, cluster, cluster)
@@ -170,7 +163,7 @@ def test_a_failed_apply_keeps_the_old_credential_in_force_and_in_use(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Both Secrets refuse writes: they are read, every apply (and the restore) fails."""
-    _debug_log_as_the_cli_writes_it(caplog)
+    debug_log_as_the_cli_writes_it(caplog)
     settings = _settings(cluster)
     old_id, old_secret = _create(made, settings, cluster)
     before = _both(kube, cluster)
@@ -224,7 +217,7 @@ def test_a_refused_second_secret_restores_the_first_and_deletes_the_new_credenti
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Half applied: the identity Secret holds the new credential when the carrier is refused."""
-    _debug_log_as_the_cli_writes_it(caplog)
+    debug_log_as_the_cli_writes_it(caplog)
     settings = _settings(cluster)
     old_id, old_secret = _create(made, settings, cluster)
     before = _both(kube, cluster)

@@ -30,51 +30,26 @@ from scs_kaas.openstack.app_credentials import (
     create_app_credential,
     owned_app_credentials,
 )
-from scs_kaas.openstack.leftovers import read_inventory
 from scs_kaas.settings.model import Settings
 from scs_kaas.workflows import audit
 from scs_kaas.workflows.cluster import sweep as cluster_sweep
 from scs_kaas.workflows.cluster.sweep import cluster_owner, find, sweep_cluster
 from scs_kaas.workflows.progress import StepEvent
-from tests.openstack.test_cluster_delete import cli_environment, kaas
-from tests.support.leftover_matrix import Planted, occm_balancer, plant_cluster, raise_quotas
+from tests.openstack.cloud_cli import cli_environment, kaas
+from tests.support.leftover_matrix import (
+    Planted,
+    merged,
+    minus,
+    occm_balancer,
+    plant_cluster,
+    project_ids,
+    raise_quotas,
+)
 from tests.support.projects import LOCALCLOUD, Project
 
 pytestmark = LOCALCLOUD
 
 SWEEP_TIMEOUT = 300.0
-
-
-def project_ids(conn: Connection) -> dict[str, set[str]]:
-    """Every resource of the project by sweep kind (router interfaces: their ports)."""
-    inventory = read_inventory(conn)
-    interfaces = {
-        str(p.id)
-        for p in inventory.ports
-        if str(p.device_owner).startswith("network:router_interface")
-    }
-    plain_ports = {
-        str(p.id) for p in inventory.ports if not str(p.device_owner).startswith("network:")
-    }
-    plain_ports -= {str(p.id) for p in inventory.ports if p.device_owner == "Octavia"}
-    listed = {
-        "network": inventory.networks,
-        "subnet": inventory.subnets,
-        "router": inventory.routers,
-        "security group": [g for g in inventory.security_groups if g.name != "default"],
-        "floating IP": inventory.floating_ips,
-        "load balancer": inventory.load_balancers,
-        "server": inventory.servers,
-        "volume": inventory.volumes,
-        "snapshot": inventory.snapshots,
-        "server group": inventory.server_groups,
-    }
-    ids = {kind: {str(r.id) for r in resources} for kind, resources in listed.items()}
-    return {**ids, "port": plain_ports, "router interface": interfaces}
-
-
-def minus(before: dict[str, set[str]], gone: Planted) -> dict[str, set[str]]:
-    return {kind: ids - gone.ids.get(kind, set()) for kind, ids in before.items()}
 
 
 @dataclass
@@ -129,15 +104,6 @@ def _plant(conn: Connection, external: str) -> Matrix:
     conn.network.update_port(node_port, security_group_ids=[*guarded, group])
     extra.add("security group", group)
     return Matrix(a, others, extra, str(ambiguous.id))
-
-
-def merged(*planted: Planted) -> Planted:
-    whole = Planted(planted[0].prefix, planted[0].cluster)
-    for part in planted:
-        for kind, ids in part.ids.items():
-            for resource_id in ids:
-                whole.add(kind, resource_id)
-    return whole
 
 
 @contextlib.contextmanager

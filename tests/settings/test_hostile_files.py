@@ -11,6 +11,7 @@ import pytest
 from scs_kaas.errors import SettingsError
 from scs_kaas.settings import yaml_limits
 from scs_kaas.settings.loader import load_cluster_settings
+from tests.settings.hostile_limits import FAST, MAX_ERROR_OUTPUT
 from tests.support.cli import CliResult, kaas
 
 # 9^9 "lol"s once the aliases are expanded, from 357 bytes.
@@ -20,8 +21,6 @@ BILLION_LAUGHS = "\n".join(
         *(f"lol{i}: &lol{i} [{', '.join([f'*lol{i - 1}'] * 9)}]" for i in range(1, 10)),
     ]
 )
-MAX_ERROR_OUTPUT = 27_000
-FAST = 20.0  # seconds, generous for a loaded machine; the hang this guards against is endless
 
 
 def _refused(result: CliResult, *expected: str) -> None:

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scs_kaas.settings.yaml_limits import MAX_DEPTH, MAX_SETTINGS_BYTES, MAX_VALUES
-from tests.settings.test_hostile_files import FAST, MAX_ERROR_OUTPUT
+from tests.settings.hostile_limits import FAST, MAX_ERROR_OUTPUT
 from tests.support.cli import CliResult, kaas
 
 KAAS = str(Path(sys.executable).parent / "kaas")

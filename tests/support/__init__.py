@@ -13,6 +13,11 @@ fixture from them; their other names may be imported):
 
 Helpers: cli.py (`kaas()` in process), admission.py (writes refused by an admission policy),
 objects.py (a minimal Cluster), workload_cluster.py (a workload cluster on the plain API
-server), leftover_matrix.py (leftovers of clusters planted in a project, also for bench/),
-http_server.py (a folder over HTTP), waits.py (`eventually`).
+server), leftover_matrix.py (leftovers of clusters planted in a project and the project's
+resources to compare them with, also for bench/), http_server.py (a folder over HTTP), waits.py
+(`eventually`), host_key_samples.py (real host keys as a host prints them), kind_kubeconfig.py
+(kind's kubeconfig on the management host).
+
+Test modules import nothing from one another: what two of them share is a helper module here,
+or in their folder when only that folder uses it.
 """

@@ -4,7 +4,8 @@ CAPO's part carries the tags the renderer gives it (`ownership_tags(prefix, clus
 names; OCCM's load balancer is named `kube_service_<name>_<namespace>_<service>` with a listener,
 pool, member, a floating IP on its VIP and a security group described as OCCM describes them;
 CSI's volumes carry `cinder.csi.openstack.org/cluster`. `plant_cluster` returns, per type, the
-IDs a sweep of that cluster must delete; `plant_lookalikes` what nobody's sweep may touch.
+IDs a sweep of that cluster must delete; `plant_lookalikes` what nobody's sweep may touch;
+`project_ids` what the project holds, `minus` and `merged` to compare it with what was planted.
 Used by tests/openstack/ (sweep, purge, cleanup, delete) and bench/sweep.py.
 """
 
@@ -18,7 +19,11 @@ from openstack.connection import Connection
 
 from scs_kaas import naming
 from scs_kaas.localcloud.resources import IMAGE_NAME
-from scs_kaas.openstack.leftovers import OCCM_FIP_DESCRIPTION, OCCM_SG_DESCRIPTION
+from scs_kaas.openstack.leftovers import (
+    OCCM_FIP_DESCRIPTION,
+    OCCM_SG_DESCRIPTION,
+    read_inventory,
+)
 from scs_kaas.render.server_groups import CONTROL_PLANE_ROLE
 
 FLAVOR = "SCS-1V-4-10"
@@ -204,3 +209,44 @@ def plant_cluster(
     conn.compute.wait_for_server(server, status="ACTIVE", failures=["ERROR"], wait=WAIT)
     storage.wait_for_status(snapshot, status="available", failures=["error"], wait=WAIT)
     return planted
+
+
+def project_ids(conn: Connection) -> dict[str, set[str]]:
+    """Every resource of the project by sweep kind (router interfaces: their ports)."""
+    inventory = read_inventory(conn)
+    interfaces = {
+        str(p.id)
+        for p in inventory.ports
+        if str(p.device_owner).startswith("network:router_interface")
+    }
+    plain_ports = {
+        str(p.id) for p in inventory.ports if not str(p.device_owner).startswith("network:")
+    }
+    plain_ports -= {str(p.id) for p in inventory.ports if p.device_owner == "Octavia"}
+    listed = {
+        "network": inventory.networks,
+        "subnet": inventory.subnets,
+        "router": inventory.routers,
+        "security group": [g for g in inventory.security_groups if g.name != "default"],
+        "floating IP": inventory.floating_ips,
+        "load balancer": inventory.load_balancers,
+        "server": inventory.servers,
+        "volume": inventory.volumes,
+        "snapshot": inventory.snapshots,
+        "server group": inventory.server_groups,
+    }
+    ids = {kind: {str(r.id) for r in resources} for kind, resources in listed.items()}
+    return {**ids, "port": plain_ports, "router interface": interfaces}
+
+
+def minus(before: dict[str, set[str]], gone: Planted) -> dict[str, set[str]]:
+    return {kind: ids - gone.ids.get(kind, set()) for kind, ids in before.items()}
+
+
+def merged(*planted: Planted) -> Planted:
+    whole = Planted(planted[0].prefix, planted[0].cluster)
+    for part in planted:
+        for kind, ids in part.ids.items():
+            for resource_id in ids:
+                whole.add(kind, resource_id)
+    return whole

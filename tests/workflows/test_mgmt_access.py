@@ -26,7 +26,7 @@ from scs_kaas.workflows.mgmt.access import (
     watch_command,
 )
 from scs_kaas.workflows.mgmt.state import MgmtState, StatePaths, save_state
-from tests.test_hostkeys import ECDSA, ED25519, REBUILT
+from tests.support.host_key_samples import ECDSA, ED25519, REBUILT
 
 TARGET = SshTarget("ubuntu", "203.0.113.7", Path("/s/team/id_ed25519"), Path("/s/team/known_hosts"))
 SSH = [

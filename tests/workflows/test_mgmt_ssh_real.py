@@ -30,23 +30,10 @@ from scs_kaas.ssh.target import SSH_UNREACHABLE, SshTarget, ssh_command
 from scs_kaas.workflows.mgmt import access as mgmt_access
 from scs_kaas.workflows.mgmt import move_host as mgmt_move_host
 from scs_kaas.workflows.mgmt import tunnel as mgmt_tunnel
+from tests.support.kind_kubeconfig import KIND_KUBECONFIG
 from tests.support.sshd import SshHost, keygen, relocating, ssh_host
 
 __all__ = ["ssh_host"]
-
-KIND_KUBECONFIG = {
-    "apiVersion": "v1",
-    "kind": "Config",
-    "clusters": [
-        {
-            "name": "kind-kaas",
-            "cluster": {"server": "https://127.0.0.1:6443", "certificate-authority-data": "Q0E="},
-        }
-    ],
-    "users": [{"name": "kind-kaas", "user": {"client-key-data": "c2VjcmV0"}}],
-    "contexts": [{"name": "kind-kaas", "context": {"cluster": "kind-kaas", "user": "kind-kaas"}}],
-    "current-context": "kind-kaas",
-}
 
 
 @pytest.fixture
