@@ -31,9 +31,7 @@ from scs_kaas.workflows.mgmt import access as mgmt_access
 from scs_kaas.workflows.mgmt import move_host as mgmt_move_host
 from scs_kaas.workflows.mgmt import tunnel as mgmt_tunnel
 from tests.support.kind_kubeconfig import KIND_KUBECONFIG
-from tests.support.sshd import SshHost, keygen, relocating, ssh_host
-
-__all__ = ["ssh_host"]
+from tests.support.sshd import SshHost, keygen, relocating
 
 
 @pytest.fixture
