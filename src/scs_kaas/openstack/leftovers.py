@@ -47,14 +47,15 @@ PHASES: tuple[tuple[str, ...], ...] = (
 # kind -> the kinds whose deletions (of this sweep) must be done first: Neutron refuses to
 # remove a router interface that a floating IP is reached through, to delete a subnet or
 # network with ports on it (the load balancers' VIP ports go with them), a router with
-# interfaces, a security group a port uses; Cinder a volume with snapshots. Servers need
-# nothing: Nova copes with a deleting server's port gone already. A server group goes after
-# its members. Volumes need their servers gone as well (Leftover.servers).
+# interfaces, a security group a port uses (a VIP port carries Octavia's own group, not these;
+# anything else in use is retried); Cinder a volume with snapshots. Servers need nothing: Nova
+# copes with a deleting server's port gone already. A server group goes after its members.
+# Volumes need their servers gone as well (Leftover.servers).
 AFTER: dict[str, tuple[str, ...]] = {
     "router interface": ("floating IP",),
     "subnet": ("load balancer", "port", "router interface"),
     "router": ("router interface", "floating IP"),
-    "security group": ("load balancer", "port"),
+    "security group": ("port",),
     "network": ("load balancer", "port", "router interface", "subnet"),
     "volume": ("snapshot",),
     "server group": ("server",),

@@ -132,7 +132,9 @@ class _Run:
     """The state of one sweep: what waits for what, what is being waited for, what is done."""
 
     waiting: dict[str, Leftover]  # ID -> not yet asked for
-    unmet: dict[str, int]  # ID -> how many of its prerequisites are not done yet
+    needs: dict[str, set[str]]  # ID -> the IDs that must be done first
+    unmet: dict[str, int]  # ID -> how many of those are not done yet
+    unasked: dict[str, int]  # ID -> how many of those are not even asked for yet
     dependents: dict[str, list[str]]  # ID -> the IDs that need it done
     left: dict[str, int]  # kind -> deletions not yet done
     polls: dict[str, _Poll] = field(default_factory=dict)
@@ -141,10 +143,11 @@ class _Run:
 
     @classmethod
     def of(cls, leftovers: Sequence[Leftover]) -> _Run:
-        run = cls({item.id: item for item in leftovers}, {}, {}, {})
+        run = cls({item.id: item for item in leftovers}, {}, {}, {}, {}, {})
         for item in leftovers:
             needs = _prerequisites(item, leftovers)
-            run.unmet[item.id] = len(needs)
+            run.needs[item.id] = needs
+            run.unmet[item.id] = run.unasked[item.id] = len(needs)
             for need in needs:
                 run.dependents.setdefault(need, []).append(item.id)
             run.left[item.kind] = run.left.get(item.kind, 0) + 1
@@ -159,6 +162,8 @@ class _Run:
 
     def asked(self, item: Leftover) -> None:
         """`item`'s DELETE was accepted: done now, or once a listing shows it gone."""
+        for dependent in self.dependents.get(item.id, ()):
+            self.unasked[dependent] -= 1
         if item.kind not in ASYNCHRONOUS:
             self.finished(item.kind, {item.id})
             return
@@ -176,12 +181,14 @@ class _Run:
                 self.unmet[dependent] -= 1
 
     def blocking(self) -> set[str]:
-        """The asynchronous kinds that a waiting deletion needs gone."""
-        return {
-            kind
-            for kind, poll in self.polls.items()
-            if any(self.dependents.get(i) for i in poll.ids)
-        }
+        """The asynchronous kinds that a waiting deletion waits for and nothing else: a look
+        at them could let it start (while it waits for other deletions too, it could not)."""
+        stuck = [
+            self.needs[item_id]
+            for item_id in self.waiting
+            if self.unmet[item_id] and not self.unasked[item_id]
+        ]
+        return {kind for kind, poll in self.polls.items() if any(n & poll.ids for n in stuck)}
 
 
 def _prerequisites(item: Leftover, leftovers: Sequence[Leftover]) -> set[str]:
@@ -214,8 +221,9 @@ def sweep(
         while run.waiting or running or run.polls:
             now = time.monotonic()
             if now >= deadline and not running:
-                shown = "; ".join(f"{k}: {', '.join(sorted(p.ids))}" for k, p in run.polls.items())
-                raise CloudError(f"still there after deletion (timed out): {shown}")
+                shown = [f"{k}: {', '.join(sorted(p.ids))}" for k, p in run.polls.items()]
+                shown += [f"{item} (not deleted yet)" for item in run.waiting.values()]
+                raise CloudError(f"still there after deletion (timed out): {'; '.join(shown)}")
             for item in run.ready():
                 if item.kind not in started:
                     started.add(item.kind)
@@ -223,7 +231,7 @@ def sweep(
                     progress(item.kind, "start", f"{count} to delete")
                 asking = pool.submit(_delete_with_retry, conn, item, deadline, progress)
                 running[asking] = ("delete", item)
-            # early looks only for what a waiting deletion needs; everything once none waits
+            # early looks only where they can let a deletion start; everything once none waits
             wanted = run.blocking() if run.waiting else set(run.polls)
             for kind in sorted(wanted):
                 poll = run.polls[kind]
