@@ -7,9 +7,12 @@ tests/support/leftover_matrix.py: CAPO's tagged network, subnet, router, ports, 
 group, server, API load balancer; OCCM's load balancer with listener, pool, member, floating IP
 and security group; a CSI volume with a snapshot; a server group), twice: one set is swept by
 `cluster_sweep.run` (what `kaas cluster sweep c0 c1 ...` runs: all N in one sweep), the other the
-way R1's `cleanup.sh` did it: one `openstack` CLI process per call (python-openstackclient and
+way R1's `cleanup.sh` did it: one `openstack` CLI process per command (python-openstackclient and
 python-octaviaclient in a throwaway venv under .state/), per cluster first a list per type, then
-one delete per resource in the same dependency order, `--wait` where the CLI has it.
+the deletions in the same dependency order as cleanup.sh issued them: a load balancer
+(`--cascade --wait`, the only `--wait` it used) and a floating IP per command, the other types
+all of the cluster's in one command (`openstack port delete ID ID`), the servers without
+waiting. R1 left snapshots alone; here its volume deletion waits for them (not counted).
 
 API calls: for scs-kaas, the HTTP requests its keystoneauth session sends (on a connection of
 its own: token and version discovery included); for the CLI, the `REQ:` lines of `--debug`
@@ -53,7 +56,7 @@ TYPES = 11  # resource types listed to find (and once more to verify)
 R1_DELETE = {
     "floating IP": ["floating", "ip", "delete"],
     "load balancer": ["loadbalancer", "delete", "--cascade", "--wait"],
-    "server": ["server", "delete", "--wait"],
+    "server": ["server", "delete"],
     "snapshot": ["volume", "snapshot", "delete"],
     "port": ["port", "delete"],
     "volume": ["volume", "delete"],
@@ -63,6 +66,9 @@ R1_DELETE = {
     "security group": ["security", "group", "delete"],
     "server group": ["server", "group", "delete"],
 }
+# cleanup.sh deleted a cluster's load balancers one by one (`--cascade` goes with one ID) and
+# the floating IPs one per load balancer found; everything else in one command per type
+R1_ONE_BY_ONE = ("load balancer", "floating IP")
 R1_LIST = [
     ["server", "list"],
     ["loadbalancer", "list"],
@@ -142,15 +148,21 @@ def r1_way(env: dict[str, str], planted: list[Planted], conn: Connection) -> tup
             run(*argv, "-f", "value")
         for phase in PHASES:
             for kind in phase:
-                for resource_id in sorted(cluster.ids.get(kind, ())):
-                    if kind == "router interface":
-                        router = next(iter(cluster.ids["router"]))
-                        run("router", "remove", "port", router, resource_id)
-                    elif kind in ("volume", "snapshot"):
+                ids = sorted(cluster.ids.get(kind, ()))
+                if not ids:
+                    continue
+                if kind == "router interface":
+                    router = next(iter(cluster.ids["router"]))
+                    for port in ids:
+                        run("router", "remove", "port", router, port)
+                elif kind in R1_ONE_BY_ONE:
+                    for resource_id in ids:
                         run(*R1_DELETE[kind], resource_id)
+                else:  # cleanup.sh's cleanup_list: all of a type in one command
+                    run(*R1_DELETE[kind], *ids)
+                if kind in ("volume", "snapshot"):
+                    for resource_id in ids:
                         _wait_gone(conn, kind, resource_id)
-                    else:
-                        run(*R1_DELETE[kind], resource_id)
     return time.monotonic() - started, calls
 
 

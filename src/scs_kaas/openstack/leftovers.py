@@ -24,8 +24,8 @@ calls for one cluster or twenty. The proofs, strongest first:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from openstack.connection import Connection
@@ -34,12 +34,9 @@ from scs_kaas import naming
 from scs_kaas.errors import CloudError
 from scs_kaas.openstack.ownership import has_tags
 
-# Deletion order, in phases; independent deletions of one phase go side by side. What a phase
-# needs of the asynchronous deletions before it (NEEDS) is waited for when it starts, nothing
-# else: the servers take longest and only their volumes (attached) and server groups need them
-# gone, so ports, router interfaces, subnets, routers and networks go meanwhile (Nova copes with
-# a deleting server's port gone already). Subnets need the load balancers' VIP ports gone,
-# volumes their snapshots.
+# Deletion order, in phases (the order plans and reports show). The sweep does not wait for a
+# whole phase: each deletion starts as soon as what it needs is gone (AFTER, per kind; a volume
+# waits for its own servers only), independent ones side by side.
 PHASES: tuple[tuple[str, ...], ...] = (
     ("floating IP", "load balancer", "server", "snapshot"),
     ("port", "router interface"),
@@ -47,9 +44,20 @@ PHASES: tuple[tuple[str, ...], ...] = (
     ("network",),
     ("volume", "server group"),
 )
-NEEDS: dict[str, tuple[str, ...]] = {
-    "subnet": ("load balancer",),
-    "volume": ("server", "snapshot"),
+# kind -> the kinds whose deletions (of this sweep) must be done first: Neutron refuses to
+# remove a router interface that a floating IP is reached through, to delete a subnet or
+# network with ports on it (the load balancers' VIP ports go with them), a router with
+# interfaces, a security group a port uses (a VIP port carries Octavia's own group, not these;
+# anything else in use is retried); Cinder a volume with snapshots. Servers need nothing: Nova
+# copes with a deleting server's port gone already. A server group goes after its members.
+# Volumes need their servers gone as well (Leftover.servers).
+AFTER: dict[str, tuple[str, ...]] = {
+    "router interface": ("floating IP",),
+    "subnet": ("load balancer", "port", "router interface"),
+    "router": ("router interface", "floating IP"),
+    "security group": ("port",),
+    "network": ("load balancer", "port", "router interface", "subnet"),
+    "volume": ("snapshot",),
     "server group": ("server",),
 }
 LIST_PARALLEL = 6
@@ -86,6 +94,8 @@ class Leftover:
     parent: str = ""  # the router of a router interface
     # who made it: "capo", "occm" or "csi" (`kaas cluster delete` lets OCCM and CSI go first)
     source: str = "capo"
+    # a volume's servers (attached to), which must be gone first; None: not known, all of them
+    servers: frozenset[str] | None = None
 
     def __str__(self) -> str:
         return f"{self.kind} {self.name or self.id} ({self.id})"
@@ -178,14 +188,20 @@ def read_inventory(
     if not conn.current_project_id:  # authenticates, before the threads need the token
         raise CloudError("the connection has no project")
     missing = [kind for kind in kinds if kind not in listed]
-    # a service's first call discovers its version; two at once would both do it
-    first = list({_SERVICES[kind]: kind for kind in reversed(missing)}.values())
-    rest = [kind for kind in missing if kind not in first]
+    # a service's first call discovers its version (two at once would both do it); its other
+    # lists follow as soon as that one is back, not after the slowest service's first
+    by_service: dict[str, list[str]] = {}
+    for kind in missing:
+        by_service.setdefault(_SERVICES[kind], []).append(kind)
     fresh: dict[str, list[Any]] = {}
     with ThreadPoolExecutor(max_workers=LIST_PARALLEL) as pool:
-        for batch in (first, rest):
-            lists = pool.map(lambda kind: list_kind(conn, kind), batch)
-            fresh.update(zip(batch, lists, strict=True))
+        firsts = {pool.submit(list_kind, conn, kinds[0]): kinds for kinds in by_service.values()}
+        rest: dict[str, Future[list[Any]]] = {}
+        for job in as_completed(firsts):
+            first, *others = firsts[job]
+            fresh[first] = job.result()
+            rest.update({kind: pool.submit(list_kind, conn, kind) for kind in others})
+        fresh.update({kind: job.result() for kind, job in rest.items()})
     return Inventory(
         **{FIELDS[kind]: listed[kind] if kind in listed else fresh[kind] for kind in kinds}
     )
@@ -237,7 +253,11 @@ class Classified:
         known = self.ids(kind)
         for resource in resources:
             if str(resource.id) not in known:
-                self.leftovers.append(_item(kind, resource, proof, source))
+                item = _item(kind, resource, proof, source)
+                if kind == "volume":  # the servers it is attached to go first
+                    servers = {str(a.get("server_id")) for a in resource.attachments or ()}
+                    item = replace(item, servers=frozenset(servers))
+                self.leftovers.append(item)
                 known.add(str(resource.id))
 
     def suspect(self, kind: str, resource: Any, reason: str) -> None:

@@ -4,7 +4,7 @@ Unlike R1 (`ospurge` of the whole project) only what is proven to be the prefix'
 cluster's leftovers (openstack/leftovers.py, for each cluster of the prefix the cloud shows),
 the management host's tagged resources and root volume, the node images tagged for the prefix,
 the keypair when it holds the key recorded in the state, and all the prefix's application
-credentials, last. Deleted as one sweep (phase order, concurrent within a phase, verified).
+credentials, last. Deleted as one sweep (each deletion once what it needs is gone, verified).
 """
 
 from __future__ import annotations

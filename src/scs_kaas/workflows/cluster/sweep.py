@@ -2,10 +2,11 @@
 
 R1's `fullclean`, and the last step of `kaas cluster delete`. It needs no management cluster:
 everything is found in the cloud by the proofs of openstack/leftovers.py (a resource that only
-looks like the cluster's is listed as a suspect and left). Deletion goes phase by phase,
-concurrently within one (openstack/sweep.py); afterwards the project is listed again and must
-show nothing of the cluster, then the application credential goes, so that a sweep interrupted
-before it can still be finished by a controller using that credential or by a re-run.
+looks like the cluster's is listed as a suspect and left). Each deletion starts once what it
+needs is gone, independent ones concurrently (openstack/sweep.py); afterwards the project is
+listed again and must show nothing of the cluster, then the application credential goes, so
+that a sweep interrupted before it can still be finished by a controller using that credential
+or by a re-run.
 Several clusters (`kaas cluster sweep A B`) share all of it: one listing of the project to find,
 one sweep, one listing to verify, one of the credentials before and after deleting them.
 """
@@ -134,7 +135,7 @@ def run(
     keep_credential: bool = False,
 ) -> list[SweepResult]:
     """`sweep_cluster` for several clusters at once: the project is listed once for all of
-    them, their deletions share the phases (and the bounded concurrency), and one listing
+    them, their deletions share one sweep (and the bounded concurrency), and one listing
     afterwards verifies them all."""
     started = time.monotonic()
     inventory = read_inventory(conn)
@@ -171,10 +172,13 @@ def run(
 def _delete_credentials(
     conn: Connection, owners: Sequence[ClusterOwner], progress: Progress
 ) -> dict[ClusterOwner, list[str]]:
-    """Delete the clusters' application credentials (one listing before, one after)."""
+    """Delete the clusters' application credentials (one listing before, one after unless
+    there was nothing to delete)."""
     credentials = {owner: CredentialOwner(owner.prefix, owner.cluster) for owner in owners}
     owned = owned_app_credentials_of(conn, list(credentials.values()))
     deleted = {owner: delete_owned_credentials(conn, owned[credentials[owner]]) for owner in owners}
+    if not any(deleted.values()):
+        return deleted
     left = [
         c.name
         for found in owned_app_credentials_of(conn, list(credentials.values())).values()
