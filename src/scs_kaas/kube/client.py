@@ -11,16 +11,15 @@ admin kubeconfig read from its Secret never touches a disk.
 
 Outside `kube/` the tool talks to a server only through the typed methods (`get`, `list`,
 `apply`, `patch`, `delete`), which return plain dicts and raise only the tool's errors: the
-library's exceptions are translated once, in `translated` (not-found becomes None or False, a
-timeout `WaitTimeout`, everything else a `ClusterError` with the cause kept unless the call
-carried a secret).
+library's exceptions are translated once, in `kube.failures.translated` (not-found becomes None
+or False, a timeout `WaitTimeout`, everything else a `ClusterError` with the cause kept unless
+the call carried a secret).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,8 @@ from kubernetes.config.config_exception import ConfigException
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import ResourceNotFoundError, ResourceNotUniqueError
 
-from scs_kaas.errors import ClusterError, Conflict, NotFound, WaitTimeout
+from scs_kaas.errors import ClusterError, NotFound
+from scs_kaas.kube.failures import LIBRARY_ERRORS, describe, translated
 from scs_kaas.kube.key_material import MemoryDiscoverer, close_all, in_memory, nowhere
 
 log = logging.getLogger(__name__)
@@ -44,9 +44,6 @@ DEFAULT_TIMEOUT = (10.0, 60.0)
 
 # The field manager of every apply the tool makes (`kubectl apply --server-side` uses "kubectl").
 FIELD_MANAGER = "scs-kaas"
-
-# What the client library raises when a call fails: the server's answer or the lack of one.
-LIBRARY_ERRORS = (ApiException, urllib3.exceptions.HTTPError, OSError)
 
 Object = dict[str, Any]
 Objects = list[Object]
@@ -361,72 +358,15 @@ class KubeClient:
         self.close()
 
 
-@contextlib.contextmanager
-def translated(action: str, *, secret: bool = False) -> Iterator[None]:
-    """Turn what the client library raises in the block into the tool's error for `action`
-    ("reading Cluster ns/name"): the one place where the library's exceptions are mapped.
-
-    The message is `<action> failed: <what the server said>` (`describe`); the class tells what
-    went wrong: `NotFound` (HTTP 404), `Conflict` (409), `WaitTimeout` (no answer in time), else
-    `ClusterError`. The library's exception stays the cause, unless `secret`: a call that
-    sent or read a secret, whose exception's text (headers and body) may echo it.
-    """
-    try:
-        yield
-    except LIBRARY_ERRORS as error:
-        failure = _failure(error, f"{action} failed: {describe(error)}")
-        if secret:
-            raise failure from None
-        raise failure from error
-
-
-def _failure(error: BaseException, message: str) -> ClusterError:
-    if isinstance(error, ApiException):
-        if error.status == 404:
-            return NotFound(message)
-        if error.status == 409:
-            return Conflict(message)
-    if isinstance(error, urllib3.exceptions.MaxRetryError) and error.reason is not None:
-        error = error.reason
-    if isinstance(error, urllib3.exceptions.TimeoutError | TimeoutError):
-        return WaitTimeout(message)
-    return ClusterError(message)
-
-
 def _named(kind: str, name: str, namespace: str | None) -> str:
     return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
-
-
-def describe(error: BaseException) -> str:
-    """A short, secret-free description of a failed API call.
-
-    `str(ApiException)` includes response headers and the whole body; the Status message is
-    enough and is what kubectl shows.
-    """
-    if isinstance(error, ApiException):
-        message = error.reason or ""
-        body = error.body
-        if isinstance(body, bytes):
-            body = body.decode("utf-8", "replace")
-        if isinstance(body, str):
-            try:
-                status = yaml.safe_load(body)
-            except yaml.YAMLError:
-                status = None
-            if isinstance(status, dict) and status.get("message"):
-                message = str(status["message"])
-        return f"HTTP {error.status}: {message[:300]}"
-    if isinstance(error, urllib3.exceptions.MaxRetryError) and error.reason is not None:
-        error = error.reason
-    # urllib3 and socket errors name the host, port and path, never headers or bodies.
-    return f"{type(error).__name__}: {str(error)[:300]}"
 
 
 def _probe(api: Any, server: str, timeout: tuple[float, float], memfds: list[int]) -> None:
     """Ask for /version with a bounded timeout, so an unreachable server fails fast and clearly."""
     try:
         k8s.VersionApi(api).get_code(_request_timeout=timeout)
-    except (ApiException, urllib3.exceptions.HTTPError, OSError) as error:
+    except LIBRARY_ERRORS as error:
         api.close()
         close_all(memfds)
         # The cause names the address, not the credentials the request carried.

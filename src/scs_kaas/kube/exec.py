@@ -15,7 +15,8 @@ from kubernetes.stream import stream
 from kubernetes.stream.ws_client import ERROR_CHANNEL
 
 from scs_kaas.errors import ClusterError
-from scs_kaas.kube.client import LIBRARY_ERRORS, KubeClient, translated
+from scs_kaas.kube.client import KubeClient
+from scs_kaas.kube.failures import LIBRARY_ERRORS, translated
 
 MAX_OUTPUT = 64 * 1024
 

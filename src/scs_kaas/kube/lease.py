@@ -27,7 +27,8 @@ from typing import Any
 from kubernetes import client as k8s
 
 from scs_kaas.errors import ClusterError, Conflict, NotFound
-from scs_kaas.kube.client import KubeClient, describe, translated
+from scs_kaas.kube.client import KubeClient
+from scs_kaas.kube.failures import describe, translated
 
 log = logging.getLogger(__name__)
 

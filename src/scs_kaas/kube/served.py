@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scs_kaas.kube.client import KubeClient, translated
+from scs_kaas.kube.client import KubeClient
+from scs_kaas.kube.failures import translated
 
 INFRA_GROUP = "infrastructure.cluster.x-k8s.io"
 CLUSTER_GROUP = "cluster.x-k8s.io"

@@ -22,7 +22,8 @@ from kubernetes import watch
 from kubernetes.client.exceptions import ApiException
 
 from scs_kaas.errors import WaitTimeout
-from scs_kaas.kube.client import KubeClient, translated
+from scs_kaas.kube.client import KubeClient
+from scs_kaas.kube.failures import translated
 
 log = logging.getLogger(__name__)
 
