@@ -14,6 +14,7 @@ from scs_kaas.kube.client import KubeClient
 from scs_kaas.kube.kubeconfig import merge, merge_into_file, read_admin_kubeconfig
 from scs_kaas.kube.secrets import apply_secret
 from scs_kaas.localmgmt import ManagementCluster
+from tests.support.mgmt_move_world import as_capi_writes_it
 
 
 def capi_kubeconfig(cluster: str, server: str, token: str = "admin-token") -> dict[str, Any]:
@@ -82,22 +83,6 @@ def test_an_incomplete_kubeconfig_is_refused_without_quoting_it() -> None:
     with pytest.raises(ClusterError) as caught:
         merge(USERS, broken, "prod")
     assert "sekrit" not in str(caught.value)
-
-
-def as_capi_writes_it(config: dict[str, Any], cluster: str) -> dict[str, Any]:
-    """A real cluster's admin kubeconfig under the names CAPI gives its entries."""
-    (server,), (user,) = config["clusters"], config["users"]
-    context = f"{cluster}-admin@{cluster}"
-    return {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": cluster, "cluster": server["cluster"]}],
-        "users": [{"name": f"{cluster}-admin", "user": user["user"]}],
-        "contexts": [
-            {"name": context, "context": {"cluster": cluster, "user": f"{cluster}-admin"}}
-        ],
-        "current-context": context,
-    }
 
 
 @pytest.fixture

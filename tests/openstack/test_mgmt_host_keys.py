@@ -11,22 +11,19 @@ tests/workflows/test_mgmt_access.py.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from scs_kaas.errors import KaasError
-from scs_kaas.files import write_atomic
 from scs_kaas.localcloud import LocalCloud
 from scs_kaas.ssh.target import SshTarget
 from scs_kaas.workflows.mgmt import access as mgmt_access
 from scs_kaas.workflows.mgmt.state import StatePaths
 from tests.support.host_key_samples import REBUILT
-from tests.support.projects import LOCALCLOUD, Project
+from tests.support.projects import LOCALCLOUD, Project, kaas_environment
 
 pytestmark = LOCALCLOUD
 
@@ -38,15 +35,6 @@ ENVIRONMENT = {
     "external_network": "public",
     "management": {"flavor": "SCS-2V-4-20s", "image": "Ubuntu 24.04"},
 }
-
-
-def _environment(localcloud: LocalCloud, project: Project, folder: Path) -> dict[str, str]:
-    """environment.yaml and a clouds.yaml with the project's app credential; the env for kaas."""
-    config = localcloud.app_credential_config(project.credential.id, project.credential.secret)
-    write_atomic(folder / "clouds.yaml", yaml.safe_dump({"clouds": {CLOUD: config}}), mode=0o600)
-    (folder / "environment.yaml").write_text(yaml.safe_dump(ENVIRONMENT))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
-    return {**env, "OS_CLIENT_CONFIG_FILE": str(folder / "clouds.yaml")}
 
 
 def _kaas(env: dict[str, str], folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -63,7 +51,7 @@ def _kaas(env: dict[str, str], folder: Path, *args: str) -> subprocess.Completed
 def test_without_keys_in_the_console_log_ssh_needs_trust_on_first_use(
     localcloud: LocalCloud, project: Project, tmp_path: Path
 ) -> None:
-    env = _environment(localcloud, project, tmp_path)
+    env = kaas_environment(localcloud, project, tmp_path, ENVIRONMENT)
     created = _kaas(env, tmp_path, "create", "--no-image", "-o", "json")
     assert created.returncode == 0, created.stderr
     summary = json.loads(created.stdout)

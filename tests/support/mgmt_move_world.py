@@ -102,38 +102,28 @@ def play_status(
     )
     played = [condition("Available", available), condition("ControlPlaneInitialized", initialized)]
     initialization = {"infrastructureProvisioned": True, "controlPlaneInitialized": initialized}
-    for _ in range(10):
-        live = resource.get(name=name, namespace=namespace).to_dict()
-        kept = [
-            c
-            for c in (live.get("status") or {}).get("conditions") or []
-            if c["type"] not in {p["type"] for p in played}
-        ]
-        body = {
-            "metadata": {"resourceVersion": live["metadata"]["resourceVersion"]},
-            "status": {"initialization": initialization, "conditions": [*kept, *played]},
-        }
-        try:
-            resource.status.patch(
-                name=name,
-                namespace=namespace,
-                body=body,
-                content_type="application/merge-patch+json",
-            )
-        except ApiException as error:
-            if error.status == 409:
-                continue
-            raise
-        return
-    raise AssertionError(f"Cluster {namespace}/{name} kept changing under the test")
+    _patch_status(kube, namespace, name, played, initialization, attempts=10)
 
 
 def write_status(kube: KubeClient, namespace: str, name: str, played: list[dict[str, Any]]) -> None:
     """Conditions `played` (by type, keeping the others) and the initialization a cluster has
     once up, through the status subresource on the resourceVersion read."""
-    resource = kube.resource(CAPI, "Cluster")
     initialization = {"infrastructureProvisioned": True, "controlPlaneInitialized": True}
-    for _ in range(20):
+    _patch_status(kube, namespace, name, played, initialization, attempts=20)
+
+
+def _patch_status(
+    kube: KubeClient,
+    namespace: str,
+    name: str,
+    played: list[dict[str, Any]],
+    initialization: dict[str, bool],
+    attempts: int,
+) -> None:
+    """The status write both helpers make: conditions `played` replace those of their types,
+    on the resourceVersion read; a 409 (the controller wrote in between) reads again."""
+    resource = kube.resource(CAPI, "Cluster")
+    for _ in range(attempts):
         live = resource.get(name=name, namespace=namespace).to_dict()
         kept = [
             c
